@@ -1,0 +1,29 @@
+# lenspipe: mock strong lenses with lenstronomy -> zarr -> MinMax -> Keras CNN -> evaluation.
+#
+# `snakemake -n` plans the production run of config/config.yaml; the README's local run adds
+# `--configfile config/local.yaml`, whose values replace those of the production config.
+
+
+from snakemake.utils import min_version
+
+min_version("9.14.1")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/consolidate.smk"
+include: "workflow/rules/normalise.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    input:
+        rules.evaluate.output,
+    default_target: True

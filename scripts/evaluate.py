@@ -1,0 +1,16 @@
+"""Rule evaluate: metrics and figures of the trained CNN on the test subset."""
+
+from lenspipe.logs import logging_to
+
+with logging_to(snakemake.log[0]):
+    # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.evaluate import evaluate
+
+    evaluate(
+        snakemake.config,
+        store_path=snakemake.input.store,
+        normalisation_path=snakemake.input.normalisation,
+        split_path=snakemake.input.split,
+        model_path=snakemake.input.model,
+        outputs=dict(snakemake.output.items()),
+    )

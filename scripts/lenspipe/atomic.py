@@ -1,0 +1,41 @@
+"""Write outputs under a temporary name and rename them into place.
+
+A killed job therefore never leaves a file or folder that looks finished.
+"""
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def _temporary_sibling(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it to ``path`` if the block succeeds.
+
+    Works for files and folders. On an exception the temporary is removed and ``path`` is
+    left as it was. An existing ``path`` is never overwritten.
+    """
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"{path}: refusing to overwrite an existing output")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = _temporary_sibling(path)
+    _remove(temporary)
+    try:
+        yield temporary
+        os.rename(temporary, path)
+    finally:
+        _remove(temporary)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()

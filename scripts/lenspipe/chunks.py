@@ -1,0 +1,96 @@
+"""Chunk files: the images and parameter rows of one contiguous range of lenses.
+
+A chunk is an uncompressed ``.npz`` with ``lens_index`` (int64, N), ``images`` (float32,
+N x H x W x bands), ``parameters`` (float64, N x P) and ``parameter_names`` (P strings).
+"""
+
+import math
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+
+from lenspipe.atomic import atomic_path
+from lenspipe.errors import ChunkError
+from lenspipe.parameters import PARAMETER_NAMES
+
+
+def chunk_count(n_lenses: int, chunk_size: int) -> int:
+    """Number of chunks that cover ``n_lenses`` lenses."""
+    return math.ceil(n_lenses / chunk_size)
+
+
+def chunk_range(chunk: int, n_lenses: int, chunk_size: int) -> range:
+    """Lens indices of chunk number ``chunk``."""
+    if not 0 <= chunk < chunk_count(n_lenses, chunk_size):
+        raise ValueError(
+            f"chunk {chunk} is outside 0..{chunk_count(n_lenses, chunk_size) - 1}"
+        )
+    return range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_lenses))
+
+
+def write_chunk(
+    path: str | Path, lens_index: np.ndarray, images: np.ndarray, parameters: np.ndarray
+) -> None:
+    """Write one chunk file atomically."""
+    with atomic_path(path) as temporary, temporary.open("wb") as handle:
+        np.savez(
+            handle,
+            lens_index=np.asarray(lens_index, dtype=np.int64),
+            images=images,
+            parameters=parameters,
+            parameter_names=np.array(PARAMETER_NAMES),
+        )
+
+
+def simulate_chunk(
+    config: dict[str, Any], chunk: int, path: str | Path, progress: TextIO | None = None
+) -> None:
+    """Simulate chunk number ``chunk`` of a validated config and write it to ``path``."""
+    from lenspipe.simulate import LensSimulator
+
+    lens_indices = chunk_range(chunk, config["n_lenses"], config["chunk_size"])
+    images, parameters = LensSimulator(config).simulate_many(lens_indices, progress)
+    write_chunk(path, np.arange(lens_indices.start, lens_indices.stop), images, parameters)
+
+
+def read_chunk(
+    path: str | Path, expected_lenses: range, image_shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read and check one chunk file that should hold exactly the lenses ``expected_lenses``.
+
+    Returns (images, parameters). Raises ChunkError naming the file when it is unreadable,
+    when its lens indices differ from ``expected_lenses`` (count or contiguity), or when its
+    arrays have the wrong shape, dtype or non-finite values.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in ("lens_index", "images", "parameters", "parameter_names")}
+    except (OSError, KeyError, ValueError) as error:
+        raise ChunkError(f"{path}: cannot read chunk file: {error}") from None
+    lens_index, images, parameters = arrays["lens_index"], arrays["images"], arrays["parameters"]
+    count = len(expected_lenses)
+    if not np.array_equal(lens_index, np.asarray(expected_lenses)):
+        raise ChunkError(
+            f"{path}: expected the {count} lenses {expected_lenses.start}.."
+            f"{expected_lenses.stop - 1}, got {len(lens_index)} lens indices "
+            f"{lens_index[:3].tolist()}...{lens_index[-3:].tolist()}"
+        )
+    if tuple(arrays["parameter_names"].tolist()) != PARAMETER_NAMES:
+        raise ChunkError(f"{path}: parameter columns differ from {PARAMETER_NAMES}")
+    checks = (
+        ("images", images, (count, *image_shape), np.float32),
+        ("parameters", parameters, (count, len(PARAMETER_NAMES)), np.float64),
+    )
+    for name, array, shape, dtype in checks:
+        if array.shape != shape or array.dtype != dtype:
+            raise ChunkError(
+                f"{path}: expected {name} of shape {shape} and dtype {np.dtype(dtype)}, "
+                f"got {array.shape} {array.dtype}"
+            )
+        if not np.isfinite(array).all():
+            raise ChunkError(
+                f"{path}: {name} hold {np.count_nonzero(~np.isfinite(array))} "
+                "non-finite values"
+            )
+    return images, parameters

@@ -1,0 +1,127 @@
+"""Validation of a run configuration: the JSON schema first, then relations between fields.
+
+``validate_config`` fills the schema defaults into the config in place and raises ConfigError
+with the dotted name of the first bad field. The Snakefile calls it before any job is planned,
+so a bad config stops the run before anything is written.
+"""
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from lenspipe.errors import ConfigError
+from lenspipe.parameters import COMPONENT_PARAMETERS, PARAMETER_NAMES
+from lenspipe.priors import Prior, parse_prior
+from lenspipe.split import split_counts
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _extend_with_defaults(validator_class: type) -> type:
+    """Return a validator class that also sets each property's schema default."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema) -> Iterator:
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = _copy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _copy(value: Any) -> Any:
+    return yaml.safe_load(yaml.safe_dump(value))
+
+
+_DefaultFillingValidator = _extend_with_defaults(jsonschema.Draft202012Validator)
+
+
+def load_schema() -> dict[str, Any]:
+    """Return the config JSON schema."""
+    with SCHEMA_PATH.open() as handle:
+        return yaml.safe_load(handle)
+
+
+def _field_name(path: Any) -> str:
+    return ".".join(str(part) for part in path) or "<config>"
+
+
+def validate_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Fill defaults into ``config`` in place, check it, and return it.
+
+    Raises ConfigError naming the field and what was expected.
+    """
+    validator = _DefaultFillingValidator(load_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is not None:
+        raise ConfigError(f"config field '{_field_name(error.absolute_path)}': {error.message}")
+    priors = parse_priors(config)
+    _check_targets(config, priors)
+    _check_split(config)
+    _check_image_fits_network(config)
+    _check_observation(config)
+    return config
+
+
+def parse_priors(config: dict[str, Any]) -> dict[str, Prior]:
+    """Return the Prior of every parameter column, in column order."""
+    return {
+        f"{component}_{name}": parse_prior(
+            f"priors.{component}.{name}", config["priors"][component][name]
+        )
+        for component, names in COMPONENT_PARAMETERS.items()
+        for name in names
+    }
+
+
+def _check_targets(config: dict[str, Any], priors: dict[str, Prior]) -> None:
+    for target in config["training"]["targets"]:
+        if target not in priors:
+            raise ConfigError(
+                f"training.targets: {target!r} is not a parameter; expected one of "
+                f"{', '.join(PARAMETER_NAMES)}"
+            )
+        if priors[target].is_fixed:
+            raise ConfigError(
+                f"training.targets: {target!r} has a fixed prior, so there is nothing to "
+                "predict; give it a sampled prior or remove it from the targets"
+            )
+
+
+def _check_split(config: dict[str, Any]) -> None:
+    split = config["normalisation"]["split"]
+    total = split["train"] + split["validation"] + split["test"]
+    if not math.isclose(total, 1.0, abs_tol=1e-9):
+        raise ConfigError(
+            "normalisation.split: train + validation + test must add up to 1, "
+            f"got {total:g}"
+        )
+    for subset, count in split_counts(config["n_lenses"], split).items():
+        if count < 1:
+            raise ConfigError(
+                f"normalisation.split.{subset}: a fraction of {split[subset]} of n_lenses="
+                f"{config['n_lenses']} leaves no lens in the {subset} subset"
+            )
+
+
+def _check_image_fits_network(config: dict[str, Any]) -> None:
+    blocks = len(config["training"]["conv_filters"])
+    num_pix = config["image"]["num_pix"]
+    if num_pix < 2**blocks:
+        raise ConfigError(
+            f"image.num_pix: {num_pix} pixels is too small for {blocks} convolution blocks "
+            f"(training.conv_filters), each of which halves the image; expected at least "
+            f"{2**blocks}"
+        )
+
+
+def _check_observation(config: dict[str, Any]) -> None:
+    from lenspipe.observation import single_band_kwargs
+
+    single_band_kwargs(config["observation"])

@@ -1,0 +1,66 @@
+"""Consolidation: every chunk file into one zarr store plus a Parquet parameter table."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zarr
+from tqdm import tqdm
+
+from lenspipe.atomic import atomic_path
+from lenspipe.chunks import chunk_count, chunk_range, read_chunk
+from lenspipe.errors import ChunkError
+from lenspipe.parameters import PARAMETER_NAMES
+from lenspipe.store import create_store, open_store, store_chunk_slices
+
+TABLE_ROWS_PER_GROUP = 65536
+
+
+def consolidate(
+    config: dict[str, Any],
+    chunk_paths: Sequence[str | Path],
+    store_path: str | Path,
+    table_path: str | Path,
+    progress: TextIO | None = None,
+) -> None:
+    """Check every chunk and write the store and the parameter table.
+
+    Chunks are read one at a time, so memory stays bounded by one chunk. A bad chunk raises
+    ChunkError naming its file, and nothing is left at ``store_path`` or ``table_path``.
+    """
+    n_lenses, chunk_size = config["n_lenses"], config["chunk_size"]
+    expected = chunk_count(n_lenses, chunk_size)
+    if len(chunk_paths) != expected:
+        raise ChunkError(
+            f"expected {expected} chunk files for n_lenses={n_lenses} and "
+            f"chunk_size={chunk_size}, got {len(chunk_paths)}"
+        )
+    image_shape = (config["image"]["num_pix"], config["image"]["num_pix"], 1)
+    with atomic_path(store_path) as temporary_store:
+        root = create_store(temporary_store, config, image_shape)
+        for chunk, path in enumerate(tqdm(chunk_paths, file=progress, disable=progress is None, unit="chunk")):
+            lenses = chunk_range(chunk, n_lenses, chunk_size)
+            images, parameters = read_chunk(path, lenses, image_shape)
+            block = slice(lenses.start, lenses.stop)
+            root["images"][block] = images
+            root["parameters"][block] = parameters
+            root["lens_index"][block] = range(lenses.start, lenses.stop)
+        zarr.consolidate_metadata(str(temporary_store))
+    write_parameter_table(store_path, table_path)
+
+
+def write_parameter_table(store_path: str | Path, table_path: str | Path) -> None:
+    """Write the store's parameters as a Parquet table (lens_index + one column each)."""
+    root = open_store(store_path)
+    n_lenses = root["lens_index"].shape[0]
+    schema = pa.schema(
+        [("lens_index", pa.int64())] + [(name, pa.float64()) for name in PARAMETER_NAMES]
+    )
+    with atomic_path(table_path) as temporary:
+        with pq.ParquetWriter(temporary, schema) as writer:
+            for block in store_chunk_slices(n_lenses, TABLE_ROWS_PER_GROUP):
+                parameters = root["parameters"][block]
+                columns = [root["lens_index"][block]] + list(parameters.T)
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))

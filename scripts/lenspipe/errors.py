@@ -1,0 +1,9 @@
+"""Exceptions that name the field or file that is wrong."""
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, mistyped or inconsistent; the message names the field."""
+
+
+class ChunkError(ValueError):
+    """A simulated chunk file is not what consolidation expects; the message names the file."""

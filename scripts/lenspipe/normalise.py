@@ -1,0 +1,161 @@
+"""Normalisation fit on the training subset only: MinMax target scaling and image scaling.
+
+Targets are scaled to [0, 1] by scikit-learn's MinMaxScaler fit on the training rows. Images
+are stretched (linear or asinh) and then scaled to [0, 1] by the minimum and maximum of the
+stretched training images. Both are saved as JSON (floats written with full precision), and
+``Normalisation.from_dict`` rebuilds a scaler that transforms bit for bit like the fitted one.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import zarr
+from sklearn.preprocessing import MinMaxScaler
+
+from lenspipe.atomic import atomic_path
+from lenspipe.split import SUBSETS, split_indices
+from lenspipe.store import open_store, read_parameters
+
+
+@dataclass(frozen=True)
+class ImageScaling:
+    """Pixel stretch followed by a MinMax scaling to [0, 1]."""
+
+    stretch: str
+    softening: float
+    minimum: float
+    maximum: float
+
+    def stretched(self, images: np.ndarray) -> np.ndarray:
+        """Apply the stretch alone (float32)."""
+        images = np.asarray(images, dtype=np.float32)
+        if self.stretch == "asinh":
+            return np.arcsinh(images / np.float32(self.softening))
+        return images
+
+    def transform(self, images: np.ndarray) -> np.ndarray:
+        """Stretch and scale images to [0, 1] on the training range (float32)."""
+        span = np.float32(self.maximum - self.minimum)
+        return (self.stretched(images) - np.float32(self.minimum)) / span
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """The target scaler and image scaling of one run."""
+
+    targets: list[str]
+    target_scaler: MinMaxScaler
+    image: ImageScaling
+
+    def transform_targets(self, values: np.ndarray) -> np.ndarray:
+        """Physical target values (N, k) to the scaled values the network learns (float32)."""
+        return self.target_scaler.transform(values).astype(np.float32)
+
+    def inverse_targets(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled values (N, k) back to physical units (float64)."""
+        return self.target_scaler.inverse_transform(np.asarray(scaled, dtype=np.float64))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description from which ``from_dict`` rebuilds this object."""
+        return {
+            "targets": {
+                name: {"min": float(low), "max": float(high)}
+                for name, low, high in zip(
+                    self.targets,
+                    self.target_scaler.data_min_,
+                    self.target_scaler.data_max_,
+                )
+            },
+            "image": {
+                "stretch": self.image.stretch,
+                "softening": self.image.softening,
+                "min": self.image.minimum,
+                "max": self.image.maximum,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Normalisation":
+        """Rebuild from ``to_dict`` output; the scaler matches the fitted one exactly."""
+        targets = list(data["targets"])
+        bounds = np.array(
+            [
+                [data["targets"][name]["min"] for name in targets],
+                [data["targets"][name]["max"] for name in targets],
+            ]
+        )
+        image = data["image"]
+        return cls(
+            targets=targets,
+            target_scaler=MinMaxScaler().fit(bounds),
+            image=ImageScaling(image["stretch"], image["softening"], image["min"], image["max"]),
+        )
+
+
+def fit_image_scaling(
+    images: zarr.Array, rows: np.ndarray, stretch: str, softening: float
+) -> ImageScaling:
+    """Fit the image range on the images at ``rows`` only, reading one store chunk at a time."""
+    identity = ImageScaling(stretch, softening, 0.0, 1.0)
+    lenses_per_chunk = images.chunks[0]
+    minimum, maximum = np.inf, -np.inf
+    for start in range(0, images.shape[0], lenses_per_chunk):
+        stop = start + lenses_per_chunk
+        in_block = rows[(rows >= start) & (rows < stop)]
+        if in_block.size:
+            block = identity.stretched(images[start:stop][in_block - start])
+            minimum = min(minimum, float(block.min()))
+            maximum = max(maximum, float(block.max()))
+    if not maximum > minimum:
+        raise ValueError("training images are constant; cannot scale them to [0, 1]")
+    return ImageScaling(stretch, softening, minimum, maximum)
+
+
+def fit_normalisation(
+    store_path: str | Path, config: dict[str, Any]
+) -> tuple[dict[str, np.ndarray], Normalisation]:
+    """Split the lenses and fit the normalisation on the training subset of the store."""
+    root = open_store(store_path)
+    n_lenses = root["lens_index"].shape[0]
+    subsets = split_indices(n_lenses, config["normalisation"]["split"], config["seed"])
+    train = subsets["train"]
+    targets = list(config["training"]["targets"])
+    target_scaler = MinMaxScaler().fit(read_parameters(root, targets)[train])
+    settings = config["normalisation"]
+    image = fit_image_scaling(
+        root["images"], train, settings["image_stretch"], settings["asinh_softening"]
+    )
+    return subsets, Normalisation(targets, target_scaler, image)
+
+
+def save_normalisation(normalisation: Normalisation, path: str | Path) -> None:
+    """Write the normalisation as JSON."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(normalisation.to_dict(), indent=2) + "\n")
+
+
+def load_normalisation(path: str | Path) -> Normalisation:
+    """Read a normalisation written by ``save_normalisation``."""
+    return Normalisation.from_dict(json.loads(Path(path).read_text()))
+
+
+def save_split(subsets: dict[str, np.ndarray], path: str | Path) -> None:
+    """Write the split as CSV with columns lens_index and subset, sorted by lens index."""
+    frame = pd.concat(
+        [pd.DataFrame({"lens_index": subsets[name], "subset": name}) for name in SUBSETS]
+    ).sort_values("lens_index")
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False)
+
+
+def load_split(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a split written by ``save_split``: sorted lens indices per subset."""
+    frame = pd.read_csv(path)
+    return {
+        name: np.sort(frame.loc[frame["subset"] == name, "lens_index"].to_numpy())
+        for name in SUBSETS
+    }

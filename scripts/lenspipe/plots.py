@@ -1,0 +1,93 @@
+"""Figures of the run: training curve, predicted versus true, residuals, image gallery."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from lenspipe.atomic import atomic_path  # noqa: E402
+
+
+def _save(figure: plt.Figure, path: str | Path) -> None:
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=110, bbox_inches="tight", format="png")
+    plt.close(figure)
+
+
+def _panel_grid(count: int, columns: int, size: float = 3.0) -> tuple[plt.Figure, np.ndarray]:
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    for axis in axes.flat[count:]:
+        axis.set_visible(False)
+    return figure, axes.flat
+
+
+def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
+    """Loss and MAE of training and validation per epoch (log scale)."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric in zip(axes, ("loss", "mae")):
+        axis.plot(history["epoch"] + 1, history[metric], label="training")
+        axis.plot(history["epoch"] + 1, history[f"val_{metric}"], label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(f"{metric} (scaled targets)")
+        axis.set_yscale("log")
+        axis.legend()
+    _save(figure, path)
+
+
+def plot_predicted_vs_true(
+    truth: np.ndarray, prediction: np.ndarray, names: list[str], path: str | Path
+) -> None:
+    """One panel per parameter: prediction against truth, with the identity line."""
+    figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
+    for column, (axis, name) in enumerate(zip(axes, names)):
+        true, predicted = truth[:, column], prediction[:, column]
+        low, high = min(true.min(), predicted.min()), max(true.max(), predicted.max())
+        axis.scatter(true, predicted, s=4, alpha=0.4)
+        axis.plot([low, high], [low, high], color="black", linewidth=1)
+        axis.set_title(name)
+        axis.set_xlabel("true")
+        axis.set_ylabel("predicted")
+    _save(figure, path)
+
+
+def plot_residuals(
+    truth: np.ndarray, prediction: np.ndarray, names: list[str], path: str | Path
+) -> None:
+    """One panel per parameter: residual (predicted - true) against truth."""
+    figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
+    for column, (axis, name) in enumerate(zip(axes, names)):
+        axis.scatter(truth[:, column], prediction[:, column] - truth[:, column], s=4, alpha=0.4)
+        axis.axhline(0.0, color="black", linewidth=1)
+        axis.set_title(name)
+        axis.set_xlabel("true")
+        axis.set_ylabel("predicted - true")
+    _save(figure, path)
+
+
+def plot_gallery(
+    images: np.ndarray,
+    lens_indices: np.ndarray,
+    truth: np.ndarray,
+    prediction: np.ndarray,
+    names: list[str],
+    path: str | Path,
+) -> None:
+    """Test images (stretched) with the true and predicted value of the first targets."""
+    shown = names[:3]
+    figure, axes = _panel_grid(len(images), columns=4, size=3.2)
+    for row, axis in enumerate(axes[: len(images)]):
+        axis.imshow(images[row, :, :, 0], origin="lower", cmap="magma")
+        axis.set_xticks([])
+        axis.set_yticks([])
+        lines = [f"lens {lens_indices[row]}"] + [
+            f"{name}: {truth[row, k]:.3f} / {prediction[row, k]:.3f}"
+            for k, name in enumerate(shown)
+        ]
+        axis.set_title("\n".join(lines), fontsize=7)
+    figure.suptitle("true / predicted", fontsize=9)
+    _save(figure, path)

@@ -1,0 +1,23 @@
+"""Named random streams derived from the master seed.
+
+Every random number in lenspipe comes from a ``numpy.random.Generator`` built from
+``SeedSequence(master_seed, spawn_key=(stream, ...))``. Lens ``i`` owns the stream
+``(LENS, i)``, so its parameters and noise depend only on the master seed and ``i``: not on
+the chunk size, the order in which chunks run, or how many jobs ran.
+"""
+
+import numpy as np
+
+LENS = 0
+SPLIT = 1
+TRAINING = 2
+
+
+def stream(seed: int, *key: int) -> np.random.Generator:
+    """Return the generator of the named stream ``key`` under the master ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def lens_rng(seed: int, lens_index: int) -> np.random.Generator:
+    """Return the generator that draws everything random about lens ``lens_index``."""
+    return stream(seed, LENS, lens_index)

@@ -1,0 +1,91 @@
+"""Training: the CNN on the training subset, streamed from the store, resumable.
+
+Work in progress lives in ``work_dir``, outside the rule's declared outputs (Snakemake deletes
+the outputs of a failed job): ``BackupAndRestore`` keeps the weights, optimizer state and
+epoch there, so a killed job resumes from its last epoch on the next run; the best model so
+far and the epoch history are kept there too. Only a finished training moves them to the
+outputs.
+"""
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import keras
+import pandas as pd
+
+from lenspipe.atomic import atomic_path
+from lenspipe.dataset import LensBatches
+from lenspipe.model import build_cnn
+from lenspipe.normalise import load_normalisation, load_split
+from lenspipe.plots import plot_training_curve
+from lenspipe.store import open_store
+
+
+def compile_model(config: dict[str, Any], image_shape: tuple[int, int, int]) -> keras.Model:
+    """Build and compile the CNN of ``config`` (MSE on the MinMax-scaled targets)."""
+    training = config["training"]
+    model = build_cnn(
+        image_shape,
+        n_targets=len(training["targets"]),
+        conv_filters=training["conv_filters"],
+        dense_units=training["dense_units"],
+        dropout=training["dropout"],
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=training["learning_rate"]),
+        loss="mse",
+        metrics=["mae"],
+    )
+    return model
+
+
+def train(
+    config: dict[str, Any],
+    store_path: str | Path,
+    normalisation_path: str | Path,
+    split_path: str | Path,
+    work_dir: str | Path,
+    model_path: str | Path,
+    history_path: str | Path,
+    curve_path: str | Path,
+) -> keras.callbacks.History:
+    """Train, resuming from ``work_dir`` if an earlier attempt left a backup there."""
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    training = config["training"]
+    keras.utils.set_random_seed(config["seed"])
+    normalisation = load_normalisation(normalisation_path)
+    split = load_split(split_path)
+    image_shape = tuple(open_store(store_path)["images"].shape[1:])
+    train_batches = LensBatches(
+        store_path, split["train"], normalisation, training["batch_size"], shuffle_seed=config["seed"]
+    )
+    validation_batches = LensBatches(
+        store_path, split["validation"], normalisation, training["batch_size"]
+    )
+    best_model = work_dir / "best.keras"
+    epoch_history = work_dir / "history.csv"
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(str(best_model), monitor="val_loss", save_best_only=True),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=training["early_stopping_patience"]
+        ),
+        keras.callbacks.CSVLogger(str(epoch_history), append=True),
+    ]
+    model = compile_model(config, image_shape)
+    history = model.fit(
+        train_batches,
+        validation_data=validation_batches,
+        epochs=training["epochs"],
+        callbacks=callbacks,
+        verbose=2,
+    )
+    plot_training_curve(pd.read_csv(epoch_history), curve_path)
+    with atomic_path(history_path) as temporary:
+        shutil.copyfile(epoch_history, temporary)
+    os.replace(best_model, model_path)
+    shutil.rmtree(work_dir)
+    return history

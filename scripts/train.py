@@ -1,0 +1,18 @@
+"""Rule train: fit the CNN, streaming batches from the store; resumes from work_dir."""
+
+from lenspipe.logs import logging_to
+
+with logging_to(snakemake.log[0]):
+    # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.train import train
+
+    train(
+        snakemake.config,
+        store_path=snakemake.input.store,
+        normalisation_path=snakemake.input.normalisation,
+        split_path=snakemake.input.split,
+        work_dir=snakemake.params.work_dir,
+        model_path=snakemake.output.model,
+        history_path=snakemake.output.history,
+        curve_path=snakemake.output.curve,
+    )

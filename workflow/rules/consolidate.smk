@@ -1,0 +1,14 @@
+rule consolidate:
+    input:
+        chunks=chunk_files,
+    output:
+        store=directory(f"{RUN}/lenses.zarr"),
+        table=f"{RUN}/parameters.parquet",
+    log:
+        f"{RUN}/logs/consolidate.log",
+    benchmark:
+        f"{RUN}/benchmarks/consolidate.tsv"
+    conda:
+        "../../envs/lenspipe.yaml"
+    script:
+        "../../scripts/consolidate.py"

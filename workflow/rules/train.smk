@@ -1,0 +1,25 @@
+rule train:
+    input:
+        store=rules.consolidate.output.store,
+        normalisation=rules.normalise.output.normalisation,
+        split=rules.normalise.output.split,
+    output:
+        model=f"{RUN}/model.keras",
+        history=f"{RUN}/history.csv",
+        curve=report(
+            f"{RUN}/plots/training_curve.png",
+            caption="../report/training_curve.rst",
+            category="Training",
+        ),
+    params:
+        # Outside the declared outputs, so a failed attempt's backup survives for the next.
+        work_dir=f"{RUN}/work/train",
+    log:
+        f"{RUN}/logs/train.log",
+    benchmark:
+        f"{RUN}/benchmarks/train.tsv"
+    threads: 2
+    conda:
+        "../../envs/lenspipe.yaml"
+    script:
+        "../../scripts/train.py"
