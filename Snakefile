@@ -24,6 +24,6 @@ include: "workflow/rules/evaluate.smk"
 
 
 rule all:
+    default_target: True
     input:
         rules.evaluate.output,
-    default_target: True

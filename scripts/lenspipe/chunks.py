@@ -23,9 +23,7 @@ def chunk_count(n_lenses: int, chunk_size: int) -> int:
 def chunk_range(chunk: int, n_lenses: int, chunk_size: int) -> range:
     """Lens indices of chunk number ``chunk``."""
     if not 0 <= chunk < chunk_count(n_lenses, chunk_size):
-        raise ValueError(
-            f"chunk {chunk} is outside 0..{chunk_count(n_lenses, chunk_size) - 1}"
-        )
+        raise ValueError(f"chunk {chunk} is outside 0..{chunk_count(n_lenses, chunk_size) - 1}")
     return range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_lenses))
 
 
@@ -65,7 +63,9 @@ def read_chunk(
     """
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in ("lens_index", "images", "parameters", "parameter_names")}
+            arrays = {
+                key: data[key] for key in ("lens_index", "images", "parameters", "parameter_names")
+            }
     except (OSError, KeyError, ValueError) as error:
         raise ChunkError(f"{path}: cannot read chunk file: {error}") from None
     lens_index, images, parameters = arrays["lens_index"], arrays["images"], arrays["parameters"]
@@ -90,7 +90,6 @@ def read_chunk(
             )
         if not np.isfinite(array).all():
             raise ChunkError(
-                f"{path}: {name} hold {np.count_nonzero(~np.isfinite(array))} "
-                "non-finite values"
+                f"{path}: {name} hold {np.count_nonzero(~np.isfinite(array))} " "non-finite values"
             )
     return images, parameters

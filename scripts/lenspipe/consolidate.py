@@ -40,7 +40,9 @@ def consolidate(
     image_shape = (config["image"]["num_pix"], config["image"]["num_pix"], 1)
     with atomic_path(store_path) as temporary_store:
         root = create_store(temporary_store, config, image_shape)
-        for chunk, path in enumerate(tqdm(chunk_paths, file=progress, disable=progress is None, unit="chunk")):
+        for chunk, path in enumerate(
+            tqdm(chunk_paths, file=progress, disable=progress is None, unit="chunk")
+        ):
             lenses = chunk_range(chunk, n_lenses, chunk_size)
             images, parameters = read_chunk(path, lenses, image_shape)
             block = slice(lenses.start, lenses.stop)

@@ -15,9 +15,7 @@ from lenspipe.plots import plot_gallery, plot_predicted_vs_true, plot_residuals
 from lenspipe.store import open_store, read_parameters
 
 
-def predict_physical(
-    model: keras.Model, batches: LensBatches, normalisation
-) -> np.ndarray:
+def predict_physical(model: keras.Model, batches: LensBatches, normalisation) -> np.ndarray:
     """Predict every batch in order and return the targets in physical units (N, k)."""
     scaled = model.predict(batches, verbose=0)
     return normalisation.inverse_targets(scaled)

@@ -7,7 +7,9 @@ from sklearn import metrics
 METRIC_COLUMNS = ("rmse", "mae", "median_abs_error", "bias", "r2")
 
 
-def regression_metrics(truth: np.ndarray, prediction: np.ndarray, names: list[str]) -> pd.DataFrame:
+def regression_metrics(
+    truth: np.ndarray, prediction: np.ndarray, names: list[str]
+) -> pd.DataFrame:
     """Return one row per parameter with RMSE, MAE, median absolute error, bias and R².
 
     ``truth`` and ``prediction`` are (N, k) arrays whose columns follow ``names``; bias is

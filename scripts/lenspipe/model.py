@@ -43,9 +43,9 @@ def build_cnn(
     image = keras.Input(shape=image_shape, name="image")
     features = image
     for block, filters in enumerate(conv_filters, start=1):
-        features = layers.Conv2D(
-            filters, 3, padding="same", use_bias=False, name=f"conv{block}"
-        )(features)
+        features = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}")(
+            features
+        )
         features = layers.BatchNormalization(name=f"conv{block}_norm")(features)
         features = layers.ReLU(name=f"conv{block}_relu")(features)
         features = layers.MaxPooling2D(2, name=f"conv{block}_pool")(features)

@@ -40,8 +40,7 @@ def single_band_kwargs(observation: dict[str, Any]) -> dict[str, Any]:
         missing = [key for key in OBSERVATION_KEYS if key not in overrides]
         if missing:
             raise ConfigError(
-                "observation.overrides: a custom survey needs "
-                f"{', '.join(missing)} (missing)"
+                "observation.overrides: a custom survey needs " f"{', '.join(missing)} (missing)"
             )
         kwargs: dict[str, Any] = {}
     else:

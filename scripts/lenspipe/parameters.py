@@ -21,9 +21,7 @@ LENS_LIGHT_MODEL_LIST = ["SERSIC_ELLIPSE"]
 SOURCE_MODEL_LIST = ["SERSIC_ELLIPSE"]
 
 PARAMETER_NAMES: tuple[str, ...] = tuple(
-    f"{component}_{name}"
-    for component, names in COMPONENT_PARAMETERS.items()
-    for name in names
+    f"{component}_{name}" for component, names in COMPONENT_PARAMETERS.items() for name in names
 )
 
 

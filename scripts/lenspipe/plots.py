@@ -20,7 +20,9 @@ def _save(figure: plt.Figure, path: str | Path) -> None:
 
 def _panel_grid(count: int, columns: int, size: float = 3.0) -> tuple[plt.Figure, np.ndarray]:
     rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(size * columns, size * rows), squeeze=False
+    )
     for axis in axes.flat[count:]:
         axis.set_visible(False)
     return figure, axes.flat

@@ -60,9 +60,7 @@ def parse_prior(field: str, spec: dict[str, Any]) -> Prior:
     """Build a Prior from its config entry; ``field`` names the entry in error messages."""
     dist = spec.get("dist")
     if dist not in _REQUIRED_KEYS:
-        raise ConfigError(
-            f"{field}.dist: expected one of {sorted(_REQUIRED_KEYS)}, got {dist!r}"
-        )
+        raise ConfigError(f"{field}.dist: expected one of {sorted(_REQUIRED_KEYS)}, got {dist!r}")
     required = _REQUIRED_KEYS[dist]
     missing = [key for key in required if key not in spec]
     unused = sorted(set(spec) - set(required) - {"dist"})
@@ -70,17 +68,16 @@ def parse_prior(field: str, spec: dict[str, Any]) -> Prior:
         raise ConfigError(f"{field}: a {dist} prior needs {', '.join(missing)}")
     if unused:
         raise ConfigError(
-            f"{field}: a {dist} prior takes {', '.join(required)}, not {', '.join(unused)}"
+            f"{field}: a {dist} prior takes {', '.join(required)}, not {', '.join(unused)}. "
+            "(Snakemake merges a --configfile into config/config.yaml key by key, so a prior "
+            "that changes its dist there keeps the old keys: add --replace-workflow-config, "
+            "or edit config/config.yaml.)"
         )
     prior = Prior(dist=dist, **{key: float(spec[key]) for key in required})
     if "sigma" in required and not prior.sigma > 0:
         raise ConfigError(f"{field}.sigma: expected > 0, got {prior.sigma}")
     if "min" in required and not prior.min < prior.max:
-        raise ConfigError(
-            f"{field}: expected min < max, got min={prior.min}, max={prior.max}"
-        )
+        raise ConfigError(f"{field}: expected min < max, got min={prior.min}, max={prior.max}")
     if dist == "log_uniform" and not prior.min > 0:
-        raise ConfigError(
-            f"{field}.min: a log_uniform prior needs min > 0, got {prior.min}"
-        )
+        raise ConfigError(f"{field}.min: a log_uniform prior needs min > 0, got {prior.min}")
     return prior

@@ -24,9 +24,9 @@ from lenspipe.parameters import (
     lenstronomy_kwargs,
 )
 
-# Smallest step of Generator.random(); adding half of it maps [0, 1) into (0, 1), so the
-# inverse CDF of an unbounded prior never returns an infinity.
-_HALF_ULP = 2.0**-54
+# Generator.random() returns multiples of 2**-53 in [0, 1); clipping to this range keeps the
+# inverse CDF of an unbounded prior finite (u = 0 would map to minus infinity).
+_UNIT_LOW, _UNIT_HIGH = 2.0**-53, 1.0 - 2.0**-53
 
 
 class LensSimulator:
@@ -59,7 +59,7 @@ class LensSimulator:
 
     def draw_parameters(self, rng: np.random.Generator) -> np.ndarray:
         """Draw one value per parameter column, in PARAMETER_NAMES order."""
-        unit = rng.random(len(self._priors)) + _HALF_ULP
+        unit = np.clip(rng.random(len(self._priors)), _UNIT_LOW, _UNIT_HIGH)
         return np.array([prior.from_unit(u) for prior, u in zip(self._priors, unit)])
 
     def noiseless_image(self, parameters: np.ndarray) -> np.ndarray:

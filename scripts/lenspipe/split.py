@@ -18,14 +18,11 @@ def split_counts(n_lenses: int, fractions: dict[str, float]) -> dict[str, int]:
     }
 
 
-def split_indices(
-    n_lenses: int, fractions: dict[str, float], seed: int
-) -> dict[str, np.ndarray]:
+def split_indices(n_lenses: int, fractions: dict[str, float], seed: int) -> dict[str, np.ndarray]:
     """Return the sorted lens indices of each subset, from a permutation seeded by ``seed``."""
     counts = split_counts(n_lenses, fractions)
     permutation = seeding.stream(seed, seeding.SPLIT).permutation(n_lenses)
     bounds = np.cumsum([0] + [counts[subset] for subset in SUBSETS])
     return {
-        subset: np.sort(permutation[bounds[k] : bounds[k + 1]])
-        for k, subset in enumerate(SUBSETS)
+        subset: np.sort(permutation[bounds[k] : bounds[k + 1]]) for k, subset in enumerate(SUBSETS)
     }

@@ -60,7 +60,11 @@ def train(
     split = load_split(split_path)
     image_shape = tuple(open_store(store_path)["images"].shape[1:])
     train_batches = LensBatches(
-        store_path, split["train"], normalisation, training["batch_size"], shuffle_seed=config["seed"]
+        store_path,
+        split["train"],
+        normalisation,
+        training["batch_size"],
+        shuffle_seed=config["seed"],
     )
     validation_batches = LensBatches(
         store_path, split["validation"], normalisation, training["batch_size"]

@@ -11,15 +11,15 @@ rule train:
             caption="../report/training_curve.rst",
             category="Training",
         ),
-    params:
-        # Outside the declared outputs, so a failed attempt's backup survives for the next.
-        work_dir=f"{RUN}/work/train",
     log:
         f"{RUN}/logs/train.log",
     benchmark:
         f"{RUN}/benchmarks/train.tsv"
-    threads: 2
     conda:
         "../../envs/lenspipe.yaml"
+    threads: 2
+    params:
+        # Outside the declared outputs, so a failed attempt's backup survives for the next.
+        work_dir=f"{RUN}/work/train",
     script:
         "../../scripts/train.py"

@@ -1,0 +1,73 @@
+"""Shared fixtures: small configs and a real simulated store."""
+
+import copy
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from lenspipe.chunks import chunk_count, simulate_chunk  # noqa: E402
+from lenspipe.config import validate_config  # noqa: E402
+from lenspipe.consolidate import consolidate  # noqa: E402
+
+SMALL = {
+    "run_name": "test",
+    "n_lenses": 60,
+    "chunk_size": 25,
+    "seed": 7,
+    "image": {"num_pix": 32},
+    "training": {
+        "conv_filters": [8, 16],
+        "dense_units": [16],
+        "batch_size": 16,
+        "epochs": 2,
+        "early_stopping_patience": 2,
+    },
+    "evaluation": {"gallery_size": 4},
+}
+
+
+def deep_update(base: dict, changes: dict) -> dict:
+    """Return a copy of ``base`` with ``changes`` merged in, nested dicts included."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_update(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def production_config() -> dict:
+    """The production config file as loaded, before validation."""
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def small_config(**changes) -> dict:
+    """A validated small config; keyword arguments are merged into it."""
+    return validate_config(deep_update(deep_update(production_config(), SMALL), changes))
+
+
+def build_store(config: dict, directory: Path) -> tuple[Path, Path, list[Path]]:
+    """Simulate every chunk of ``config`` and consolidate; return store, table, chunk paths."""
+    chunks = [
+        directory / "chunks" / f"chunk_{chunk:05d}.npz"
+        for chunk in range(chunk_count(config["n_lenses"], config["chunk_size"]))
+    ]
+    for chunk, path in enumerate(chunks):
+        simulate_chunk(config, chunk, path)
+    store, table = directory / "lenses.zarr", directory / "parameters.parquet"
+    consolidate(config, chunks, store, table)
+    return store, table, chunks
+
+
+@pytest.fixture(scope="session")
+def small_store(tmp_path_factory) -> tuple[dict, Path, Path, list[Path]]:
+    """A real store of the small config, shared by the tests that only read it."""
+    config = small_config()
+    store, table, chunks = build_store(config, tmp_path_factory.mktemp("small_store"))
+    return config, store, table, chunks

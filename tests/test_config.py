@@ -1,0 +1,134 @@
+"""Config validation: defaults, and a named error for every kind of bad input."""
+
+import pytest
+from conftest import deep_update, production_config, small_config
+
+from lenspipe.config import validate_config
+from lenspipe.errors import ConfigError
+
+
+def test_production_config_is_valid_and_plans_100k_lenses():
+    config = validate_config(production_config())
+    assert config["n_lenses"] == 100_000
+    assert config["observation"]["survey"] == "LSST"
+
+
+def test_defaults_fill_every_section_of_an_empty_config():
+    config = validate_config({})
+    assert config["image"]["num_pix"] == 64
+    assert config["priors"]["source"]["offset_x"] == {"dist": "normal", "mean": 0.0, "sigma": 0.2}
+    assert config["normalisation"]["split"] == {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+def test_a_partial_prior_section_keeps_the_defaults_of_its_siblings():
+    config = validate_config(
+        {"priors": {"lens": {"theta_E": {"dist": "uniform", "min": 1.0, "max": 1.5}}}}
+    )
+    assert config["priors"]["lens"]["theta_E"] == {"dist": "uniform", "min": 1.0, "max": 1.5}
+    assert config["priors"]["lens"]["e1"]["dist"] == "truncated_normal"
+
+
+BAD_INPUTS = {
+    "mistyped field": ({"n_lense": 10}, "n_lense"),
+    "mistyped nested field": ({"image": {"numpix": 32}}, "numpix"),
+    "wrong type": ({"n_lenses": "many"}, "n_lenses"),
+    "non-positive lens count": ({"n_lenses": 0}, "n_lenses"),
+    "non-positive chunk size": ({"chunk_size": 0}, "chunk_size"),
+    "unknown distribution": (
+        {"priors": {"lens": {"theta_E": {"dist": "gamma", "min": 1, "max": 2}}}},
+        "priors.lens.theta_E.dist",
+    ),
+    "prior missing a field": (
+        {"priors": {"lens": {"theta_E": {"dist": "uniform", "min": 1.0}}}},
+        "priors.lens.theta_E: a uniform prior needs max",
+    ),
+    "prior min above max": (
+        {"priors": {"lens": {"theta_E": {"dist": "uniform", "min": 2.0, "max": 1.0}}}},
+        "priors.lens.theta_E: expected min < max",
+    ),
+    "truncated normal min above max": (
+        {
+            "priors": {
+                "shear": {
+                    "gamma1": {
+                        "dist": "truncated_normal",
+                        "mean": 0,
+                        "sigma": 0.1,
+                        "min": 0.2,
+                        "max": -0.2,
+                    }
+                }
+            }
+        },
+        "priors.shear.gamma1: expected min < max",
+    ),
+    "non-positive sigma": (
+        {"priors": {"source": {"offset_x": {"dist": "normal", "mean": 0, "sigma": 0}}}},
+        "priors.source.offset_x.sigma",
+    ),
+    "log-uniform through zero": (
+        {"priors": {"source": {"R_sersic": {"dist": "log_uniform", "min": 0.0, "max": 1.0}}}},
+        "priors.source.R_sersic.min",
+    ),
+    "unknown survey": ({"observation": {"survey": "SDSS"}}, "observation.survey"),
+    "unknown band": ({"observation": {"survey": "LSST", "band": "q"}}, "observation.band"),
+    "coadd years out of range": ({"observation": {"coadd_years": 40}}, "observation.coadd_years"),
+    "custom survey missing values": (
+        {"observation": {"survey": "custom", "overrides": {"pixel_scale": 0.1}}},
+        "observation.overrides",
+    ),
+    "target not a parameter": (
+        {"training": {"targets": ["redshift"]}},
+        "training.targets: 'redshift'",
+    ),
+    "target with a fixed prior": (
+        {
+            "training": {"targets": ["lens_theta_E"]},
+            "priors": {"lens": {"theta_E": {"dist": "fixed", "value": 1.2}}},
+        },
+        "training.targets: 'lens_theta_E' has a fixed prior",
+    ),
+    "split not adding up to 1": (
+        {"normalisation": {"split": {"train": 0.8, "validation": 0.1, "test": 0.2}}},
+        "normalisation.split: train + validation + test must add up to 1",
+    ),
+    "split leaving a subset empty": (
+        {
+            "n_lenses": 5,
+            "normalisation": {"split": {"train": 0.8, "validation": 0.1, "test": 0.1}},
+        },
+        "normalisation.split.",
+    ),
+    "image too small for the network": ({"image": {"num_pix": 8}}, "image.num_pix"),
+}
+
+
+@pytest.mark.parametrize("changes, expected", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_input_raises_an_error_naming_the_field(changes, expected):
+    config = deep_update({"n_lenses": 1000}, changes)
+    with pytest.raises(ConfigError) as error:
+        validate_config(config)
+    assert expected in str(error.value)
+
+
+def test_prior_merged_over_another_dist_explains_the_merge():
+    config = deep_update(
+        production_config(), {"priors": {"lens": {"theta_E": {"dist": "fixed", "value": 1.2}}}}
+    )
+    with pytest.raises(ConfigError, match="--replace-workflow-config"):
+        validate_config(config)
+
+
+def test_custom_survey_with_every_value_is_valid():
+    overrides = {
+        "pixel_scale": 0.1,
+        "exposure_time": 100.0,
+        "num_exposures": 4,
+        "magnitude_zero_point": 27.0,
+        "sky_brightness": 21.0,
+        "read_noise": 5.0,
+        "ccd_gain": 1.0,
+        "seeing": 0.5,
+    }
+    config = small_config(observation={"survey": "custom", "overrides": overrides})
+    assert config["observation"]["overrides"] == overrides

@@ -1,0 +1,117 @@
+"""Consolidation: chunk files into a real zarr store; bad chunks are named and nothing is left."""
+
+import filecmp
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import build_store, small_config
+
+from lenspipe.chunks import write_chunk
+from lenspipe.consolidate import consolidate
+from lenspipe.errors import ChunkError
+from lenspipe.parameters import PARAMETER_NAMES
+from lenspipe.simulate import LensSimulator
+from lenspipe.store import open_store
+
+
+def test_store_holds_every_lens_with_provenance(small_store):
+    config, store, table, _ = small_store
+    root = open_store(store)
+    assert root["images"].shape == (60, 32, 32, 1)
+    assert root["images"].dtype == np.float32
+    assert root["parameters"].shape == (60, len(PARAMETER_NAMES))
+    assert np.array_equal(root["lens_index"][:], np.arange(60))
+    assert root.attrs["seed"] == 7
+    assert root.attrs["config"]["n_lenses"] == 60
+    assert root.attrs["parameter_names"] == list(PARAMETER_NAMES)
+    assert set(root.attrs["versions"]) >= {"lenstronomy", "zarr", "numpy"}
+    images, parameters = LensSimulator(config).simulate_many([0, 41])
+    assert np.array_equal(root["images"].oindex[[0, 41]], images)
+    assert np.array_equal(root["parameters"].oindex[[0, 41]], parameters)
+
+
+def test_parameter_table_matches_the_store(small_store):
+    _, store, table, _ = small_store
+    frame = pd.read_parquet(table)
+    assert list(frame.columns) == ["lens_index", *PARAMETER_NAMES]
+    assert np.array_equal(frame["lens_index"].to_numpy(), np.arange(60))
+    assert np.array_equal(
+        frame[list(PARAMETER_NAMES)].to_numpy(), open_store(store)["parameters"][:]
+    )
+
+
+def test_two_chunk_sizes_give_bit_identical_data(small_store, tmp_path):
+    _, store, table, _ = small_store
+    other_store, other_table, _ = build_store(small_config(chunk_size=17), tmp_path)
+    for array in ("images", "parameters", "lens_index"):
+        assert np.array_equal(open_store(store)[array][:], open_store(other_store)[array][:])
+        chunk_files = sorted(
+            p.relative_to(store) for p in (store / array / "c").rglob("*") if p.is_file()
+        )
+        assert chunk_files
+        for name in chunk_files:  # the compressed bytes on disk, not only the values
+            assert filecmp.cmp(store / name, other_store / name, shallow=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(table), pd.read_parquet(other_table))
+
+
+def _corrupt(path, **changes):
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays.update(changes)
+    path.unlink()
+    write_chunk(path, arrays["lens_index"], arrays["images"], arrays["parameters"])
+
+
+CORRUPTIONS = {
+    "non-finite image": lambda a: {
+        "images": np.where(
+            np.arange(a["images"].size).reshape(a["images"].shape) == 5, np.nan, a["images"]
+        ).astype(np.float32)
+    },
+    "wrong dtype": lambda a: {"images": a["images"].astype(np.float64)},
+    "wrong image shape": lambda a: {"images": a["images"][:, :16]},
+    "missing lens": lambda a: {k: a[k][:-1] for k in ("lens_index", "images", "parameters")},
+    "non-contiguous index": lambda a: {"lens_index": a["lens_index"] + 1},
+    "non-finite parameter": lambda a: {"parameters": np.full_like(a["parameters"], np.inf)},
+}
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
+def test_bad_chunk_is_named_and_nothing_is_written(small_store, tmp_path, corruption):
+    config, _, _, chunks = small_store
+    copies = []
+    for path in chunks:
+        copies.append(tmp_path / path.name)
+        shutil.copy(path, copies[-1])
+    with np.load(copies[1]) as data:
+        arrays = {key: data[key] for key in data.files}
+    _corrupt(copies[1], **corruption(arrays))
+    store, table = tmp_path / "lenses.zarr", tmp_path / "parameters.parquet"
+    with pytest.raises(ChunkError, match=str(copies[1])):
+        consolidate(config, copies, store, table)
+    assert not store.exists() and not table.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in copies)
+
+
+def test_unreadable_chunk_is_named(small_store, tmp_path):
+    config, _, _, chunks = small_store
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a chunk")
+    with pytest.raises(ChunkError, match="broken.npz"):
+        consolidate(
+            config, [chunks[0], broken, chunks[2]], tmp_path / "s.zarr", tmp_path / "t.parquet"
+        )
+
+
+def test_wrong_number_of_chunks_is_refused(small_store, tmp_path):
+    config, _, _, chunks = small_store
+    with pytest.raises(ChunkError, match="expected 3 chunk files"):
+        consolidate(config, chunks[:2], tmp_path / "s.zarr", tmp_path / "t.parquet")
+
+
+def test_existing_store_is_not_overwritten(small_store):
+    config, store, table, chunks = small_store
+    with pytest.raises(FileExistsError):
+        consolidate(config, chunks, store, table)

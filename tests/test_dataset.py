@@ -1,0 +1,52 @@
+"""LensBatches: streaming batches from the store, each training lens once per epoch."""
+
+import numpy as np
+
+from lenspipe.dataset import LensBatches
+from lenspipe.normalise import fit_normalisation
+from lenspipe.store import open_store, read_parameters
+
+
+def _epoch(batches: LensBatches) -> list[np.ndarray]:
+    return [batches.lens_indices(batch) for batch in range(len(batches))]
+
+
+def test_each_epoch_visits_every_lens_once_in_a_new_seeded_order(small_store):
+    config, store, _, _ = small_store
+    subsets, normalisation = fit_normalisation(store, config)
+    train = subsets["train"]
+    batches = LensBatches(store, train, normalisation, batch_size=16, shuffle_seed=5)
+    first = _epoch(batches)
+    assert len(first) == -(-len(train) // 16)
+    assert np.array_equal(np.sort(np.concatenate(first)), train)
+    batches.on_epoch_end()
+    second = _epoch(batches)
+    assert np.array_equal(np.sort(np.concatenate(second)), train)
+    assert not np.array_equal(np.concatenate(first), np.concatenate(second))
+    replay = LensBatches(store, train, normalisation, batch_size=16, shuffle_seed=5)
+    assert np.array_equal(np.concatenate(_epoch(replay)), np.concatenate(first))
+
+
+def test_batches_hold_the_scaled_images_and_targets_of_their_lenses(small_store):
+    config, store, _, _ = small_store
+    subsets, normalisation = fit_normalisation(store, config)
+    batches = LensBatches(store, subsets["train"], normalisation, batch_size=16, shuffle_seed=5)
+    root = open_store(store)
+    for batch in (0, len(batches) - 1):
+        images, targets = batches[batch]
+        lenses = batches.lens_indices(batch)
+        assert images.shape == (len(lenses), 32, 32, 1) and images.dtype == np.float32
+        assert targets.shape == (len(lenses), len(normalisation.targets))
+        expected_images = normalisation.image.transform(root["images"].oindex[lenses])
+        expected_targets = normalisation.transform_targets(
+            read_parameters(root, normalisation.targets)[lenses]
+        )
+        assert np.array_equal(images, expected_images)
+        assert np.array_equal(targets, expected_targets)
+
+
+def test_unshuffled_batches_keep_lens_order(small_store):
+    config, store, _, _ = small_store
+    subsets, normalisation = fit_normalisation(store, config)
+    batches = LensBatches(store, subsets["test"], normalisation, batch_size=4)
+    assert np.array_equal(np.concatenate(_epoch(batches)), subsets["test"])

@@ -1,0 +1,82 @@
+"""Split and normalisation: seeded, fit on training rows only, exact inverse."""
+
+import shutil
+
+import numpy as np
+import pytest
+import zarr
+
+from lenspipe.normalise import (
+    fit_normalisation,
+    load_normalisation,
+    load_split,
+    save_normalisation,
+    save_split,
+)
+from lenspipe.split import split_indices
+from lenspipe.store import read_parameters, open_store
+
+FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
+
+
+def test_split_is_a_seeded_partition_with_the_configured_sizes():
+    subsets = split_indices(1000, FRACTIONS, seed=3)
+    assert [len(subsets[name]) for name in ("train", "validation", "test")] == [800, 100, 100]
+    assert np.array_equal(np.sort(np.concatenate(list(subsets.values()))), np.arange(1000))
+    again = split_indices(1000, FRACTIONS, seed=3)
+    assert all(np.array_equal(subsets[name], again[name]) for name in subsets)
+    other = split_indices(1000, FRACTIONS, seed=4)
+    assert not np.array_equal(subsets["test"], other["test"])
+
+
+def test_split_csv_round_trips(tmp_path):
+    subsets = split_indices(50, FRACTIONS, seed=3)
+    save_split(subsets, tmp_path / "split.csv")
+    loaded = load_split(tmp_path / "split.csv")
+    assert all(np.array_equal(subsets[name], loaded[name]) for name in subsets)
+
+
+def test_scalers_see_only_training_rows(small_store, tmp_path):
+    config, store, _, _ = small_store
+    copy = tmp_path / "lenses.zarr"
+    shutil.copytree(store, copy)
+    subsets, before = fit_normalisation(copy, config)
+    # Make every non-training lens extreme; a fit that looked at them would change.
+    root = zarr.open_group(str(copy), mode="r+")
+    held_out = np.concatenate([subsets["validation"], subsets["test"]])
+    column = root.attrs["parameter_names"].index("lens_theta_E")
+    parameters = root["parameters"][:]
+    parameters[held_out, column] = 1000.0
+    root["parameters"][:] = parameters
+    images = root["images"][:]
+    images[held_out] = 1e6
+    root["images"][:] = images
+    _, after = fit_normalisation(copy, config)
+    assert after.to_dict() == before.to_dict()
+    train_values = read_parameters(open_store(store), before.targets)[subsets["train"]]
+    assert np.array_equal(before.target_scaler.data_min_, train_values.min(axis=0))
+    assert np.array_equal(before.target_scaler.data_max_, train_values.max(axis=0))
+
+
+def test_image_scaling_maps_training_images_onto_unit_interval(small_store):
+    config, store, _, _ = small_store
+    subsets, normalisation = fit_normalisation(store, config)
+    scaled = normalisation.image.transform(open_store(store)["images"].oindex[subsets["train"]])
+    assert scaled.min() == pytest.approx(0.0, abs=1e-6)
+    assert scaled.max() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_saved_normalisation_transforms_bit_for_bit_and_inverts(small_store, tmp_path):
+    config, store, _, _ = small_store
+    _, fitted = fit_normalisation(store, config)
+    save_normalisation(fitted, tmp_path / "normalisation.json")
+    loaded = load_normalisation(tmp_path / "normalisation.json")
+    values = read_parameters(open_store(store), fitted.targets)
+    assert np.array_equal(
+        loaded.target_scaler.transform(values), fitted.target_scaler.transform(values)
+    )
+    assert np.array_equal(loaded.target_scaler.scale_, fitted.target_scaler.scale_)
+    scaled = loaded.target_scaler.transform(values)
+    np.testing.assert_allclose(loaded.inverse_targets(scaled), values, rtol=1e-14, atol=1e-15)
+    images = open_store(store)["images"][:5]
+    assert np.array_equal(loaded.image.transform(images), fitted.image.transform(images))
