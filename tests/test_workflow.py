@@ -34,7 +34,9 @@ def copy_workflow(destination: Path) -> Path:
     for part in WORKFLOW_PARTS:
         source = REPO / part
         if source.is_dir():
-            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
+            )
         else:
             shutil.copy(source, destination / part)
     return destination

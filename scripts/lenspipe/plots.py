@@ -1,5 +1,6 @@
 """Figures of the run: training curve, predicted versus true, residuals, image gallery."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -21,7 +22,7 @@ def _save(figure: plt.Figure, path: str | Path) -> None:
 def _panel_grid(count: int, columns: int, size: float = 3.0) -> tuple[plt.Figure, np.ndarray]:
     rows = -(-count // columns)
     figure, axes = plt.subplots(
-        rows, columns, figsize=(size * columns, size * rows), squeeze=False
+        rows, columns, figsize=(size * columns, size * rows), squeeze=False, layout="constrained"
     )
     for axis in axes.flat[count:]:
         axis.set_visible(False)
@@ -30,7 +31,7 @@ def _panel_grid(count: int, columns: int, size: float = 3.0) -> tuple[plt.Figure
 
 def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
     """Loss and MAE of training and validation per epoch (log scale)."""
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for axis, metric in zip(axes, ("loss", "mae")):
         axis.plot(history["epoch"] + 1, history[metric], label="training")
         axis.plot(history["epoch"] + 1, history[f"val_{metric}"], label="validation")
@@ -41,34 +42,47 @@ def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
     _save(figure, path)
 
 
+def _parameter_panels(
+    truth: np.ndarray,
+    prediction: np.ndarray,
+    names: list[str],
+    path: str | Path,
+    draw: Callable[[plt.Axes, np.ndarray, np.ndarray], None],
+) -> None:
+    """One panel per parameter, filled by ``draw(axis, true, predicted)``."""
+    figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
+    for column, (axis, name) in enumerate(zip(axes, names)):
+        draw(axis, truth[:, column], prediction[:, column])
+        axis.set_title(name)
+        axis.set_xlabel("true")
+    _save(figure, path)
+
+
+def _draw_predicted_vs_true(axis: plt.Axes, true: np.ndarray, predicted: np.ndarray) -> None:
+    low, high = min(true.min(), predicted.min()), max(true.max(), predicted.max())
+    axis.scatter(true, predicted, s=4, alpha=0.4)
+    axis.plot([low, high], [low, high], color="black", linewidth=1)
+    axis.set_ylabel("predicted")
+
+
+def _draw_residuals(axis: plt.Axes, true: np.ndarray, predicted: np.ndarray) -> None:
+    axis.scatter(true, predicted - true, s=4, alpha=0.4)
+    axis.axhline(0.0, color="black", linewidth=1)
+    axis.set_ylabel("predicted - true")
+
+
 def plot_predicted_vs_true(
     truth: np.ndarray, prediction: np.ndarray, names: list[str], path: str | Path
 ) -> None:
     """One panel per parameter: prediction against truth, with the identity line."""
-    figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
-    for column, (axis, name) in enumerate(zip(axes, names)):
-        true, predicted = truth[:, column], prediction[:, column]
-        low, high = min(true.min(), predicted.min()), max(true.max(), predicted.max())
-        axis.scatter(true, predicted, s=4, alpha=0.4)
-        axis.plot([low, high], [low, high], color="black", linewidth=1)
-        axis.set_title(name)
-        axis.set_xlabel("true")
-        axis.set_ylabel("predicted")
-    _save(figure, path)
+    _parameter_panels(truth, prediction, names, path, _draw_predicted_vs_true)
 
 
 def plot_residuals(
     truth: np.ndarray, prediction: np.ndarray, names: list[str], path: str | Path
 ) -> None:
     """One panel per parameter: residual (predicted - true) against truth."""
-    figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
-    for column, (axis, name) in enumerate(zip(axes, names)):
-        axis.scatter(truth[:, column], prediction[:, column] - truth[:, column], s=4, alpha=0.4)
-        axis.axhline(0.0, color="black", linewidth=1)
-        axis.set_title(name)
-        axis.set_xlabel("true")
-        axis.set_ylabel("predicted - true")
-    _save(figure, path)
+    _parameter_panels(truth, prediction, names, path, _draw_residuals)
 
 
 def plot_gallery(

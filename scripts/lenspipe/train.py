@@ -9,6 +9,7 @@ outputs.
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,12 @@ def train(
     model_path: str | Path,
     history_path: str | Path,
     curve_path: str | Path,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> keras.callbacks.History:
-    """Train, resuming from ``work_dir`` if an earlier attempt left a backup there."""
+    """Train, resuming from ``work_dir`` if an earlier attempt left a backup there.
+
+    ``extra_callbacks`` (for example TensorBoard) run after lenspipe's own callbacks.
+    """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     training = config["training"]
@@ -78,6 +83,7 @@ def train(
             monitor="val_loss", patience=training["early_stopping_patience"]
         ),
         keras.callbacks.CSVLogger(str(epoch_history), append=True),
+        *extra_callbacks,
     ]
     model = compile_model(config, image_shape)
     history = model.fit(

@@ -1,0 +1,58 @@
+"""Training: real Keras fits on a real store; an interrupted fit resumes from its backup."""
+
+import keras
+import pandas as pd
+import pytest
+
+from lenspipe.normalise import fit_normalisation, save_normalisation, save_split
+from lenspipe.train import train
+
+
+class Interrupt(Exception):
+    """Stands for a job killed at the end of an epoch."""
+
+
+class InterruptAfterEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise Interrupt(f"stopped after epoch {epoch}")
+
+
+@pytest.fixture
+def prepared_run(small_store, tmp_path):
+    config, store, _, _ = small_store
+    subsets, normalisation = fit_normalisation(store, config)
+    save_split(subsets, tmp_path / "split.csv")
+    save_normalisation(normalisation, tmp_path / "normalisation.json")
+    paths = {
+        "store_path": store,
+        "normalisation_path": tmp_path / "normalisation.json",
+        "split_path": tmp_path / "split.csv",
+        "work_dir": tmp_path / "work",
+        "model_path": tmp_path / "model.keras",
+        "history_path": tmp_path / "history.csv",
+        "curve_path": tmp_path / "curve.png",
+    }
+    return dict(config, training=dict(config["training"], epochs=3)), paths
+
+
+def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
+    config, paths = prepared_run
+    with pytest.raises(Interrupt):
+        train(config, **paths, extra_callbacks=[InterruptAfterEpoch(1)])
+    assert (paths["work_dir"] / "backup").is_dir()
+    assert not paths["model_path"].exists()
+
+    history = train(config, **paths)
+    assert history.epoch == [2]  # epochs 0 and 1 were not trained again
+    assert pd.read_csv(paths["history_path"])["epoch"].tolist() == [0, 1, 2]
+    assert keras.models.load_model(paths["model_path"]).output_shape == (
+        None,
+        len(config["training"]["targets"]),
+    )
+    assert paths["curve_path"].stat().st_size > 1000
+    assert not paths["work_dir"].exists()
