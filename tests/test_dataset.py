@@ -7,8 +7,8 @@ from lenspipe.normalise import fit_normalisation
 from lenspipe.store import open_store, read_parameters
 
 
-def _epoch(batches: LensBatches) -> list[np.ndarray]:
-    return [batches.lens_indices(batch) for batch in range(len(batches))]
+def _epoch(batches: LensBatches, epoch: int = 0) -> list[np.ndarray]:
+    return [batches.lens_indices(batch, epoch) for batch in range(len(batches))]
 
 
 def test_each_epoch_visits_every_lens_once_in_a_new_seeded_order(small_store):
@@ -19,8 +19,7 @@ def test_each_epoch_visits_every_lens_once_in_a_new_seeded_order(small_store):
     first = _epoch(batches)
     assert len(first) == -(-len(train) // 16)
     assert np.array_equal(np.sort(np.concatenate(first)), train)
-    batches.on_epoch_end()
-    second = _epoch(batches)
+    second = _epoch(batches, epoch=1)
     assert np.array_equal(np.sort(np.concatenate(second)), train)
     assert not np.array_equal(np.concatenate(first), np.concatenate(second))
     replay = LensBatches(store, train, normalisation, batch_size=16, shuffle_seed=5)
@@ -33,7 +32,7 @@ def test_batches_hold_the_scaled_images_and_targets_of_their_lenses(small_store)
     batches = LensBatches(store, subsets["train"], normalisation, batch_size=16, shuffle_seed=5)
     root = open_store(store)
     for batch in (0, len(batches) - 1):
-        images, targets = batches[batch]
+        images, targets = batches.batch(batch)
         lenses = batches.lens_indices(batch)
         assert images.shape == (len(lenses), 32, 32, 1) and images.dtype == np.float32
         assert targets.shape == (len(lenses), len(normalisation.targets))
@@ -50,3 +49,22 @@ def test_unshuffled_batches_keep_lens_order(small_store):
     subsets, normalisation = fit_normalisation(store, config)
     batches = LensBatches(store, subsets["test"], normalisation, batch_size=4)
     assert np.array_equal(np.concatenate(_epoch(batches)), subsets["test"])
+
+
+def test_tf_dataset_streams_the_same_batches(small_store):
+    config, store, _, _ = small_store
+    subsets, normalisation = fit_normalisation(store, config)
+    batches = LensBatches(store, subsets["train"], normalisation, batch_size=16, shuffle_seed=5)
+    steps = len(batches)
+    streamed = list(batches.as_dataset().take(steps + 1).as_numpy_iterator())
+    for step, (images, targets) in enumerate(streamed):  # one epoch and the next one's start
+        epoch, batch = divmod(step, steps)
+        expected_images, expected_targets = batches.batch(batch, epoch)
+        assert np.array_equal(images, expected_images)
+        assert np.array_equal(targets, expected_targets)
+    validation = LensBatches(store, subsets["validation"], normalisation, batch_size=4)
+    targets = np.concatenate([batch[1] for batch in validation.as_dataset().as_numpy_iterator()])
+    expected = normalisation.transform_targets(
+        read_parameters(open_store(store), normalisation.targets)[subsets["validation"]]
+    )
+    assert np.array_equal(targets, expected)

@@ -10,14 +10,16 @@ import numpy as np
 from lenspipe.atomic import atomic_path
 from lenspipe.dataset import LensBatches
 from lenspipe.metrics import regression_metrics
-from lenspipe.normalise import load_normalisation, load_split
+from lenspipe.normalise import Normalisation, load_normalisation, load_split
 from lenspipe.plots import plot_gallery, plot_predicted_vs_true, plot_residuals
 from lenspipe.store import open_store, read_parameters
 
 
-def predict_physical(model: keras.Model, batches: LensBatches, normalisation) -> np.ndarray:
+def predict_physical(
+    model: keras.Model, batches: LensBatches, normalisation: Normalisation
+) -> np.ndarray:
     """Predict every batch in order and return the targets in physical units (N, k)."""
-    scaled = model.predict(batches, verbose=0)
+    scaled = model.predict(batches.as_dataset(), verbose=0)
     return normalisation.inverse_targets(scaled)
 
 

@@ -87,8 +87,9 @@ def train(
     ]
     model = compile_model(config, image_shape)
     history = model.fit(
-        train_batches,
-        validation_data=validation_batches,
+        train_batches.as_dataset(),
+        steps_per_epoch=len(train_batches),
+        validation_data=validation_batches.as_dataset(),
         epochs=training["epochs"],
         callbacks=callbacks,
         verbose=2,
