@@ -46,10 +46,16 @@ def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
         train(config, **paths, extra_callbacks=[InterruptAfterEpoch(1)])
     assert (paths["work_dir"] / "backup").is_dir()
     assert not paths["model_path"].exists()
+    # Pretend the interrupted attempt reached a validation loss no later epoch can beat:
+    # the resumed training must keep that attempt's best model rather than overwrite it.
+    epoch_history = paths["work_dir"] / "history.csv"
+    pd.read_csv(epoch_history).assign(val_loss=1e-12).to_csv(epoch_history, index=False)
+    best_before = (paths["work_dir"] / "best.keras").read_bytes()
 
     history = train(config, **paths)
     assert history.epoch == [2]  # epochs 0 and 1 were not trained again
     assert pd.read_csv(paths["history_path"])["epoch"].tolist() == [0, 1, 2]
+    assert paths["model_path"].read_bytes() == best_before
     assert keras.models.load_model(paths["model_path"]).output_shape == (
         None,
         len(config["training"]["targets"]),

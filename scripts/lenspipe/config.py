@@ -69,6 +69,12 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def image_shape(config: dict[str, Any]) -> tuple[int, int, int]:
+    """Shape (height, width, bands) of one image of the run."""
+    num_pix = config["image"]["num_pix"]
+    return (num_pix, num_pix, 1)
+
+
 def parse_priors(config: dict[str, Any]) -> dict[str, Prior]:
     """Return the Prior of every parameter column, in column order."""
     return {

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import zarr
@@ -11,6 +12,7 @@ from tqdm import tqdm
 
 from lenspipe.atomic import atomic_path
 from lenspipe.chunks import chunk_count, chunk_range, read_chunk
+from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
 from lenspipe.parameters import PARAMETER_NAMES
 from lenspipe.store import create_store, open_store, store_chunk_slices
@@ -37,18 +39,20 @@ def consolidate(
             f"expected {expected} chunk files for n_lenses={n_lenses} and "
             f"chunk_size={chunk_size}, got {len(chunk_paths)}"
         )
-    image_shape = (config["image"]["num_pix"], config["image"]["num_pix"], 1)
+    shape = image_shape(config)
     with atomic_path(store_path) as temporary_store:
-        root = create_store(temporary_store, config, image_shape)
+        root = create_store(temporary_store, config, shape)
+        store_images, store_parameters = root["images"], root["parameters"]
+        store_lens_index = root["lens_index"]
         for chunk, path in enumerate(
             tqdm(chunk_paths, file=progress, disable=progress is None, unit="chunk")
         ):
             lenses = chunk_range(chunk, n_lenses, chunk_size)
-            images, parameters = read_chunk(path, lenses, image_shape)
+            images, parameters = read_chunk(path, lenses, shape)
             block = slice(lenses.start, lenses.stop)
-            root["images"][block] = images
-            root["parameters"][block] = parameters
-            root["lens_index"][block] = range(lenses.start, lenses.stop)
+            store_images[block] = images
+            store_parameters[block] = parameters
+            store_lens_index[block] = np.arange(lenses.start, lenses.stop)
         zarr.consolidate_metadata(str(temporary_store))
     write_parameter_table(store_path, table_path)
 

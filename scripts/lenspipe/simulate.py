@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lenspipe import seeding
-from lenspipe.config import parse_priors
+from lenspipe.config import image_shape, parse_priors
 from lenspipe.observation import single_band_kwargs
 from lenspipe.parameters import (
     LENS_LIGHT_MODEL_LIST,
@@ -36,11 +36,11 @@ class LensSimulator:
         from lenstronomy.SimulationAPI.sim_api import SimAPI
 
         self.seed: int = config["seed"]
-        self.num_pix: int = config["image"]["num_pix"]
+        self.image_shape = image_shape(config)
         self.add_noise: bool = config["image"]["noise"]
         self._priors = list(parse_priors(config).values())
         self._sim = SimAPI(
-            num_pix=self.num_pix,
+            num_pix=config["image"]["num_pix"],
             kwargs_single_band=single_band_kwargs(config["observation"]),
             kwargs_model={
                 "lens_model_list": LENS_MODEL_LIST,
@@ -51,11 +51,6 @@ class LensSimulator:
         self._image_model = self._sim.image_model_class(
             kwargs_numerics={"supersampling_factor": config["image"]["supersampling"]}
         )
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        """Shape (height, width, bands) of one image."""
-        return (self.num_pix, self.num_pix, 1)
 
     def draw_parameters(self, rng: np.random.Generator) -> np.ndarray:
         """Draw one value per parameter column, in PARAMETER_NAMES order."""

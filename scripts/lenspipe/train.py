@@ -42,6 +42,14 @@ def compile_model(config: dict[str, Any], image_shape: tuple[int, int, int]) -> 
     return model
 
 
+def _best_validation_loss(epoch_history: Path) -> float | None:
+    """Lowest validation loss of the epochs an interrupted attempt recorded, if any."""
+    if not epoch_history.exists():
+        return None
+    losses = pd.read_csv(epoch_history)["val_loss"]
+    return float(losses.min()) if len(losses) else None
+
+
 def train(
     config: dict[str, Any],
     store_path: str | Path,
@@ -78,7 +86,12 @@ def train(
     epoch_history = work_dir / "history.csv"
     callbacks = [
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(str(best_model), monitor="val_loss", save_best_only=True),
+        keras.callbacks.ModelCheckpoint(
+            str(best_model),
+            monitor="val_loss",
+            save_best_only=True,
+            initial_value_threshold=_best_validation_loss(epoch_history),
+        ),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=training["early_stopping_patience"]
         ),
@@ -89,6 +102,7 @@ def train(
     history = model.fit(
         train_batches.as_dataset(),
         steps_per_epoch=len(train_batches),
+        shuffle=False,  # LensBatches reshuffles every epoch itself
         validation_data=validation_batches.as_dataset(),
         epochs=training["epochs"],
         callbacks=callbacks,

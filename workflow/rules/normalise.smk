@@ -6,6 +6,8 @@ rule normalise:
         split=f"{RUN}/split.csv",
     log:
         f"{RUN}/logs/normalise.log",
+    benchmark:
+        f"{RUN}/benchmarks/normalise.tsv"
     conda:
         "../../envs/lenspipe.yaml"
     script:
