@@ -29,8 +29,15 @@ def test_a_partial_prior_section_keeps_the_defaults_of_its_siblings():
 
 
 BAD_INPUTS = {
-    "mistyped field": ({"n_lense": 10}, "n_lense"),
-    "mistyped nested field": ({"image": {"numpix": 32}}, "numpix"),
+    "mistyped field": (
+        {"n_lense": 10},
+        "unknown config field 'n_lense': did you mean 'n_lenses'?",
+    ),
+    "mistyped nested field": (
+        {"image": {"numpix": 32}},
+        "unknown config field 'image.numpix': did you mean 'num_pix'?",
+    ),
+    "wrong type of a section": ({"image": 64}, "config field 'image': 64 is not of type 'object'"),
     "wrong type": ({"n_lenses": "many"}, "n_lenses"),
     "non-positive lens count": ({"n_lenses": 0}, "n_lenses"),
     "non-positive chunk size": ({"chunk_size": 0}, "chunk_size"),

@@ -5,6 +5,7 @@ with the dotted name of the first bad field. The Snakefile calls it before any j
 so a bad config stops the run before anything is written.
 """
 
+import difflib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +50,20 @@ def load_schema() -> dict[str, Any]:
 
 
 def _field_name(path: Any) -> str:
-    return ".".join(str(part) for part in path) or "<config>"
+    return ".".join(str(part) for part in path)
+
+
+def _schema_error_message(error: jsonschema.ValidationError) -> str:
+    """Say which field is wrong and what was expected; suggest the name a typo meant."""
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(known))
+        section = _field_name(error.absolute_path)
+        field = f"{section}.{unknown[0]}" if section else unknown[0]
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown config field '{field}': {hint}expected one of {', '.join(known)}"
+    return f"config field '{_field_name(error.absolute_path) or '<top level>'}': {error.message}"
 
 
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +74,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     validator = _DefaultFillingValidator(load_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
-        raise ConfigError(f"config field '{_field_name(error.absolute_path)}': {error.message}")
+        raise ConfigError(_schema_error_message(error))
     priors = parse_priors(config)
     _check_targets(config, priors)
     _check_split(config)
