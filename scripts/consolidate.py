@@ -5,7 +5,7 @@ from lenspipe.logs import logging_to
 
 with logging_to(snakemake.log[0]) as log:
     consolidate(
-        snakemake.config,
+        snakemake.params.simulation,
         chunk_paths=list(snakemake.input.chunks),
         store_path=snakemake.output.store,
         table_path=snakemake.output.table,

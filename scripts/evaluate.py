@@ -7,7 +7,8 @@ with logging_to(snakemake.log[0]):
     from lenspipe.evaluate import evaluate
 
     evaluate(
-        snakemake.config,
+        batch_size=snakemake.params.batch_size,
+        gallery_size=snakemake.params.gallery_size,
         store_path=snakemake.input.store,
         normalisation_path=snakemake.input.normalisation,
         split_path=snakemake.input.split,

@@ -4,7 +4,14 @@ from lenspipe.logs import logging_to
 from lenspipe.normalise import fit_normalisation, save_normalisation, save_split
 
 with logging_to(snakemake.log[0]):
-    subsets, normalisation = fit_normalisation(snakemake.input.store, snakemake.config)
+    subsets, normalisation = fit_normalisation(
+        snakemake.input.store,
+        targets=snakemake.params.targets,
+        split_fractions=snakemake.params.split_fractions,
+        seed=snakemake.params.seed,
+        image_stretch=snakemake.params.image_stretch,
+        asinh_softening=snakemake.params.asinh_softening,
+    )
     save_split(subsets, snakemake.output.split)
     save_normalisation(normalisation, snakemake.output.normalisation)
     print({name: len(indices) for name, indices in subsets.items()})

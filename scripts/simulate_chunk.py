@@ -5,7 +5,7 @@ from lenspipe.logs import logging_to
 
 with logging_to(snakemake.log[0]) as log:
     simulate_chunk(
-        snakemake.config,
+        snakemake.params.simulation,
         chunk=int(snakemake.wildcards.chunk),
         path=snakemake.output.chunk,
         progress=log,

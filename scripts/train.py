@@ -7,7 +7,8 @@ with logging_to(snakemake.log[0]):
     from lenspipe.train import train
 
     train(
-        snakemake.config,
+        training=snakemake.params.training,
+        seed=snakemake.params.seed,
         store_path=snakemake.input.store,
         normalisation_path=snakemake.input.normalisation,
         split_path=snakemake.input.split,

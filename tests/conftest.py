@@ -65,6 +65,21 @@ def build_store(config: dict, directory: Path) -> tuple[Path, Path, list[Path]]:
     return store, table, chunks
 
 
+def fit_small_normalisation(config: dict, store: Path):
+    """Split and normalisation of ``store`` with the settings of ``config``."""
+    from lenspipe.normalise import fit_normalisation
+
+    settings = config["normalisation"]
+    return fit_normalisation(
+        store,
+        targets=config["training"]["targets"],
+        split_fractions=settings["split"],
+        seed=config["seed"],
+        image_stretch=settings["image_stretch"],
+        asinh_softening=settings["asinh_softening"],
+    )
+
+
 @pytest.fixture(scope="session")
 def small_store(tmp_path_factory) -> tuple[dict, Path, Path, list[Path]]:
     """A real store of the small config, shared by the tests that only read it."""

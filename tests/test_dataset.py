@@ -1,9 +1,9 @@
 """LensBatches: streaming batches from the store, each training lens once per epoch."""
 
 import numpy as np
+from conftest import fit_small_normalisation
 
 from lenspipe.dataset import LensBatches
-from lenspipe.normalise import fit_normalisation
 from lenspipe.store import open_store, read_parameters
 
 
@@ -13,7 +13,7 @@ def _epoch(batches: LensBatches, epoch: int = 0) -> list[np.ndarray]:
 
 def test_each_epoch_visits_every_lens_once_in_a_new_seeded_order(small_store):
     config, store, _, _ = small_store
-    subsets, normalisation = fit_normalisation(store, config)
+    subsets, normalisation = fit_small_normalisation(config, store)
     train = subsets["train"]
     batches = LensBatches(store, train, normalisation, batch_size=16, shuffle_seed=5)
     first = _epoch(batches)
@@ -28,7 +28,7 @@ def test_each_epoch_visits_every_lens_once_in_a_new_seeded_order(small_store):
 
 def test_batches_hold_the_scaled_images_and_targets_of_their_lenses(small_store):
     config, store, _, _ = small_store
-    subsets, normalisation = fit_normalisation(store, config)
+    subsets, normalisation = fit_small_normalisation(config, store)
     batches = LensBatches(store, subsets["train"], normalisation, batch_size=16, shuffle_seed=5)
     root = open_store(store)
     for batch in (0, len(batches) - 1):
@@ -46,14 +46,14 @@ def test_batches_hold_the_scaled_images_and_targets_of_their_lenses(small_store)
 
 def test_unshuffled_batches_keep_lens_order(small_store):
     config, store, _, _ = small_store
-    subsets, normalisation = fit_normalisation(store, config)
+    subsets, normalisation = fit_small_normalisation(config, store)
     batches = LensBatches(store, subsets["test"], normalisation, batch_size=4)
     assert np.array_equal(np.concatenate(_epoch(batches)), subsets["test"])
 
 
 def test_tf_dataset_streams_the_same_batches(small_store):
     config, store, _, _ = small_store
-    subsets, normalisation = fit_normalisation(store, config)
+    subsets, normalisation = fit_small_normalisation(config, store)
     batches = LensBatches(store, subsets["train"], normalisation, batch_size=16, shuffle_seed=5)
     steps = len(batches)
     streamed = list(batches.as_dataset().take(steps + 1).as_numpy_iterator())

@@ -5,9 +5,9 @@ import shutil
 import numpy as np
 import pytest
 import zarr
+from conftest import fit_small_normalisation
 
 from lenspipe.normalise import (
-    fit_normalisation,
     load_normalisation,
     load_split,
     save_normalisation,
@@ -40,7 +40,7 @@ def test_scalers_see_only_training_rows(small_store, tmp_path):
     config, store, _, _ = small_store
     copy = tmp_path / "lenses.zarr"
     shutil.copytree(store, copy)
-    subsets, before = fit_normalisation(copy, config)
+    subsets, before = fit_small_normalisation(config, copy)
     # Make every non-training lens extreme; a fit that looked at them would change.
     root = zarr.open_group(str(copy), mode="r+")
     held_out = np.concatenate([subsets["validation"], subsets["test"]])
@@ -51,7 +51,7 @@ def test_scalers_see_only_training_rows(small_store, tmp_path):
     images = root["images"][:]
     images[held_out] = 1e6
     root["images"][:] = images
-    _, after = fit_normalisation(copy, config)
+    _, after = fit_small_normalisation(config, copy)
     assert after.to_dict() == before.to_dict()
     train_values = read_parameters(open_store(store), before.targets)[subsets["train"]]
     assert np.array_equal(before.target_scaler.data_min_, train_values.min(axis=0))
@@ -60,7 +60,7 @@ def test_scalers_see_only_training_rows(small_store, tmp_path):
 
 def test_image_scaling_maps_training_images_onto_unit_interval(small_store):
     config, store, _, _ = small_store
-    subsets, normalisation = fit_normalisation(store, config)
+    subsets, normalisation = fit_small_normalisation(config, store)
     scaled = normalisation.image.transform(open_store(store)["images"].oindex[subsets["train"]])
     assert scaled.min() == pytest.approx(0.0, abs=1e-6)
     assert scaled.max() == pytest.approx(1.0, abs=1e-6)
@@ -68,7 +68,7 @@ def test_image_scaling_maps_training_images_onto_unit_interval(small_store):
 
 def test_saved_normalisation_transforms_bit_for_bit_and_inverts(small_store, tmp_path):
     config, store, _, _ = small_store
-    _, fitted = fit_normalisation(store, config)
+    _, fitted = fit_small_normalisation(config, store)
     save_normalisation(fitted, tmp_path / "normalisation.json")
     loaded = load_normalisation(tmp_path / "normalisation.json")
     values = read_parameters(open_store(store), fitted.targets)

@@ -3,8 +3,9 @@
 import keras
 import pandas as pd
 import pytest
+from conftest import fit_small_normalisation
 
-from lenspipe.normalise import fit_normalisation, save_normalisation, save_split
+from lenspipe.normalise import save_normalisation, save_split
 from lenspipe.train import train
 
 
@@ -25,7 +26,7 @@ class InterruptAfterEpoch(keras.callbacks.Callback):
 @pytest.fixture
 def prepared_run(small_store, tmp_path):
     config, store, _, _ = small_store
-    subsets, normalisation = fit_normalisation(store, config)
+    subsets, normalisation = fit_small_normalisation(config, store)
     save_split(subsets, tmp_path / "split.csv")
     save_normalisation(normalisation, tmp_path / "normalisation.json")
     paths = {
@@ -37,13 +38,13 @@ def prepared_run(small_store, tmp_path):
         "history_path": tmp_path / "history.csv",
         "curve_path": tmp_path / "curve.png",
     }
-    return dict(config, training=dict(config["training"], epochs=3)), paths
+    return dict(config["training"], epochs=3), config["seed"], paths
 
 
 def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
-    config, paths = prepared_run
+    training, seed, paths = prepared_run
     with pytest.raises(Interrupt):
-        train(config, **paths, extra_callbacks=[InterruptAfterEpoch(1)])
+        train(training, seed, **paths, extra_callbacks=[InterruptAfterEpoch(1)])
     assert (paths["work_dir"] / "backup").is_dir()
     assert not paths["model_path"].exists()
     # Pretend the interrupted attempt reached a validation loss no later epoch can beat:
@@ -52,13 +53,13 @@ def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
     pd.read_csv(epoch_history).assign(val_loss=1e-12).to_csv(epoch_history, index=False)
     best_before = (paths["work_dir"] / "best.keras").read_bytes()
 
-    history = train(config, **paths)
+    history = train(training, seed, **paths)
     assert history.epoch == [2]  # epochs 0 and 1 were not trained again
     assert pd.read_csv(paths["history_path"])["epoch"].tolist() == [0, 1, 2]
     assert paths["model_path"].read_bytes() == best_before
     assert keras.models.load_model(paths["model_path"]).output_shape == (
         None,
-        len(config["training"]["targets"]),
+        len(training["targets"]),
     )
     assert paths["curve_path"].stat().st_size > 1000
     assert not paths["work_dir"].exists()

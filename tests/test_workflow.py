@@ -120,3 +120,17 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
 
     again = snakemake("-n", "--configfile", "tiny.yaml", cwd=workdir)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # A changed setting reruns exactly the jobs that depend on it.
+    (workdir / "more_epochs.yaml").write_text(yaml.safe_dump({"training": {"epochs": 3}}))
+    plan = snakemake("-n", "--configfile", "tiny.yaml", "more_epochs.yaml", cwd=workdir)
+    assert job_counts(plan.stdout + plan.stderr) == {
+        "train": 1,
+        "evaluate": 1,
+        "all": 1,
+        "total": 3,
+    }
+    (workdir / "new_seed.yaml").write_text(yaml.safe_dump({"seed": 8}))
+    plan = snakemake("-n", "--configfile", "tiny.yaml", "new_seed.yaml", cwd=workdir)
+    counts = job_counts(plan.stdout + plan.stderr)
+    assert counts["simulate_chunk"] == 3 and counts["consolidate"] == 1

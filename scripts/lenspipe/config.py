@@ -83,6 +83,14 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+SIMULATION_FIELDS = ("n_lenses", "chunk_size", "seed", "observation", "image", "priors")
+
+
+def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The part of a validated config that determines the simulated lenses and the store."""
+    return {field: config[field] for field in SIMULATION_FIELDS}
+
+
 def image_shape(config: dict[str, Any]) -> tuple[int, int, int]:
     """Shape (height, width, bands) of one image of the run."""
     num_pix = config["image"]["num_pix"]

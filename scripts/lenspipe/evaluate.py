@@ -2,7 +2,6 @@
 
 import json
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
@@ -24,7 +23,8 @@ def predict_physical(
 
 
 def evaluate(
-    config: dict[str, Any],
+    batch_size: int,
+    gallery_size: int,
     store_path: str | Path,
     normalisation_path: str | Path,
     split_path: str | Path,
@@ -36,7 +36,7 @@ def evaluate(
     normalisation = load_normalisation(normalisation_path)
     test = load_split(split_path)["test"]
     model = keras.models.load_model(model_path)
-    batches = LensBatches(store_path, test, normalisation, config["training"]["batch_size"])
+    batches = LensBatches(store_path, test, normalisation, batch_size)
     prediction = predict_physical(model, batches, normalisation)
     root = open_store(store_path)
     truth = read_parameters(root, normalisation.targets)[test]
@@ -51,7 +51,7 @@ def evaluate(
 
     plot_predicted_vs_true(truth, prediction, names, outputs["predicted_vs_true"])
     plot_residuals(truth, prediction, names, outputs["residuals"])
-    shown = test[: config["evaluation"]["gallery_size"]]
+    shown = test[:gallery_size]
     plot_gallery(
         normalisation.image.stretched(root["images"].oindex[shown]),
         shown,

@@ -116,20 +116,21 @@ def fit_image_scaling(
 
 
 def fit_normalisation(
-    store_path: str | Path, config: dict[str, Any]
+    store_path: str | Path,
+    targets: list[str],
+    split_fractions: dict[str, float],
+    seed: int,
+    image_stretch: str,
+    asinh_softening: float,
 ) -> tuple[dict[str, np.ndarray], Normalisation]:
     """Split the lenses and fit the normalisation on the training subset of the store."""
     root = open_store(store_path)
     n_lenses = root["lens_index"].shape[0]
-    subsets = split_indices(n_lenses, config["normalisation"]["split"], config["seed"])
+    subsets = split_indices(n_lenses, split_fractions, seed)
     train = subsets["train"]
-    targets = list(config["training"]["targets"])
-    target_scaler = MinMaxScaler().fit(read_parameters(root, targets)[train])
-    settings = config["normalisation"]
-    image = fit_image_scaling(
-        root["images"], train, settings["image_stretch"], settings["asinh_softening"]
-    )
-    return subsets, Normalisation(targets, target_scaler, image)
+    target_scaler = MinMaxScaler().fit(read_parameters(root, list(targets))[train])
+    image = fit_image_scaling(root["images"], train, image_stretch, asinh_softening)
+    return subsets, Normalisation(list(targets), target_scaler, image)
 
 
 def save_normalisation(normalisation: Normalisation, path: str | Path) -> None:

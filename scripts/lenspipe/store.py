@@ -5,7 +5,8 @@ Layout of ``lenses.zarr``:
 - ``images``: float32 (N, H, W, bands), chunked along the lens axis, zstd-compressed;
 - ``parameters``: float64 (N, P), one column per entry of the ``parameter_names`` attribute;
 - ``lens_index``: int64 (N,), equal to 0..N-1;
-- group attributes: ``config``, ``seed``, ``parameter_names``, ``versions``.
+- group attributes: ``config`` (the simulation settings of the run's config: lens count,
+  chunk size, seed, observation, image, priors), ``seed``, ``parameter_names``, ``versions``.
 """
 
 import warnings
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import zarr
 
+from lenspipe.config import simulation_settings
 from lenspipe.parameters import PARAMETER_NAMES
 from lenspipe.versions import package_versions
 
@@ -57,7 +59,7 @@ def create_store(
     )
     root.attrs.update(
         {
-            "config": config,
+            "config": simulation_settings(config),
             "seed": config["seed"],
             "parameter_names": list(PARAMETER_NAMES),
             "versions": package_versions(),

@@ -24,9 +24,8 @@ from lenspipe.plots import plot_training_curve
 from lenspipe.store import open_store
 
 
-def compile_model(config: dict[str, Any], image_shape: tuple[int, int, int]) -> keras.Model:
-    """Build and compile the CNN of ``config`` (MSE on the MinMax-scaled targets)."""
-    training = config["training"]
+def compile_model(training: dict[str, Any], image_shape: tuple[int, int, int]) -> keras.Model:
+    """Build and compile the CNN of the ``training`` settings (MSE on MinMax-scaled targets)."""
     model = build_cnn(
         image_shape,
         n_targets=len(training["targets"]),
@@ -51,7 +50,8 @@ def _best_validation_loss(epoch_history: Path) -> float | None:
 
 
 def train(
-    config: dict[str, Any],
+    training: dict[str, Any],
+    seed: int,
     store_path: str | Path,
     normalisation_path: str | Path,
     split_path: str | Path,
@@ -67,8 +67,7 @@ def train(
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    training = config["training"]
-    keras.utils.set_random_seed(config["seed"])
+    keras.utils.set_random_seed(seed)
     normalisation = load_normalisation(normalisation_path)
     split = load_split(split_path)
     image_shape = tuple(open_store(store_path)["images"].shape[1:])
@@ -77,7 +76,7 @@ def train(
         split["train"],
         normalisation,
         training["batch_size"],
-        shuffle_seed=config["seed"],
+        shuffle_seed=seed,
     )
     validation_batches = LensBatches(
         store_path, split["validation"], normalisation, training["batch_size"]
@@ -98,7 +97,7 @@ def train(
         keras.callbacks.CSVLogger(str(epoch_history), append=True),
         *extra_callbacks,
     ]
-    model = compile_model(config, image_shape)
+    model = compile_model(training, image_shape)
     history = model.fit(
         train_batches.as_dataset(),
         steps_per_epoch=len(train_batches),

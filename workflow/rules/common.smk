@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from lenspipe.chunks import chunk_count
-from lenspipe.config import validate_config
+from lenspipe.config import simulation_settings, validate_config
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
 # job is planned or anything is written.
@@ -14,6 +14,9 @@ validate_config(config)
 
 RUN = f"results/{config['run_name']}"
 N_CHUNKS = chunk_count(config["n_lenses"], config["chunk_size"])
+# Rules receive their settings as params, not through the global config: Snakemake records
+# params, so a job reruns when a setting it depends on changes (and only then).
+SIMULATION = simulation_settings(config)
 
 
 def chunk_files(wildcards):

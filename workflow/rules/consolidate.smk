@@ -10,5 +10,7 @@ rule consolidate:
         f"{RUN}/benchmarks/consolidate.tsv"
     conda:
         "../../envs/lenspipe.yaml"
+    params:
+        simulation=SIMULATION,
     script:
         "../../scripts/consolidate.py"

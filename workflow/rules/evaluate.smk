@@ -32,5 +32,8 @@ rule evaluate:
         f"{RUN}/benchmarks/evaluate.tsv"
     conda:
         "../../envs/lenspipe.yaml"
+    params:
+        batch_size=config["training"]["batch_size"],
+        gallery_size=config["evaluation"]["gallery_size"],
     script:
         "../../scripts/evaluate.py"

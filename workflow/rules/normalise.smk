@@ -10,5 +10,11 @@ rule normalise:
         f"{RUN}/benchmarks/normalise.tsv"
     conda:
         "../../envs/lenspipe.yaml"
+    params:
+        targets=config["training"]["targets"],
+        split_fractions=config["normalisation"]["split"],
+        seed=config["seed"],
+        image_stretch=config["normalisation"]["image_stretch"],
+        asinh_softening=config["normalisation"]["asinh_softening"],
     script:
         "../../scripts/normalise.py"

@@ -9,5 +9,7 @@ rule simulate_chunk:
         chunk=r"\d{5}",
     conda:
         "../../envs/lenspipe.yaml"
+    params:
+        simulation=SIMULATION,
     script:
         "../../scripts/simulate_chunk.py"

@@ -19,6 +19,8 @@ rule train:
         "../../envs/lenspipe.yaml"
     threads: 2
     params:
+        training=config["training"],
+        seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
         work_dir=f"{RUN}/work/train",
     script:
