@@ -1,6 +1,7 @@
 """Simulation: real lenstronomy images, deterministic per lens whatever the chunking."""
 
 import numpy as np
+import pytest
 from conftest import small_config
 
 from lenspipe.chunks import chunk_range
@@ -87,3 +88,13 @@ def test_noise_free_config_renders_the_model_image():
 def test_chunk_ranges_cover_every_lens_once():
     covered = [lens for chunk in range(3) for lens in chunk_range(chunk, 60, 25)]
     assert covered == list(range(60))
+
+
+@pytest.mark.parametrize(
+    "survey, band",
+    [("LSST", "g"), ("DES", "r"), ("Euclid", "VIS"), ("ZTF", "i"), ("HST", "WFC3_F160W")],
+)
+def test_every_survey_preset_renders_a_finite_image(survey, band):
+    config = small_config(observation={"survey": survey, "band": band, "coadd_years": None})
+    image, _ = LensSimulator(config).simulate(0)
+    assert np.isfinite(image).all() and image.max() > 0
