@@ -5,6 +5,9 @@ from lenspipe.logs import logging_to
 with logging_to(snakemake.log[0]):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
     from lenspipe.evaluate import evaluate
+    from lenspipe.threads import limit_tensorflow_threads
+
+    limit_tensorflow_threads(snakemake.threads)
 
     evaluate(
         batch_size=snakemake.params.batch_size,

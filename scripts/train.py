@@ -4,7 +4,10 @@ from lenspipe.logs import logging_to
 
 with logging_to(snakemake.log[0]):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.threads import limit_tensorflow_threads
     from lenspipe.train import train
+
+    limit_tensorflow_threads(snakemake.threads)
 
     train(
         training=snakemake.params.training,

@@ -32,6 +32,7 @@ rule evaluate:
         f"{RUN}/benchmarks/evaluate.tsv"
     conda:
         "../../envs/lenspipe.yaml"
+    threads: 2
     params:
         batch_size=config["training"]["batch_size"],
         gallery_size=config["evaluation"]["gallery_size"],
