@@ -13,6 +13,7 @@ import numpy as np
 from lenspipe.atomic import atomic_path
 from lenspipe.errors import ChunkError
 from lenspipe.parameters import PARAMETER_NAMES
+from lenspipe.simulate import LensSimulator
 
 
 def chunk_count(n_lenses: int, chunk_size: int) -> int:
@@ -45,8 +46,6 @@ def simulate_chunk(
     config: dict[str, Any], chunk: int, path: str | Path, progress: TextIO | None = None
 ) -> None:
     """Simulate chunk number ``chunk`` of a validated config and write it to ``path``."""
-    from lenspipe.simulate import LensSimulator
-
     lens_indices = chunk_range(chunk, config["n_lenses"], config["chunk_size"])
     images, parameters = LensSimulator(config).simulate_many(lens_indices, progress)
     write_chunk(path, np.arange(lens_indices.start, lens_indices.stop), images, parameters)

@@ -5,6 +5,7 @@ with the dotted name of the first bad field. The Snakefile calls it before any j
 so a bad config stops the run before anything is written.
 """
 
+import copy
 import difflib
 import math
 from collections.abc import Iterator
@@ -30,14 +31,10 @@ def _extend_with_defaults(validator_class: type) -> type:
         if isinstance(instance, dict):
             for name, subschema in properties.items():
                 if "default" in subschema and name not in instance:
-                    instance[name] = _copy(subschema["default"])
+                    instance[name] = copy.deepcopy(subschema["default"])
         yield from validate_properties(validator, properties, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
-
-
-def _copy(value: Any) -> Any:
-    return yaml.safe_load(yaml.safe_dump(value))
 
 
 _DefaultFillingValidator = _extend_with_defaults(jsonschema.Draft202012Validator)
