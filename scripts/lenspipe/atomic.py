@@ -4,10 +4,12 @@ A killed job therefore never leaves a file or folder that looks finished.
 """
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 def _temporary_sibling(path: Path) -> Path:
@@ -32,6 +34,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.rename(temporary, path)
     finally:
         _remove(temporary)
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path``, atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _remove(path: Path) -> None:

@@ -1,12 +1,11 @@
 """Evaluation on the test subset, in physical units."""
 
-import json
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from lenspipe.atomic import atomic_path
+from lenspipe.atomic import atomic_path, write_json
 from lenspipe.dataset import LensBatches
 from lenspipe.metrics import regression_metrics
 from lenspipe.normalise import Normalisation, load_normalisation, load_split
@@ -46,8 +45,7 @@ def evaluate(
     with atomic_path(outputs["metrics_csv"]) as temporary:
         table.to_csv(temporary)
     summary = {"n_test": int(len(test)), "parameters": table.to_dict(orient="index")}
-    with atomic_path(outputs["metrics_json"]) as temporary:
-        temporary.write_text(json.dumps(summary, indent=2) + "\n")
+    write_json(outputs["metrics_json"], summary)
 
     plot_predicted_vs_true(truth, prediction, names, outputs["predicted_vs_true"])
     plot_residuals(truth, prediction, names, outputs["residuals"])

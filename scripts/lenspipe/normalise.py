@@ -16,9 +16,9 @@ import pandas as pd
 import zarr
 from sklearn.preprocessing import MinMaxScaler
 
-from lenspipe.atomic import atomic_path
+from lenspipe.atomic import atomic_path, write_json
 from lenspipe.split import SUBSETS, split_indices
-from lenspipe.store import open_store, read_parameters
+from lenspipe.store import open_store, read_parameters, store_chunk_slices
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,12 @@ def fit_image_scaling(
 ) -> ImageScaling:
     """Fit the image range on the images at ``rows`` only, reading one store chunk at a time."""
     identity = ImageScaling(stretch, softening, 0.0, 1.0)
-    lenses_per_chunk = images.chunks[0]
     minimum, maximum = np.inf, -np.inf
-    for start in range(0, images.shape[0], lenses_per_chunk):
-        stop = start + lenses_per_chunk
+    for block_lenses in store_chunk_slices(images.shape[0], images.chunks[0]):
+        start, stop = block_lenses.start, block_lenses.stop
         in_block = rows[(rows >= start) & (rows < stop)]
         if in_block.size:
-            block = identity.stretched(images[start:stop][in_block - start])
+            block = identity.stretched(images[block_lenses][in_block - start])
             minimum = min(minimum, float(block.min()))
             maximum = max(maximum, float(block.max()))
     if not maximum > minimum:
@@ -135,8 +134,7 @@ def fit_normalisation(
 
 def save_normalisation(normalisation: Normalisation, path: str | Path) -> None:
     """Write the normalisation as JSON."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(json.dumps(normalisation.to_dict(), indent=2) + "\n")
+    write_json(path, normalisation.to_dict())
 
 
 def load_normalisation(path: str | Path) -> Normalisation:
