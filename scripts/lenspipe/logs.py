@@ -18,9 +18,12 @@ def logging_to(path: str | Path) -> Iterator[TextIO]:
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
+    line_buffered = sys.stdout.line_buffering
     with open(path, "a", buffering=1) as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
+        # A file is block-buffered by default; flush every line so `tail -f` shows progress.
+        sys.stdout.reconfigure(line_buffering=True)
         try:
             yield log
         except BaseException:
@@ -29,6 +32,7 @@ def logging_to(path: str | Path) -> Iterator[TextIO]:
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+            sys.stdout.reconfigure(line_buffering=line_buffered)
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             os.close(saved[0])
