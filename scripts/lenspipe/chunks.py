@@ -89,6 +89,6 @@ def read_chunk(
             )
         if not np.isfinite(array).all():
             raise ChunkError(
-                f"{path}: {name} hold {np.count_nonzero(~np.isfinite(array))} " "non-finite values"
+                f"{path}: {name} hold {np.count_nonzero(~np.isfinite(array))} non-finite values"
             )
     return images, parameters

@@ -124,7 +124,7 @@ def _check_split(config: dict[str, Any]) -> None:
     total = split["train"] + split["validation"] + split["test"]
     if not math.isclose(total, 1.0, abs_tol=1e-9):
         raise ConfigError(
-            "normalisation.split: train + validation + test must add up to 1, " f"got {total:g}"
+            f"normalisation.split: train + validation + test must add up to 1, got {total:g}"
         )
     for subset, count in split_counts(config["n_lenses"], split).items():
         if count < 1:

@@ -41,7 +41,7 @@ def consolidate(
         )
     shape = image_shape(config)
     with atomic_path(store_path) as temporary_store:
-        root = create_store(temporary_store, config, shape)
+        root = create_store(temporary_store, config)
         store_images, store_parameters = root["images"], root["parameters"]
         store_lens_index = root["lens_index"]
         for chunk, path in enumerate(

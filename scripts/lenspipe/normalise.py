@@ -127,9 +127,10 @@ def fit_normalisation(
     n_lenses = root["lens_index"].shape[0]
     subsets = split_indices(n_lenses, split_fractions, seed)
     train = subsets["train"]
-    target_scaler = MinMaxScaler().fit(read_parameters(root, list(targets))[train])
+    targets = list(targets)
+    target_scaler = MinMaxScaler().fit(read_parameters(root, targets)[train])
     image = fit_image_scaling(root["images"], train, image_stretch, asinh_softening)
-    return subsets, Normalisation(list(targets), target_scaler, image)
+    return subsets, Normalisation(targets, target_scaler, image)
 
 
 def save_normalisation(normalisation: Normalisation, path: str | Path) -> None:

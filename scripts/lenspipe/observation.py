@@ -40,7 +40,7 @@ def single_band_kwargs(observation: dict[str, Any]) -> dict[str, Any]:
         missing = [key for key in OBSERVATION_KEYS if key not in overrides]
         if missing:
             raise ConfigError(
-                "observation.overrides: a custom survey needs " f"{', '.join(missing)} (missing)"
+                f"observation.overrides: a custom survey needs {', '.join(missing)} (missing)"
             )
         kwargs: dict[str, Any] = {}
     else:

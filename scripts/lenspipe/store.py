@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import zarr
 
-from lenspipe.config import simulation_settings
+from lenspipe.config import image_shape, simulation_settings
 from lenspipe.parameters import PARAMETER_NAMES
 from lenspipe.versions import package_versions
 
@@ -27,17 +27,16 @@ LENSES_PER_STORE_CHUNK = 256
 warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
 
 
-def create_store(
-    path: str | Path, config: dict[str, Any], image_shape: tuple[int, ...]
-) -> zarr.Group:
+def create_store(path: str | Path, config: dict[str, Any]) -> zarr.Group:
     """Create an empty store for the lenses of ``config`` at ``path``."""
     n_lenses = config["n_lenses"]
+    shape = image_shape(config)
     chunk = min(LENSES_PER_STORE_CHUNK, n_lenses)
     root = zarr.open_group(str(path), mode="w-", zarr_format=3)
     root.create_array(
         "images",
-        shape=(n_lenses, *image_shape),
-        chunks=(chunk, *image_shape),
+        shape=(n_lenses, *shape),
+        chunks=(chunk, *shape),
         dtype="float32",
         compressors=zarr.codecs.ZstdCodec(level=3),
         dimension_names=("lens", "y", "x", "band"),
