@@ -23,6 +23,11 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 
 
+# The driver runs `all` itself; on a cluster it is not worth a SLURM job.
+localrules:
+    all,
+
+
 rule all:
     default_target: True
     input:

@@ -1,6 +1,6 @@
-"""Rule simulate_chunk: render one chunk of lenses into a chunk file."""
+"""Rule simulate_chunk: render one chunk of lenses into a chunk file, resumably."""
 
-from lenspipe.chunks import simulate_chunk
+from lenspipe.chunk_job import simulate_chunk
 from lenspipe.logs import logging_to
 
 with logging_to(snakemake.log[0]) as log:
@@ -8,5 +8,8 @@ with logging_to(snakemake.log[0]) as log:
         snakemake.params.simulation,
         chunk=int(snakemake.wildcards.chunk),
         path=snakemake.output.chunk,
+        work_dir=snakemake.params.work_dir,
+        checkpoint_every=snakemake.params.checkpoint_every,
         progress=log,
+        pause_seconds=snakemake.params.pause_seconds,
     )

@@ -10,7 +10,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from lenspipe.chunks import chunk_count, simulate_chunk  # noqa: E402
+from lenspipe.chunk_job import simulate_chunk  # noqa: E402
+from lenspipe.chunks import chunk_count  # noqa: E402
 from lenspipe.config import validate_config  # noqa: E402
 from lenspipe.consolidate import consolidate  # noqa: E402
 
@@ -59,7 +60,9 @@ def build_store(config: dict, directory: Path) -> tuple[Path, Path, list[Path]]:
         for chunk in range(chunk_count(config["n_lenses"], config["chunk_size"]))
     ]
     for chunk, path in enumerate(chunks):
-        simulate_chunk(config, chunk, path)
+        simulate_chunk(
+            config, chunk, path, directory / "work" / path.stem, config["checkpoint_every"]
+        )
     store, table = directory / "lenses.zarr", directory / "parameters.parquet"
     consolidate(config, chunks, store, table)
     return store, table, chunks

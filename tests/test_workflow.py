@@ -1,11 +1,8 @@
 """The Snakemake workflow itself: plan, lint, format, bad config, and a tiny end-to-end run."""
 
 import json
-import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -13,45 +10,16 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, SMALL
+from workflow_helpers import copy_workflow, job_counts, snakemake
 
 pytestmark = pytest.mark.workflow
-
-WORKFLOW_PARTS = ("Snakefile", "workflow", "scripts", "config", "envs")
-
-
-def snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
-def copy_workflow(destination: Path) -> Path:
-    """A copy of the workflow in ``destination``, so runs leave the repository untouched."""
-    for part in WORKFLOW_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy(source, destination / part)
-    return destination
-
-
-def job_counts(dry_run_output: str) -> dict[str, int]:
-    table = dry_run_output.split("Job stats:")[1]
-    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
 def test_dry_run_plans_100k_lenses_as_one_job_per_chunk(tmp_path):
     result = snakemake("-n", cwd=copy_workflow(tmp_path))
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout + result.stderr)
-    assert counts["simulate_chunk"] == 50
+    assert counts["simulate_chunk"] == 10
     assert counts["consolidate"] == counts["train"] == counts["evaluate"] == 1
     assert not (tmp_path / "results").exists()
 

@@ -2,18 +2,23 @@
 
 A chunk is an uncompressed ``.npz`` with ``lens_index`` (int64, N), ``images`` (float32,
 N x H x W x bands), ``parameters`` (float64, N x P) and ``parameter_names`` (P strings).
+Its bytes depend only on its contents: the archive members carry a fixed timestamp, unlike
+``numpy.savez``, so a resumed chunk job writes exactly the file an uninterrupted one would.
 """
 
 import math
+import zipfile
 from pathlib import Path
-from typing import Any, TextIO
+from typing import BinaryIO
 
 import numpy as np
 
 from lenspipe.atomic import atomic_path
 from lenspipe.errors import ChunkError
 from lenspipe.parameters import PARAMETER_NAMES
-from lenspipe.simulate import LensSimulator
+
+# The earliest time a zip archive can record (1980-01-01), used for every member.
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 def chunk_count(n_lenses: int, chunk_size: int) -> int:
@@ -31,24 +36,23 @@ def chunk_range(chunk: int, n_lenses: int, chunk_size: int) -> range:
 def write_chunk(
     path: str | Path, lens_index: np.ndarray, images: np.ndarray, parameters: np.ndarray
 ) -> None:
-    """Write one chunk file atomically."""
+    """Write one chunk file atomically, with bytes that depend only on the arrays."""
+    arrays = {
+        "lens_index": np.asarray(lens_index, dtype=np.int64),
+        "images": images,
+        "parameters": parameters,
+        "parameter_names": np.array(PARAMETER_NAMES),
+    }
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
-        np.savez(
-            handle,
-            lens_index=np.asarray(lens_index, dtype=np.int64),
-            images=images,
-            parameters=parameters,
-            parameter_names=np.array(PARAMETER_NAMES),
-        )
+        _write_npz(handle, arrays)
 
 
-def simulate_chunk(
-    config: dict[str, Any], chunk: int, path: str | Path, progress: TextIO | None = None
-) -> None:
-    """Simulate chunk number ``chunk`` of a validated config and write it to ``path``."""
-    lens_indices = chunk_range(chunk, config["n_lenses"], config["chunk_size"])
-    images, parameters = LensSimulator(config).simulate_many(lens_indices, progress)
-    write_chunk(path, np.arange(lens_indices.start, lens_indices.stop), images, parameters)
+def _write_npz(handle: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
+    with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
+            with archive.open(member, "w", force_zip64=True) as stream:
+                np.lib.format.write_array(stream, np.asanyarray(array), allow_pickle=False)
 
 
 def read_chunk(

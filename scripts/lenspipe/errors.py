@@ -7,3 +7,7 @@ class ConfigError(ValueError):
 
 class ChunkError(ValueError):
     """A simulated chunk file is not what consolidation expects; the message names the file."""
+
+
+class SlurmRequestError(ValueError):
+    """A rule asks SLURM for something its partition cannot give; the message names the rule."""

@@ -7,8 +7,9 @@ background noise field, then the Poisson noise field), so the image and paramete
 ``i`` are the same whichever chunk renders it.
 """
 
+import time
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -90,22 +91,20 @@ class LensSimulator:
         return image.astype(np.float32)[..., np.newaxis], parameters
 
     def simulate_many(
-        self, lens_indices: Iterable[int], progress: TextIO | None = None
+        self, lens_indices: Iterable[int], bar: tqdm | None = None, pause_seconds: float = 0.0
     ) -> tuple[np.ndarray, np.ndarray]:
         """Simulate the given lenses; return images (N, H, W, 1) and parameters (N, P).
 
-        A progress bar is written to ``progress`` when given.
+        ``bar`` is advanced by one per lens. ``pause_seconds`` (for tests only) sleeps after
+        each lens, to make a job outlive its time limit.
         """
         lens_indices = list(lens_indices)
         images = np.empty((len(lens_indices), *self.image_shape), dtype=np.float32)
         parameters = np.empty((len(lens_indices), len(PARAMETER_NAMES)), dtype=np.float64)
-        bar = tqdm(
-            lens_indices,
-            file=progress,
-            disable=progress is None,
-            mininterval=5.0,
-            unit="lens",
-        )
-        for row, lens_index in enumerate(bar):
+        for row, lens_index in enumerate(lens_indices):
             images[row], parameters[row] = self.simulate(lens_index)
+            if pause_seconds:
+                time.sleep(pause_seconds)
+            if bar is not None:
+                bar.update()
         return images, parameters

@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from lenspipe.chunks import chunk_count
 from lenspipe.config import simulation_settings, validate_config
+from lenspipe.slurm_preflight import JobRequest, check_requests
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
 # job is planned or anything is written.
@@ -22,3 +23,33 @@ SIMULATION = simulation_settings(config)
 def chunk_files(wildcards):
     """Every chunk file of the run, in lens order."""
     return [f"{RUN}/chunks/chunk_{chunk:05d}.npz" for chunk in range(N_CHUNKS)]
+
+
+def slurm_requests():
+    """What each rule that will run asks SLURM for, on every attempt the retries allow."""
+    first_job_of_rule = {}
+    for job in workflow.dag.needrun_jobs():
+        if not job.is_local:
+            first_job_of_rule.setdefault(job.rule.name, job)
+    requests = []
+    for rule_name, job in first_job_of_rule.items():
+        for attempt in range(1, workflow.execution_settings.retries + 2):
+            resources = job.rule.expand_resources(job.wildcards_dict, job.input, attempt)
+            requests.append(
+                JobRequest(
+                    rule_name=rule_name,
+                    attempt=attempt,
+                    partition=resources.get("slurm_partition"),
+                    runtime_minutes=resources.get("runtime"),
+                    mem_mb=resources.get("mem_mb"),
+                    gpus=int(resources.get("gpu", 0) or 0),
+                )
+            )
+    return requests
+
+
+# Before anything is submitted to SLURM: stop with one message if a partition, runtime, memory
+# or GPU request cannot be met, rather than failing (or pending for ever) job by job.
+onstart:
+    if workflow.executor_plugin.name == "slurm":
+        check_requests(slurm_requests())

@@ -9,7 +9,7 @@ rule consolidate:
     benchmark:
         f"{RUN}/benchmarks/consolidate.tsv"
     conda:
-        "../../envs/lenspipe.yaml"
+        "../../envs/simulation.yaml"
     params:
         simulation=SIMULATION,
     script:

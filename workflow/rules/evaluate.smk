@@ -31,7 +31,7 @@ rule evaluate:
     benchmark:
         f"{RUN}/benchmarks/evaluate.tsv"
     conda:
-        "../../envs/lenspipe.yaml"
+        "../../envs/training.yaml"
     threads: 2
     params:
         batch_size=config["training"]["batch_size"],

@@ -9,7 +9,7 @@ rule normalise:
     benchmark:
         f"{RUN}/benchmarks/normalise.tsv"
     conda:
-        "../../envs/lenspipe.yaml"
+        "../../envs/simulation.yaml"
     params:
         targets=config["training"]["targets"],
         split_fractions=config["normalisation"]["split"],

@@ -8,8 +8,13 @@ rule simulate_chunk:
     wildcard_constraints:
         chunk=r"\d{5}",
     conda:
-        "../../envs/lenspipe.yaml"
+        "../../envs/simulation.yaml"
     params:
         simulation=SIMULATION,
+        # Saved parts live outside the declared output, so a retried, requeued or rerun job
+        # resumes from them instead of starting the chunk again.
+        work_dir=f"{RUN}/work/chunks/chunk_{{chunk}}",
+        checkpoint_every=config["checkpoint_every"],
+        pause_seconds=config["testing"]["seconds_per_lens"],
     script:
         "../../scripts/simulate_chunk.py"

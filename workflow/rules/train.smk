@@ -16,7 +16,7 @@ rule train:
     benchmark:
         f"{RUN}/benchmarks/train.tsv"
     conda:
-        "../../envs/lenspipe.yaml"
+        "../../envs/training.yaml"
     threads: 2
     params:
         training=config["training"],

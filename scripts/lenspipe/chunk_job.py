@@ -1,0 +1,126 @@
+"""Simulate one chunk of lenses in saved parts, so a killed or timed-out job resumes.
+
+The parts live in a work folder outside the rule's declared output: Snakemake deletes the
+outputs of a failed job, not this folder. Each part is a fixed range of lenses written
+atomically; since every lens draws from its own seeded generator, a chunk assembled from
+parts made by several attempts is byte-for-byte the chunk one uninterrupted attempt writes.
+After success the parts are removed and only the attempt journal is kept.
+"""
+
+import datetime
+import json
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from tqdm import tqdm
+
+from lenspipe.chunks import chunk_range, read_chunk, write_chunk
+from lenspipe.config import image_shape
+from lenspipe.errors import ChunkError
+from lenspipe.simulate import LensSimulator
+
+SETTINGS_FILE = "settings.json"
+JOURNAL_FILE = "journal.txt"
+
+
+def part_ranges(lenses: range, checkpoint_every: int) -> list[range]:
+    """Split a chunk's lens range into consecutive parts of ``checkpoint_every`` lenses."""
+    return [
+        range(start, min(start + checkpoint_every, lenses.stop))
+        for start in range(lenses.start, lenses.stop, checkpoint_every)
+    ]
+
+
+def part_path(work_dir: Path, part: range) -> Path:
+    """File that holds the saved lenses of ``part``."""
+    return work_dir / f"lenses_{part.start:09d}-{part.stop - 1:09d}.npz"
+
+
+def simulate_chunk(
+    config: dict[str, Any],
+    chunk: int,
+    path: str | Path,
+    work_dir: str | Path,
+    checkpoint_every: int,
+    progress: TextIO | None = None,
+    pause_seconds: float = 0.0,
+) -> None:
+    """Simulate chunk number ``chunk`` of a validated config into ``path``, resumably.
+
+    Lenses already saved in ``work_dir`` by an earlier attempt with the same simulation
+    settings are reused; the rest are simulated and saved every ``checkpoint_every`` lenses.
+    ``pause_seconds`` slows every lens down, for tests that need a job to run out of time.
+    """
+    work_dir = Path(work_dir)
+    lenses = chunk_range(chunk, config["n_lenses"], config["chunk_size"])
+    parts = part_ranges(lenses, checkpoint_every)
+    _forget_other_settings(work_dir, config)
+    saved = [part for part in parts if _is_saved(work_dir, part, config)]
+    saved_lenses = sum(len(part) for part in saved)
+    _journal(work_dir, f"attempt started: {saved_lenses} of {len(lenses)} lenses already saved")
+
+    simulator = LensSimulator(config)
+    bar = tqdm(
+        total=len(lenses),
+        initial=saved_lenses,
+        file=progress,
+        disable=progress is None,
+        mininterval=5.0,
+        unit="lens",
+    )
+    with bar:
+        for part in parts:
+            if part not in saved:
+                images, parameters = simulator.simulate_many(part, bar, pause_seconds)
+                write_chunk(part_path(work_dir, part), np.asarray(part), images, parameters)
+
+    pieces = [read_chunk(part_path(work_dir, part), part, image_shape(config)) for part in parts]
+    write_chunk(
+        path,
+        np.asarray(lenses),
+        np.concatenate([images for images, _ in pieces]),
+        np.concatenate([parameters for _, parameters in pieces]),
+    )
+    for part in parts:
+        part_path(work_dir, part).unlink()
+    (work_dir / SETTINGS_FILE).unlink()
+    _journal(work_dir, f"finished: {path} written")
+
+
+def _forget_other_settings(work_dir: Path, config: dict[str, Any]) -> None:
+    """Remove saved parts made with different simulation settings; record the current ones."""
+    settings = json.dumps(config, sort_keys=True)
+    settings_file = work_dir / SETTINGS_FILE
+    if settings_file.exists() and settings_file.read_text() != settings:
+        stale = sorted(work_dir.glob("lenses_*.npz"))
+        for file in stale:
+            file.unlink()
+        _journal(work_dir, f"settings changed: removed {len(stale)} saved parts")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text(settings)
+
+
+def _is_saved(work_dir: Path, part: range, config: dict[str, Any]) -> bool:
+    """Whether ``part`` is saved and readable; an unreadable part file is removed."""
+    file = part_path(work_dir, part)
+    if not file.exists():
+        return False
+    try:
+        read_chunk(file, part, image_shape(config))
+    except ChunkError as error:
+        _journal(work_dir, f"discarded unreadable part: {error}")
+        file.unlink()
+        return False
+    return True
+
+
+def _journal(work_dir: Path, message: str) -> None:
+    """Append a timestamped line, with the SLURM job id when there is one, to the journal."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    job = os.environ.get("SLURM_JOB_ID")
+    where = f" [SLURM job {job}]" if job else ""
+    with (work_dir / JOURNAL_FILE).open("a") as journal:
+        journal.write(f"{stamp}{where} {message}\n")

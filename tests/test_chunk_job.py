@@ -1,0 +1,96 @@
+"""A chunk job saves its lenses in parts and resumes from them, producing identical bytes."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from conftest import REPO, small_config
+from lenspipe.chunk_job import JOURNAL_FILE, part_ranges, simulate_chunk
+from lenspipe.chunks import write_chunk
+
+CONFIG = small_config(n_lenses=40, chunk_size=20, checkpoint_every=5)
+
+
+def run_chunk(config: dict, directory: Path, chunk: int = 1) -> Path:
+    path = directory / f"chunk_{chunk:05d}.npz"
+    simulate_chunk(config, chunk, path, directory / "work", config["checkpoint_every"])
+    return path
+
+
+def start_slow_chunk_job(config: dict, directory: Path) -> subprocess.Popen:
+    """Run chunk 1 in a separate process, slowed to 0.1 s per lens."""
+    code = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(REPO / 'scripts')!r})\n"
+        "from lenspipe.chunk_job import simulate_chunk\n"
+        "config = json.loads(sys.argv[1])\n"
+        "simulate_chunk(config, 1, sys.argv[2] + '/chunk_00001.npz', sys.argv[2] + '/work',\n"
+        "               config['checkpoint_every'], pause_seconds=0.1)\n"
+    )
+    return subprocess.Popen([sys.executable, "-c", code, json.dumps(config), str(directory)])
+
+
+def kill_after_parts(process: subprocess.Popen, work_dir: Path, parts: int) -> None:
+    deadline = time.monotonic() + 120
+    while len(list(work_dir.glob("lenses_*.npz"))) < parts:
+        assert process.poll() is None, "the chunk job ended before it was killed"
+        assert time.monotonic() < deadline, "the chunk job saved no parts within 120 s"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def test_parts_cover_the_chunk_in_order():
+    assert part_ranges(range(20, 32), 5) == [range(20, 25), range(25, 30), range(30, 32)]
+
+
+def test_killed_job_resumes_and_writes_the_same_bytes(tmp_path):
+    reference = run_chunk(CONFIG, tmp_path / "reference")
+
+    interrupted = tmp_path / "interrupted"
+    kill_after_parts(start_slow_chunk_job(CONFIG, interrupted), interrupted / "work", parts=2)
+    assert not (interrupted / "chunk_00001.npz").exists()
+    saved = sorted(path.name for path in (interrupted / "work").glob("lenses_*.npz"))
+    assert saved[:2] == ["lenses_000000020-000000024.npz", "lenses_000000025-000000029.npz"]
+
+    resumed = run_chunk(CONFIG, interrupted)
+    assert resumed.read_bytes() == reference.read_bytes()
+    journal = (interrupted / "work" / JOURNAL_FILE).read_text().splitlines()
+    assert "0 of 20 lenses already saved" in journal[0]
+    assert f"{5 * len(saved)} of 20 lenses already saved" in journal[1]
+    assert "finished" in journal[-1]
+    assert list((interrupted / "work").iterdir()) == [interrupted / "work" / JOURNAL_FILE]
+
+
+def test_parts_saved_under_other_settings_are_not_reused(tmp_path):
+    other_seed = small_config(n_lenses=40, chunk_size=20, checkpoint_every=5, seed=8)
+    kill_after_parts(start_slow_chunk_job(other_seed, tmp_path), tmp_path / "work", parts=1)
+
+    resumed = run_chunk(CONFIG, tmp_path)
+    reference = run_chunk(CONFIG, tmp_path / "reference")
+    assert resumed.read_bytes() == reference.read_bytes()
+    assert "settings changed: removed" in (tmp_path / "work" / JOURNAL_FILE).read_text()
+
+
+def test_an_unreadable_part_is_simulated_again(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "lenses_000000025-000000029.npz").write_bytes(b"not a zip archive")
+
+    resumed = run_chunk(CONFIG, tmp_path)
+    reference = run_chunk(CONFIG, tmp_path / "reference")
+    assert resumed.read_bytes() == reference.read_bytes()
+    assert "discarded unreadable part" in (work / JOURNAL_FILE).read_text()
+
+
+def test_chunk_file_bytes_do_not_depend_on_when_they_were_written(tmp_path):
+    arrays = (np.arange(3), np.zeros((3, 4, 4, 1), np.float32), np.ones((3, 17)))
+    write_chunk(tmp_path / "first.npz", *arrays)
+    time.sleep(2.1)  # zip timestamps have a resolution of 2 s
+    write_chunk(tmp_path / "second.npz", *arrays)
+    assert (tmp_path / "first.npz").read_bytes() == (tmp_path / "second.npz").read_bytes()

@@ -1,0 +1,348 @@
+"""The Amarel profile on a real SLURM cluster on localhost (scripts/start_slurm.sh).
+
+Each test runs the real workflow through the `slurm` executor plugin with the Amarel profile,
+changing only what differs on the local one-node cluster (see ``local_profile``).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+from workflow_helpers import copy_workflow, job_counts, snakemake
+
+pytestmark = pytest.mark.slurm
+
+AMAREL_PROFILE = REPO / "profiles" / "amarel" / "config.v9+.yaml"
+
+# What differs between Amarel and the one-node cluster of scripts/start_slurm.sh.
+LOCAL_CLUSTER = {
+    # No accounting database here, so sacct cannot report job states.
+    "slurm-status-command": "squeue",
+    # Tiny jobs: look at their states every 2 s instead of every 30 s.
+    "slurm-init-seconds-before-status-checks": 2,
+    "seconds-between-status-checks": 2,
+    # The node has 2 CPUs and about 22 GB of memory.
+    "set-threads": {"train": 2, "evaluate": 2},
+    "set-resources": {"train": {"mem_mb": "min(4000 * 2 ** (attempt - 1), 16000)"}},
+}
+
+TINY = {
+    "n_lenses": 40,
+    "chunk_size": 10,
+    "checkpoint_every": 5,
+    "image": {"num_pix": 32},
+    "training": {
+        "conv_filters": [8, 16],
+        "dense_units": [16],
+        "batch_size": 16,
+        "epochs": 2,
+        "early_stopping_patience": 2,
+    },
+    "evaluation": {"gallery_size": 4},
+}
+
+
+def slurm_is_up() -> bool:
+    try:
+        states = subprocess.run(
+            ["sinfo", "--noheader", "--format=%T"], capture_output=True, text=True, timeout=20
+        ).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return any(state in ("idle", "mixed", "allocated") for state in states)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def slurm_cluster():
+    """Require the local SLURM cluster: fail in CI, skip with the fix elsewhere."""
+    if not slurm_is_up():
+        message = "no SLURM cluster answers on localhost; start one: bash scripts/start_slurm.sh"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def deep_merge(base: dict, changes: dict) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def local_profile(workdir: Path, **changes) -> str:
+    """The Amarel profile with LOCAL_CLUSTER and ``changes`` applied; return its folder."""
+    profile = deep_merge(yaml.safe_load(AMAREL_PROFILE.read_text()), LOCAL_CLUSTER)
+    profile = deep_merge(profile, changes)
+    folder = workdir / "local-profile"
+    folder.mkdir()
+    (folder / "config.v9+.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return str(folder)
+
+
+def workflow_with_config(tmp_path: Path, name: str, **changes) -> Path:
+    """A copy of the workflow whose config/test.yaml is TINY plus ``changes``."""
+    workdir = copy_workflow(tmp_path / name)
+    config = deep_merge({**TINY, "run_name": name}, changes)
+    (workdir / "config" / "test.yaml").write_text(yaml.safe_dump(config))
+    return workdir
+
+
+def run_args(target: str, profile: str) -> list[str]:
+    return [target, "--profile", profile, "--configfile", "config/test.yaml"]
+
+
+def start_driver(workdir: Path, *args: str) -> subprocess.Popen:
+    """Start the Snakemake driver in the background, its output in workdir/driver.log."""
+    log = (workdir / "driver.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def slurm_jobs(workdir: Path) -> list[dict[str, str]]:
+    """This workflow copy's SLURM jobs still known to squeue: id, state and rule comment."""
+    lines = subprocess.run(
+        ["squeue", "--noheader", "--states=all", "--format=%i|%T|%k|%Z"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    jobs = [dict(zip(("id", "state", "comment", "workdir"), line.split("|"))) for line in lines]
+    return [job for job in jobs if Path(job["workdir"]) == workdir]
+
+
+def wait_for(condition, what: str, timeout: float = 300, interval: float = 0.5):
+    """Poll ``condition`` until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def active_jobs(workdir: Path, rule: str) -> list[dict[str, str]]:
+    return [
+        job
+        for job in slurm_jobs(workdir)
+        if job["comment"].startswith(f"rule_{rule}")
+        and job["state"] in ("PENDING", "RUNNING", "COMPLETING")
+    ]
+
+
+def store_bytes(run_dir: Path) -> dict[str, bytes]:
+    """Every file of the zarr store and the parameter table, by relative path."""
+    files = [path for path in (run_dir / "lenses.zarr").rglob("*") if path.is_file()]
+    files.append(run_dir / "parameters.parquet")
+    return {str(path.relative_to(run_dir)): path.read_bytes() for path in sorted(files)}
+
+
+def test_timed_out_chunk_is_resubmitted_with_more_time_and_resumes(tmp_path):
+    # 20 lenses at 6 s each need 2 minutes; the first attempt gets 1.
+    workdir = workflow_with_config(
+        tmp_path, "timeout", n_lenses=20, chunk_size=20, testing={"seconds_per_lens": 6.0}
+    )
+    profile = local_profile(
+        workdir,
+        **{"set-resources": {"simulate_chunk": {"runtime": "min(2 ** (attempt - 1), 20160)"}}},
+    )
+    chunk = "results/timeout/chunks/chunk_00000.npz"
+    result = snakemake(*run_args(chunk, profile), cwd=workdir)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+
+    assert "SLURM status is: 'TIMEOUT'" in output
+    assert "runtime=1" in output and "runtime=2" in output
+    journal = (workdir / "results/timeout/work/chunks/chunk_00000/journal.txt").read_text()
+    starts = [line for line in journal.splitlines() if "attempt started" in line]
+    assert len(starts) >= 2, journal
+    saved_before_retry = int(starts[1].split("attempt started: ")[1].split(" of ")[0])
+    assert 5 <= saved_before_retry < 20, journal
+
+    reference = workflow_with_config(tmp_path, "reference", n_lenses=20, chunk_size=20)
+    local = snakemake(
+        "results/reference/chunks/chunk_00000.npz",
+        "--cores",
+        "1",
+        "--configfile",
+        "config/test.yaml",
+        cwd=reference,
+    )
+    assert local.returncode == 0, local.stderr[-3000:]
+    assert (workdir / chunk).read_bytes() == (
+        reference / "results/reference/chunks/chunk_00000.npz"
+    ).read_bytes()
+
+
+def test_rerun_after_the_driver_was_killed_redoes_only_unfinished_chunks(tmp_path):
+    workdir = workflow_with_config(tmp_path, "killed")
+    # Two jobs at a time, so chunks 2 and 3 are not yet submitted when the driver dies.
+    profile = local_profile(workdir, jobs=2)
+    args = run_args("results/killed/lenses.zarr", profile)
+    driver = start_driver(workdir, *args)
+    wait_for(lambda: active_jobs(workdir, "simulate_chunk"), "the first chunk jobs")
+    os.killpg(driver.pid, signal.SIGKILL)  # a lost login session, an OOM kill
+    driver.wait()
+
+    # The jobs it had submitted run on without it; wait until SLURM is done with them.
+    wait_for(lambda: not active_jobs(workdir, "simulate_chunk"), "the orphaned jobs", 120)
+    chunks = workdir / "results/killed/chunks"
+    finished = {path.name: path.stat() for path in chunks.glob("chunk_*.npz")}
+    assert 0 < len(finished) < 4, finished
+    finished_bytes = {name: (chunks / name).read_bytes() for name in finished}
+
+    # A killed driver leaves its lock behind: unlock, then the same command.
+    assert snakemake(*args, "--unlock", cwd=workdir).returncode == 0
+    result = snakemake(*args, cwd=workdir)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert job_counts(output)["simulate_chunk"] == 4 - len(finished)
+    for name, stat in finished.items():
+        after = (chunks / name).stat()
+        assert (after.st_ino, after.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns), name
+        assert (chunks / name).read_bytes() == finished_bytes[name]
+
+    reference = workflow_with_config(tmp_path, "killed-reference")
+    (reference / "config" / "test.yaml").write_text((workdir / "config" / "test.yaml").read_text())
+    local = snakemake(
+        "results/killed/lenses.zarr",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/test.yaml",
+        cwd=reference,
+    )
+    assert local.returncode == 0, local.stderr[-3000:]
+    assert store_bytes(workdir / "results/killed") == store_bytes(reference / "results/killed")
+
+
+def test_cancelled_chunk_job_leaves_no_chunk_and_is_repaired(tmp_path):
+    workdir = workflow_with_config(
+        tmp_path, "cancelled", n_lenses=20, chunk_size=20, testing={"seconds_per_lens": 0.5}
+    )
+    profile = local_profile(workdir)
+    args = run_args("results/cancelled/lenses.zarr", profile)
+    driver = start_driver(workdir, *args)
+    work = workdir / "results/cancelled/work/chunks/chunk_00000"
+    wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 120, 0.1)
+    job = active_jobs(workdir, "simulate_chunk")[0]
+    subprocess.run(["scancel", job["id"]], check=True)
+    wait_for(
+        lambda: not any(j["id"] == job["id"] for j in active_jobs(workdir, "simulate_chunk")),
+        "the cancelled job to end",
+        60,
+        0.1,
+    )
+    # Nothing that a later step reads: no chunk file, no store.
+    assert not (workdir / "results/cancelled/chunks/chunk_00000.npz").exists()
+    assert not (workdir / "results/cancelled/lenses.zarr").exists()
+
+    driver.wait(timeout=600)
+    output = (workdir / "driver.log").read_text()
+    assert driver.returncode == 0, output[-3000:]
+    assert "SLURM status is: 'CANCELLED'" in output
+    journal = (work / "journal.txt").read_text()
+    starts = [line for line in journal.splitlines() if "attempt started" in line]
+    assert len(starts) == 2 and " 0 of 20" not in starts[1], journal
+
+    reference = workflow_with_config(tmp_path, "cancelled-reference", n_lenses=20, chunk_size=20)
+    (reference / "config" / "test.yaml").write_text(
+        (workdir / "config" / "test.yaml").read_text().replace("0.5", "0.0")
+    )
+    local = snakemake(
+        "results/cancelled/lenses.zarr",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/test.yaml",
+        cwd=reference,
+    )
+    assert local.returncode == 0, local.stderr[-3000:]
+    assert store_bytes(workdir / "results/cancelled") == store_bytes(
+        reference / "results/cancelled"
+    )
+
+
+def test_stopped_training_job_resumes_from_its_backup(tmp_path):
+    workdir = workflow_with_config(
+        tmp_path,
+        "training",
+        n_lenses=400,
+        chunk_size=200,
+        checkpoint_every=200,
+        training={"epochs": 12, "early_stopping_patience": 12},
+    )
+    profile = local_profile(workdir)
+    args = run_args("results/training/model.keras", profile)
+    driver = start_driver(workdir, *args)
+    history = workdir / "results/training/work/train/history.csv"
+
+    def epochs_logged() -> int:
+        return max(len(history.read_text().splitlines()) - 1, 0) if history.exists() else 0
+
+    wait_for(lambda: epochs_logged() >= 2, "two epochs of training", 600, 0.1)
+    job = active_jobs(workdir, "train")[0]
+    subprocess.run(["scancel", job["id"]], check=True)
+    stopped_after = epochs_logged()
+    assert stopped_after < 12
+
+    driver.wait(timeout=600)
+    output = (workdir / "driver.log").read_text()
+    assert driver.returncode == 0, output[-3000:]
+    assert "SLURM status is: 'CANCELLED'" in output
+    train_log = (workdir / "results/training/logs/train.log").read_text()
+    first_epoch = int(train_log.split("Epoch ")[1].split("/")[0])
+    assert first_epoch > 1, train_log[:2000]
+    epochs = [
+        line.split(",")[0]
+        for line in (workdir / "results/training/history.csv").read_text().splitlines()[1:]
+    ]
+    assert epochs == [str(epoch) for epoch in range(12)]
+
+
+def test_requests_the_cluster_cannot_meet_stop_the_run_before_any_submission(tmp_path):
+    workdir = workflow_with_config(tmp_path, "preflight")
+    chunk = workdir / "results/preflight/chunks/chunk_00000.npz"
+    local = snakemake(
+        str(chunk.relative_to(workdir)),
+        "--cores",
+        "1",
+        "--configfile",
+        "config/test.yaml",
+        cwd=workdir,
+    )
+    assert local.returncode == 0, local.stderr[-3000:]
+    before = chunk.read_bytes()
+
+    profile = local_profile(
+        workdir,
+        **{
+            "default-resources": {"slurm_partition": "mian"},
+            "set-resources": {"train": {"runtime": "30000"}},
+        },
+    )
+    result = snakemake(*run_args("results/preflight/metrics.json", profile), cwd=workdir)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "nothing was submitted" in output
+    assert "rule simulate_chunk (attempt 1) asks for slurm_partition 'mian'" in output
+    assert (
+        "rule train (attempt 1) asks for runtime=30000 minutes, above the 20160-minute" in output
+    )
+    assert "has been submitted with SLURM jobid" not in output
+    assert slurm_jobs(workdir) == []
+    assert chunk.read_bytes() == before
