@@ -27,9 +27,13 @@ LOCAL_CLUSTER = {
     # Tiny jobs: look at their states every 2 s instead of every 30 s.
     "slurm-init-seconds-before-status-checks": 2,
     "seconds-between-status-checks": 2,
-    # The node has 2 CPUs and about 22 GB of memory.
+    # The node has 2 CPUs and about 22 GB of memory: memory requests stop doubling at 16 GB.
     "set-threads": {"train": 2, "evaluate": 2},
-    "set-resources": {"train": {"mem_mb": "min(4000 * 2 ** (attempt - 1), 16000)"}},
+    "default-resources": {"mem_mb": "min(2000 * 2 ** (attempt - 1), 16000)"},
+    "set-resources": {
+        rule: {"mem_mb": f"min({base} * 2 ** (attempt - 1), 16000)"}
+        for rule, base in (("consolidate", 8000), ("train", 4000), ("evaluate", 8000))
+    },
 }
 
 TINY = {
@@ -102,14 +106,17 @@ def run_args(target: str, profile: str) -> list[str]:
 
 def start_driver(workdir: Path, *args: str) -> subprocess.Popen:
     """Start the Snakemake driver in the background, its output in workdir/driver.log."""
-    log = (workdir / "driver.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log_path = workdir / "driver.log"
+    with log_path.open("w") as log:
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "snakemake", *args],
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    driver.log_path = log_path
+    return driver
 
 
 def slurm_jobs(workdir: Path) -> list[dict[str, str]]:
@@ -124,13 +131,19 @@ def slurm_jobs(workdir: Path) -> list[dict[str, str]]:
     return [job for job in jobs if Path(job["workdir"]) == workdir]
 
 
-def wait_for(condition, what: str, timeout: float = 300, interval: float = 0.5):
-    """Poll ``condition`` until it returns something true; return that."""
+def wait_for(condition, what: str, timeout: float = 300, interval: float = 0.5, driver=None):
+    """Poll ``condition`` until it returns something true; return that.
+
+    With ``driver`` given, fail at once (showing its log) if the driver ends first.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
+        if driver is not None and driver.poll() is not None:
+            log = driver.log_path.read_text()
+            raise AssertionError(f"the driver ended while waiting for {what}:\n{log[-3000:]}")
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
@@ -194,7 +207,7 @@ def test_rerun_after_the_driver_was_killed_redoes_only_unfinished_chunks(tmp_pat
     profile = local_profile(workdir, jobs=2)
     args = run_args("results/killed/lenses.zarr", profile)
     driver = start_driver(workdir, *args)
-    wait_for(lambda: active_jobs(workdir, "simulate_chunk"), "the first chunk jobs")
+    wait_for(lambda: active_jobs(workdir, "simulate_chunk"), "the first chunk jobs", driver=driver)
     os.killpg(driver.pid, signal.SIGKILL)  # a lost login session, an OOM kill
     driver.wait()
 
@@ -238,7 +251,7 @@ def test_cancelled_chunk_job_leaves_no_chunk_and_is_repaired(tmp_path):
     args = run_args("results/cancelled/lenses.zarr", profile)
     driver = start_driver(workdir, *args)
     work = workdir / "results/cancelled/work/chunks/chunk_00000"
-    wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 120, 0.1)
+    wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 120, 0.1, driver)
     job = active_jobs(workdir, "simulate_chunk")[0]
     subprocess.run(["scancel", job["id"]], check=True)
     wait_for(
@@ -294,7 +307,7 @@ def test_stopped_training_job_resumes_from_its_backup(tmp_path):
     def epochs_logged() -> int:
         return max(len(history.read_text().splitlines()) - 1, 0) if history.exists() else 0
 
-    wait_for(lambda: epochs_logged() >= 2, "two epochs of training", 600, 0.1)
+    wait_for(lambda: epochs_logged() >= 2, "two epochs of training", 600, 0.1, driver)
     job = active_jobs(workdir, "train")[0]
     subprocess.run(["scancel", job["id"]], check=True)
     stopped_after = epochs_logged()
