@@ -1,6 +1,5 @@
 """Shared fixtures: small configs and a real simulated store."""
 
-import copy
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from lenspipe.chunk_job import simulate_chunk  # noqa: E402
 from lenspipe.chunks import chunk_count  # noqa: E402
 from lenspipe.config import validate_config  # noqa: E402
 from lenspipe.consolidate import consolidate  # noqa: E402
+from local_cluster import deep_update  # noqa: E402
 
 SMALL = {
     "run_name": "test",
@@ -30,17 +30,6 @@ SMALL = {
     },
     "evaluation": {"gallery_size": 4},
 }
-
-
-def deep_update(base: dict, changes: dict) -> dict:
-    """Return a copy of ``base`` with ``changes`` merged in, nested dicts included."""
-    merged = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_update(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def production_config() -> dict:

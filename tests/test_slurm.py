@@ -13,28 +13,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from local_cluster import deep_update, local_profile, slurm_is_up
 from workflow_helpers import copy_workflow, job_counts, snakemake
 
 pytestmark = pytest.mark.slurm
-
-AMAREL_PROFILE = REPO / "profiles" / "amarel" / "config.v9+.yaml"
-
-# What differs between Amarel and the one-node cluster of scripts/start_slurm.sh.
-LOCAL_CLUSTER = {
-    # No accounting database here, so sacct cannot report job states.
-    "slurm-status-command": "squeue",
-    # Tiny jobs: look at their states every 2 s instead of every 30 s.
-    "slurm-init-seconds-before-status-checks": 2,
-    "seconds-between-status-checks": 2,
-    # The node has 2 CPUs and about 22 GB of memory: memory requests stop doubling at 16 GB.
-    "set-threads": {"train": 2, "evaluate": 2},
-    "default-resources": {"mem_mb": "min(2000 * 2 ** (attempt - 1), 16000)"},
-    "set-resources": {
-        rule: {"mem_mb": f"min({base} * 2 ** (attempt - 1), 16000)"}
-        for rule, base in (("consolidate", 8000), ("train", 4000), ("evaluate", 8000))
-    },
-}
 
 TINY = {
     "n_lenses": 40,
@@ -52,16 +34,6 @@ TINY = {
 }
 
 
-def slurm_is_up() -> bool:
-    try:
-        states = subprocess.run(
-            ["sinfo", "--noheader", "--format=%T"], capture_output=True, text=True, timeout=20
-        ).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return any(state in ("idle", "mixed", "allocated") for state in states)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def slurm_cluster():
     """Require the local SLURM cluster: fail in CI, skip with the fix elsewhere."""
@@ -72,30 +44,10 @@ def slurm_cluster():
         pytest.skip(message)
 
 
-def deep_merge(base: dict, changes: dict) -> dict:
-    merged = dict(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def local_profile(workdir: Path, **changes) -> str:
-    """The Amarel profile with LOCAL_CLUSTER and ``changes`` applied; return its folder."""
-    profile = deep_merge(yaml.safe_load(AMAREL_PROFILE.read_text()), LOCAL_CLUSTER)
-    profile = deep_merge(profile, changes)
-    folder = workdir / "local-profile"
-    folder.mkdir()
-    (folder / "config.v9+.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
-    return str(folder)
-
-
 def workflow_with_config(tmp_path: Path, name: str, **changes) -> Path:
     """A copy of the workflow whose config/test.yaml is TINY plus ``changes``."""
     workdir = copy_workflow(tmp_path / name)
-    config = deep_merge({**TINY, "run_name": name}, changes)
+    config = deep_update({**TINY, "run_name": name}, changes)
     (workdir / "config" / "test.yaml").write_text(yaml.safe_dump(config))
     return workdir
 

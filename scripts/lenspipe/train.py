@@ -15,6 +15,7 @@ from typing import Any
 
 import keras
 import pandas as pd
+import tensorflow as tf
 
 from lenspipe.atomic import atomic_path
 from lenspipe.dataset import LensBatches
@@ -67,6 +68,8 @@ def train(
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
+    gpus = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
+    print(f"Training on {', '.join(gpus) if gpus else 'the CPU: TensorFlow sees no GPU'}")
     keras.utils.set_random_seed(seed)
     normalisation = load_normalisation(normalisation_path)
     split = load_split(split_path)

@@ -1,0 +1,106 @@
+"""Shared pieces of the benchmark suite: result rows, timing, peak memory, run folders."""
+
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+WORKFLOW_PARTS = ("Snakefile", "workflow", "scripts", "config", "envs", "profiles")
+
+
+@dataclass
+class Row:
+    """One line of the results table: a measured figure against its baseline and target."""
+
+    benchmark: str
+    measured: str
+    baseline: str
+    ratio: float | None
+    target: str
+    met: bool | None
+
+
+def median_seconds(run: Callable[[], object], repeats: int) -> float:
+    """Median wall-time of ``repeats`` calls of ``run``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def timed_command(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Run ``command`` to completion; return (wall seconds, peak resident MB of its tree).
+
+    The peak is the largest ``ru_maxrss`` of any process the command waited for, measured in a
+    fresh Python process so that earlier benchmarks do not count.
+    """
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "start = time.perf_counter()\n"
+        "code = subprocess.run(sys.argv[1:]).returncode\n"
+        "wall = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(wall, peak)\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *command], cwd=cwd, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    wall, peak = result.stdout.split()[-2:]
+    return float(wall), float(peak)
+
+
+def own_peak_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def workflow_copy(folder: Path, config: dict) -> Path:
+    """A fresh copy of the workflow in ``folder`` with ``config`` as config/bench.yaml."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, folder / part)
+    (folder / "config" / "bench.yaml").write_text(yaml.safe_dump(config))
+    return folder
+
+
+def production_config(**changes) -> dict:
+    """The production config with top-level ``changes``, validated (defaults filled in)."""
+    from lenspipe.config import validate_config
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config.update(changes)
+    return validate_config(config)
+
+
+def machine() -> str:
+    """Cores and memory of this machine, for the table's header."""
+    with open("/proc/meminfo") as meminfo:
+        kib = int(meminfo.readline().split()[1])
+    return f"{os.cpu_count()} cores, {kib / 2**20:.0f} GiB memory, Python {sys.version.split()[0]}"
+
+
+def write_json(rows: list[Row], path: Path) -> None:
+    path.write_text(json.dumps([row.__dict__ for row in rows], indent=2) + "\n")

@@ -1,0 +1,79 @@
+"""Run lenspipe's benchmark suite and print one table of medians and ratios.
+
+    bash scripts/bench.sh            # the full suite (about 15 minutes on 2 cores)
+    bash scripts/bench.sh --quick    # small sizes, to check the suite runs (targets not judged)
+
+Results also go to results/benchmarks/results.json. Timings are not tests: they depend on
+the machine and on what else it is doing, so each ratio is measured within one run.
+"""
+
+import argparse
+import datetime
+import shutil
+from pathlib import Path
+
+import end_to_end
+import scale
+import simulation_overhead
+import training_input
+from common import REPO, Row, machine, write_json
+
+
+def format_table(rows: list[Row]) -> str:
+    header = ("benchmark", "measured", "baseline", "ratio", "target", "met")
+    lines = [
+        (
+            row.benchmark,
+            row.measured,
+            row.baseline,
+            "" if row.ratio is None else f"{row.ratio:.2f}",
+            row.target,
+            {True: "yes", False: "NO", None: "-"}[row.met],
+        )
+        for row in rows
+    ]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
+
+    def format_line(cells: tuple) -> str:
+        return (
+            "| " + " | ".join(str(cell).ljust(width) for cell, width in zip(cells, widths)) + " |"
+        )
+
+    rule = "|".join("-" * (width + 2) for width in widths)
+    return "\n".join([format_line(header), f"|{rule}|", *map(format_line, lines)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes; targets not judged")
+    parser.add_argument("--out", type=Path, default=REPO / "results" / "benchmarks")
+    arguments = parser.parse_args()
+    out = arguments.out
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    quick = arguments.quick
+    chunk_size = 2_000 if quick else 10_000
+
+    rows = simulation_overhead.run(quick)
+    hundred_k, scale_dir = scale.simulate_and_consolidate(
+        out / "scale", 10 * chunk_size, chunk_size
+    )
+    rows.append(hundred_k)
+    rows.append(scale.fan_out(out / "fan_out", 4, 1_000 if quick else 10_000))
+    rows += scale.consolidation(scale_dir, chunk_size)
+    store = scale_dir / "results/scale/lenses.zarr"
+    rows += training_input.run(store, 500 if quick else 2_000)
+    rows += end_to_end.run(out / "end_to_end", quick)
+
+    if quick:
+        for row in rows:
+            row.met = None
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"lenspipe benchmarks, {stamp}, {machine()}{' (quick)' if quick else ''}")
+    print(format_table(rows))
+    write_json(rows, out / "results.json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The Amarel profile adapted to the one-node SLURM cluster of scripts/start_slurm.sh.
+
+Used by the SLURM tests and by the fan-out benchmark. Only what differs between Amarel and the
+local cluster is changed; everything else is the profile users run.
+"""
+
+import copy
+import subprocess
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+AMAREL_PROFILE = REPO / "profiles" / "amarel" / "config.v9+.yaml"
+
+# What differs between Amarel and the one-node cluster of scripts/start_slurm.sh.
+LOCAL_CLUSTER = {
+    # No accounting database here, so sacct cannot report job states.
+    "slurm-status-command": "squeue",
+    # Tiny jobs: look at their states every 2 s instead of every 30 s.
+    "slurm-init-seconds-before-status-checks": 2,
+    "seconds-between-status-checks": 2,
+    # The node has 2 CPUs and about 22 GB of memory: memory requests stop doubling at 16 GB.
+    "set-threads": {"train": 2, "evaluate": 2},
+    "default-resources": {"mem_mb": "min(2000 * 2 ** (attempt - 1), 16000)"},
+    "set-resources": {
+        rule: {"mem_mb": f"min({base} * 2 ** (attempt - 1), 16000)"}
+        for rule, base in (("consolidate", 8000), ("train", 4000), ("evaluate", 8000))
+    },
+}
+
+
+def deep_update(base: dict, changes: dict) -> dict:
+    """Return a copy of ``base`` with ``changes`` merged in, nested dicts included."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_update(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def slurm_is_up() -> bool:
+    """Whether a SLURM controller answers and its node can run jobs."""
+    try:
+        states = subprocess.run(
+            ["sinfo", "--noheader", "--format=%T"], capture_output=True, text=True, timeout=20
+        ).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return any(state in ("idle", "mixed", "allocated") for state in states)
+
+
+def local_profile(workdir: Path, **changes) -> str:
+    """Write the Amarel profile with LOCAL_CLUSTER and ``changes`` applied; return its folder."""
+    profile = deep_update(yaml.safe_load(AMAREL_PROFILE.read_text()), LOCAL_CLUSTER)
+    profile = deep_update(profile, changes)
+    folder = workdir / "local-profile"
+    folder.mkdir()
+    (folder / "config.v9+.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return str(folder)
