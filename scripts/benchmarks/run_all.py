@@ -57,9 +57,13 @@ def main() -> None:
 
     rows = simulation_overhead.run(quick)
     hundred_k, scale_dir = scale.simulate_and_consolidate(
-        out / "scale", 10 * chunk_size, chunk_size
+        out / "scale", 10 * chunk_size, chunk_size, "2a"
     )
     rows.append(hundred_k)
+    one_chunk_per_core, _ = scale.simulate_and_consolidate(
+        out / "scale_per_core", 10 * chunk_size, 5 * chunk_size, "2b"
+    )
+    rows.append(one_chunk_per_core)
     rows.append(scale.fan_out(out / "fan_out", 4, 1_000 if quick else 10_000))
     rows += scale.consolidation(scale_dir, chunk_size)
     store = scale_dir / "results/scale/lenses.zarr"

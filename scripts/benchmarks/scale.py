@@ -31,15 +31,18 @@ print(json.dumps([elapsed, copy_seconds, peak]))
 """
 
 
-def simulate_and_consolidate(folder: Path, n_lenses: int, chunk_size: int) -> tuple[Row, Path]:
-    """Benchmark 2: the simulate and consolidate stages of n_lenses on 2 cores."""
+def simulate_and_consolidate(
+    folder: Path, n_lenses: int, chunk_size: int, label: str
+) -> tuple[Row, Path]:
+    """Benchmark ``label``: the simulate and consolidate stages of n_lenses on 2 cores."""
     config = {"run_name": "scale", "n_lenses": n_lenses, "chunk_size": chunk_size}
     workdir = workflow_copy(folder, config)
     command = [*SNAKEMAKE, "results/scale/lenses.zarr", "--cores", "2"]
     seconds, _ = timed_command([*command, "--configfile", "config/bench.yaml"], workdir)
     met = seconds <= HUNDRED_K_TARGET_S if n_lenses == 100_000 else None
+    chunks = -(-n_lenses // chunk_size)
     row = Row(
-        f"2. simulate + consolidate {n_lenses:,} lenses, 2 cores",
+        f"{label}. simulate + consolidate {n_lenses:,} lenses, 2 cores, {chunks} chunks",
         f"{seconds:.0f} s",
         f"{seconds / n_lenses * 1e3:.2f} ms per lens",
         None,

@@ -53,6 +53,8 @@ def consolidate(
             store_images[block] = images
             store_parameters[block] = parameters
             store_lens_index[block] = np.arange(lenses.start, lenses.stop)
+            # Free this chunk before the next is read, so at most one chunk is in memory.
+            del images, parameters
         zarr.consolidate_metadata(str(temporary_store))
     write_parameter_table(store_path, table_path)
 

@@ -26,7 +26,11 @@ def chunk_files(wildcards):
 
 
 def slurm_requests():
-    """What each rule that will run asks SLURM for, on every attempt the retries allow."""
+    """What each rule that will run asks SLURM for, on every attempt the retries allow.
+
+    Reads Snakemake's job graph (workflow.dag) and evaluates each rule's resources as the
+    executor will; tests/test_slurm.py runs this against a real SLURM on every CI run.
+    """
     first_job_of_rule = {}
     for job in workflow.dag.needrun_jobs():
         if not job.is_local:
