@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[1]
 
 WORKFLOW_PARTS = ("Snakefile", "workflow", "scripts", "config", "envs", "profiles")
 

@@ -2,13 +2,9 @@
 
 import json
 import os
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +12,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "tests"))
+from workflow_helpers import copy_workflow  # noqa: E402
+
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-WORKFLOW_PARTS = ("Snakefile", "workflow", "scripts", "config", "envs", "profiles")
 
 
 @dataclass
@@ -30,16 +28,6 @@ class Row:
     ratio: float | None
     target: str
     met: bool | None
-
-
-def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    """Median wall-time of ``repeats`` calls of ``run``."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def timed_command(command: list[str], cwd: Path) -> tuple[float, float]:
@@ -66,22 +54,11 @@ def timed_command(command: list[str], cwd: Path) -> tuple[float, float]:
     return float(wall), float(peak)
 
 
-def own_peak_mb() -> float:
-    """Peak resident memory of this process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def workflow_copy(folder: Path, config: dict) -> Path:
     """A fresh copy of the workflow in ``folder`` with ``config`` as config/bench.yaml."""
     if folder.exists():
         shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    for part in WORKFLOW_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, folder / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, folder / part)
+    copy_workflow(folder)
     (folder / "config" / "bench.yaml").write_text(yaml.safe_dump(config))
     return folder
 

@@ -6,9 +6,7 @@ import sys
 from pathlib import Path
 
 from common import REPO, SNAKEMAKE, Row, production_config, timed_command, workflow_copy
-
-sys.path.insert(0, str(REPO / "tests"))
-from local_cluster import local_profile, slurm_is_up  # noqa: E402
+from local_cluster import local_profile, slurm_is_up
 
 HUNDRED_K_TARGET_S = 120
 FAN_OUT_TARGET = 1.8

@@ -57,8 +57,8 @@ def simulate_chunk(
     lenses = chunk_range(chunk, config["n_lenses"], config["chunk_size"])
     parts = part_ranges(lenses, checkpoint_every)
     _forget_other_settings(work_dir, config)
-    saved = [part for part in parts if _is_saved(work_dir, part, config)]
-    saved_lenses = sum(len(part) for part in saved)
+    pieces = [_load_saved_part(work_dir, part, config) for part in parts]
+    saved_lenses = sum(len(part) for part, piece in zip(parts, pieces) if piece is not None)
     _journal(work_dir, f"attempt started: {saved_lenses} of {len(lenses)} lenses already saved")
 
     simulator = LensSimulator(config)
@@ -71,12 +71,11 @@ def simulate_chunk(
         unit="lens",
     )
     with bar:
-        for part in parts:
-            if part not in saved:
-                images, parameters = simulator.simulate_many(part, bar, pause_seconds)
-                write_chunk(part_path(work_dir, part), np.asarray(part), images, parameters)
+        for index, part in enumerate(parts):
+            if pieces[index] is None:
+                pieces[index] = simulator.simulate_many(part, bar, pause_seconds)
+                write_chunk(part_path(work_dir, part), np.asarray(part), *pieces[index])
 
-    pieces = [read_chunk(part_path(work_dir, part), part, image_shape(config)) for part in parts]
     write_chunk(
         path,
         np.asarray(lenses),
@@ -102,18 +101,22 @@ def _forget_other_settings(work_dir: Path, config: dict[str, Any]) -> None:
     settings_file.write_text(settings)
 
 
-def _is_saved(work_dir: Path, part: range, config: dict[str, Any]) -> bool:
-    """Whether ``part`` is saved and readable; an unreadable part file is removed."""
+def _load_saved_part(
+    work_dir: Path, part: range, config: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The images and parameters of ``part`` if an earlier attempt saved them readably.
+
+    An unreadable part file is removed, so that the part is simulated again.
+    """
     file = part_path(work_dir, part)
     if not file.exists():
-        return False
+        return None
     try:
-        read_chunk(file, part, image_shape(config))
+        return read_chunk(file, part, image_shape(config))
     except ChunkError as error:
         _journal(work_dir, f"discarded unreadable part: {error}")
         file.unlink()
-        return False
-    return True
+        return None
 
 
 def _journal(work_dir: Path, message: str) -> None:
