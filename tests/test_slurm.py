@@ -13,25 +13,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import SMALL
 from local_cluster import deep_update, local_profile, slurm_is_up
 from workflow_helpers import copy_workflow, job_counts, snakemake
 
 pytestmark = pytest.mark.slurm
 
-TINY = {
-    "n_lenses": 40,
-    "chunk_size": 10,
-    "checkpoint_every": 5,
-    "image": {"num_pix": 32},
-    "training": {
-        "conv_filters": [8, 16],
-        "dense_units": [16],
-        "batch_size": 16,
-        "epochs": 2,
-        "early_stopping_patience": 2,
-    },
-    "evaluation": {"gallery_size": 4},
-}
+TINY = deep_update(SMALL, {"n_lenses": 40, "chunk_size": 10, "checkpoint_every": 5})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -50,6 +38,16 @@ def workflow_with_config(tmp_path: Path, name: str, **changes) -> Path:
     config = deep_update({**TINY, "run_name": name}, changes)
     (workdir / "config" / "test.yaml").write_text(yaml.safe_dump(config))
     return workdir
+
+
+def local_reference(tmp_path: Path, name: str, target: str, **changes) -> Path:
+    """Run ``target`` of TINY plus ``changes`` locally, without SLURM; return the run folder."""
+    workdir = workflow_with_config(tmp_path, name, **changes)
+    result = snakemake(
+        f"results/{name}/{target}", "--cores", "2", "--configfile", "config/test.yaml", cwd=workdir
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir / "results" / name
 
 
 def run_args(target: str, profile: str) -> list[str]:
@@ -138,19 +136,10 @@ def test_timed_out_chunk_is_resubmitted_with_more_time_and_resumes(tmp_path):
     saved_before_retry = int(starts[1].split("attempt started: ")[1].split(" of ")[0])
     assert 5 <= saved_before_retry < 20, journal
 
-    reference = workflow_with_config(tmp_path, "reference", n_lenses=20, chunk_size=20)
-    local = snakemake(
-        "results/reference/chunks/chunk_00000.npz",
-        "--cores",
-        "1",
-        "--configfile",
-        "config/test.yaml",
-        cwd=reference,
+    reference = local_reference(
+        tmp_path, "reference", "chunks/chunk_00000.npz", n_lenses=20, chunk_size=20
     )
-    assert local.returncode == 0, local.stderr[-3000:]
-    assert (workdir / chunk).read_bytes() == (
-        reference / "results/reference/chunks/chunk_00000.npz"
-    ).read_bytes()
+    assert (workdir / chunk).read_bytes() == (reference / "chunks/chunk_00000.npz").read_bytes()
 
 
 def test_rerun_after_the_driver_was_killed_redoes_only_unfinished_chunks(tmp_path):
@@ -181,18 +170,8 @@ def test_rerun_after_the_driver_was_killed_redoes_only_unfinished_chunks(tmp_pat
         assert (after.st_ino, after.st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns), name
         assert (chunks / name).read_bytes() == finished_bytes[name]
 
-    reference = workflow_with_config(tmp_path, "killed-reference")
-    (reference / "config" / "test.yaml").write_text((workdir / "config" / "test.yaml").read_text())
-    local = snakemake(
-        "results/killed/lenses.zarr",
-        "--cores",
-        "2",
-        "--configfile",
-        "config/test.yaml",
-        cwd=reference,
-    )
-    assert local.returncode == 0, local.stderr[-3000:]
-    assert store_bytes(workdir / "results/killed") == store_bytes(reference / "results/killed")
+    reference = local_reference(tmp_path, "killed-reference", "lenses.zarr")
+    assert store_bytes(workdir / "results/killed") == store_bytes(reference)
 
 
 def test_cancelled_chunk_job_leaves_no_chunk_and_is_repaired(tmp_path):
@@ -224,22 +203,10 @@ def test_cancelled_chunk_job_leaves_no_chunk_and_is_repaired(tmp_path):
     starts = [line for line in journal.splitlines() if "attempt started" in line]
     assert len(starts) == 2 and " 0 of 20" not in starts[1], journal
 
-    reference = workflow_with_config(tmp_path, "cancelled-reference", n_lenses=20, chunk_size=20)
-    (reference / "config" / "test.yaml").write_text(
-        (workdir / "config" / "test.yaml").read_text().replace("0.5", "0.0")
+    reference = local_reference(
+        tmp_path, "cancelled-reference", "lenses.zarr", n_lenses=20, chunk_size=20
     )
-    local = snakemake(
-        "results/cancelled/lenses.zarr",
-        "--cores",
-        "2",
-        "--configfile",
-        "config/test.yaml",
-        cwd=reference,
-    )
-    assert local.returncode == 0, local.stderr[-3000:]
-    assert store_bytes(workdir / "results/cancelled") == store_bytes(
-        reference / "results/cancelled"
-    )
+    assert store_bytes(workdir / "results/cancelled") == store_bytes(reference)
 
 
 def test_stopped_training_job_resumes_from_its_backup(tmp_path):

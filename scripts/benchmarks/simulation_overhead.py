@@ -9,36 +9,25 @@ TARGET = 1.05
 
 
 def bare_lenstronomy(settings: dict, lens_indices: range):
-    """A loop over lenstronomy alone: objects built once, every input prepared beforehand."""
-    from lenstronomy.SimulationAPI.sim_api import SimAPI
+    """A loop over lenstronomy alone: objects built once, every input prepared beforehand.
 
+    It renders with the same SimAPI and ImageModel objects lenspipe builds, so the two loops
+    differ only in what lenspipe adds around them.
+    """
     from lenspipe import seeding
-    from lenspipe.observation import single_band_kwargs
-    from lenspipe.parameters import (
-        LENS_LIGHT_MODEL_LIST,
-        LENS_MODEL_LIST,
-        PARAMETER_NAMES,
-        SOURCE_MODEL_LIST,
-        lenstronomy_kwargs,
-    )
+    from lenspipe.parameters import PARAMETER_NAMES, lenstronomy_kwargs
     from lenspipe.simulate import LensSimulator
 
-    sim = SimAPI(
-        num_pix=settings["image"]["num_pix"],
-        kwargs_single_band=single_band_kwargs(settings["observation"]),
-        kwargs_model={
-            "lens_model_list": LENS_MODEL_LIST,
-            "lens_light_model_list": LENS_LIGHT_MODEL_LIST,
-            "source_light_model_list": SOURCE_MODEL_LIST,
-        },
-    )
-    image_model = sim.image_model_class(
-        kwargs_numerics={"supersampling_factor": settings["image"]["supersampling"]}
-    )
     drawer = LensSimulator(settings)
+    sim, image_model = drawer._sim, drawer._image_model
     inputs = [
         lenstronomy_kwargs(
-            dict(zip(PARAMETER_NAMES, drawer.draw_parameters(seeding.lens_rng(0, i)).tolist()))
+            dict(
+                zip(
+                    PARAMETER_NAMES,
+                    drawer.draw_parameters(seeding.lens_rng(settings["seed"], i)).tolist(),
+                )
+            )
         )
         for i in lens_indices
     ]
