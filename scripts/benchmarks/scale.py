@@ -8,6 +8,8 @@ from pathlib import Path
 from common import REPO, SNAKEMAKE, Row, production_config, timed_command, workflow_copy
 from local_cluster import local_profile, slurm_is_up
 
+from lenspipe.chunks import chunk_count
+
 HUNDRED_K_TARGET_S = 120
 FAN_OUT_TARGET = 1.8
 CONSOLIDATION_TARGET = 0.5
@@ -38,7 +40,7 @@ def simulate_and_consolidate(
     command = [*SNAKEMAKE, "results/scale/lenses.zarr", "--cores", "2"]
     seconds, _ = timed_command([*command, "--configfile", "config/bench.yaml"], workdir)
     met = seconds <= HUNDRED_K_TARGET_S if n_lenses == 100_000 else None
-    chunks = -(-n_lenses // chunk_size)
+    chunks = chunk_count(n_lenses, chunk_size)
     row = Row(
         f"{label}. simulate + consolidate {n_lenses:,} lenses, 2 cores, {chunks} chunks",
         f"{seconds:.0f} s",
@@ -80,6 +82,7 @@ def consolidation(workdir: Path, chunk_size: int) -> list[Row]:
     """Benchmark 4: consolidation throughput against a plain copy; peak memory at N and 10N."""
     chunks_dir = workdir / "results/scale/chunks"
     all_chunks = sorted(str(path) for path in chunks_dir.glob("chunk_*.npz"))
+    probe = CONSOLIDATION_PROBE.format(scripts=str(REPO / "scripts"))
     results = {}
     for count in (1, 10):
         n_lenses = count * chunk_size
@@ -93,7 +96,6 @@ def consolidation(workdir: Path, chunk_size: int) -> list[Row]:
             str(out / "parameters.parquet"),
             str(out / "copy"),
         ]
-        probe = CONSOLIDATION_PROBE.format(scripts=str(REPO / "scripts"))
         result = subprocess.run(
             [sys.executable, "-c", probe, json.dumps(arguments)],
             capture_output=True,

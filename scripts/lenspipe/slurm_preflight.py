@@ -65,17 +65,24 @@ def parse_sinfo(text: str) -> dict[str, Partition]:
 
 
 def parse_time_limit(text: str) -> float:
-    """Minutes in a SLURM time limit: ``infinite``, ``[D-]HH:MM:SS``, ``MM:SS`` or ``MM``."""
+    """Minutes in a SLURM time limit: ``infinite``, ``D-HH[:MM[:SS]]``, ``HH:MM:SS``, ``MM:SS``
+    or ``MM``.
+
+    Not the plugin's ``parse_time_to_minutes``: it reads ``MM:SS`` as hours and minutes, so
+    sinfo's ``30:00`` would become 30 hours, and it rejects ``infinite``.
+    """
     if text in ("infinite", "UNLIMITED", "INFINITE"):
         return float("inf")
     days, _, clock = text.rpartition("-")
     fields = [int(field) for field in clock.split(":")]
-    if len(fields) == 3:
-        hours, minutes, seconds = fields
-    elif len(fields) == 2:
-        hours, (minutes, seconds) = 0, fields
-    else:
+    if days:
+        # After a day count the fields are hours, then minutes, then seconds.
+        hours, minutes, seconds = fields + [0] * (3 - len(fields))
+    elif len(fields) == 1:
         hours, minutes, seconds = 0, fields[0], 0
+    else:
+        # MM:SS or HH:MM:SS.
+        hours, minutes, seconds = [0] * (3 - len(fields)) + fields
     return int(days or 0) * 1440 + hours * 60 + minutes + seconds / 60
 
 
