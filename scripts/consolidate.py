@@ -1,9 +1,9 @@
 """Rule consolidate: check every chunk and write the zarr store and the parameter table."""
 
 from lenspipe.consolidate import consolidate
-from lenspipe.logs import logging_to
+from lenspipe.logs import rule_log
 
-with logging_to(snakemake.log[0]) as log:
+with rule_log(snakemake) as log:
     consolidate(
         snakemake.params.simulation,
         chunk_paths=list(snakemake.input.chunks),

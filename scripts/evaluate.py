@@ -1,8 +1,8 @@
 """Rule evaluate: metrics and figures of the trained CNN on the test subset."""
 
-from lenspipe.logs import logging_to
+from lenspipe.logs import rule_log
 
-with logging_to(snakemake.log[0]):
+with rule_log(snakemake):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
     from lenspipe.evaluate import evaluate
     from lenspipe.threads import limit_tensorflow_threads

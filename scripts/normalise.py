@@ -1,9 +1,9 @@
 """Rule normalise: split the lenses and fit the scalers on the training subset."""
 
-from lenspipe.logs import logging_to
+from lenspipe.logs import rule_log
 from lenspipe.normalise import fit_normalisation, save_normalisation, save_split
 
-with logging_to(snakemake.log[0]):
+with rule_log(snakemake):
     subsets, normalisation = fit_normalisation(
         snakemake.input.store,
         targets=snakemake.params.targets,

@@ -1,9 +1,9 @@
 """Rule simulate_chunk: render one chunk of lenses into a chunk file, resumably."""
 
 from lenspipe.chunk_job import simulate_chunk
-from lenspipe.logs import logging_to
+from lenspipe.logs import rule_log
 
-with logging_to(snakemake.log[0]) as log:
+with rule_log(snakemake) as log:
     simulate_chunk(
         snakemake.params.simulation,
         chunk=int(snakemake.wildcards.chunk),

@@ -1,8 +1,8 @@
 """Rule train: fit the CNN, streaming batches from the store; resumes from work_dir."""
 
-from lenspipe.logs import logging_to
+from lenspipe.logs import rule_log
 
-with logging_to(snakemake.log[0]):
+with rule_log(snakemake):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
     from lenspipe.threads import limit_tensorflow_threads
     from lenspipe.train import train

@@ -7,9 +7,9 @@ parts made by several attempts is byte-for-byte the chunk one uninterrupted atte
 After success the parts are removed and only the attempt journal is kept.
 """
 
-import datetime
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,6 +19,7 @@ from tqdm import tqdm
 from lenspipe.chunks import chunk_range, read_chunk, write_chunk
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
+from lenspipe.job_record import now
 from lenspipe.simulate import LensSimulator
 
 SETTINGS_FILE = "settings.json"
@@ -120,10 +121,13 @@ def _load_saved_part(
 
 
 def _journal(work_dir: Path, message: str) -> None:
-    """Append a timestamped line, with the SLURM job id when there is one, to the journal."""
+    """Append a timestamped line to the journal, saying which SLURM job, host and process wrote it.
+
+    ``lenspipe.status.journal`` reads it back.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     job = os.environ.get("SLURM_JOB_ID")
-    where = f" [SLURM job {job}]" if job else ""
+    slurm = f" [SLURM job {job}]" if job else ""
+    process = f" [host {socket.gethostname()} pid {os.getpid()}]"
     with (work_dir / JOURNAL_FILE).open("a") as journal:
-        journal.write(f"{stamp}{where} {message}\n")
+        journal.write(f"{now()}{slurm}{process} {message}\n")

@@ -6,7 +6,9 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from lenspipe.job_record import job_record, record_line
 
 
 @contextlib.contextmanager
@@ -37,3 +39,16 @@ def logging_to(path: str | Path) -> Iterator[TextIO]:
             os.dup2(saved[1], 2)
             os.close(saved[0])
             os.close(saved[1])
+
+
+@contextlib.contextmanager
+def rule_log(job: Any) -> Iterator[TextIO]:
+    """``logging_to`` a rule job's log, after a first line recording the job's request.
+
+    ``job`` is the ``snakemake`` object of a rule script; see ``lenspipe.job_record``.
+    """
+    path = Path(job.log[0])
+    record = job_record(job.rule, dict(job.wildcards.items()), job.threads, job.resources)
+    path.write_text(record_line(record))
+    with logging_to(path) as log:
+        yield log

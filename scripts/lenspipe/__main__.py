@@ -1,0 +1,56 @@
+"""Command line: ``python -m lenspipe status`` (see ``python -m lenspipe status --help``)."""
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from lenspipe.errors import ConfigError
+from lenspipe.status.campaign import collect_status
+from lenspipe.status.render import render
+from lenspipe.status.run_config import load_run_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a lenspipe command; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m lenspipe")
+    commands = parser.add_subparsers(dest="command", required=True)
+    status = commands.add_parser(
+        "status",
+        help="progress, failures, resources and the resume command of a run (reads only)",
+        description="Report a run's progress, failed jobs and their causes, resource use and "
+        "the command that resumes it. Give the same --configfile (and --profile) as the run.",
+    )
+    status.add_argument(
+        "--configfile",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="config files on top of config/config.yaml, as given to snakemake",
+    )
+    status.add_argument("--profile", help="the profile the run uses (e.g. profiles/amarel)")
+    status.add_argument(
+        "--directory",
+        "-d",
+        type=Path,
+        default=Path("."),
+        help="the workflow folder (default: the current one)",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    args = parser.parse_args(argv)
+    try:
+        config = load_run_config(args.directory, args.configfile)
+    except ConfigError as error:
+        print(f"ConfigError: {error}", file=sys.stderr)
+        return 2
+    report = collect_status(args.directory, config, args.configfile, args.profile)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report), indent=1))
+    else:
+        print(render(report), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Where a run keeps each file; the paths the rules in workflow/rules/ declare."""
+
+from pathlib import Path
+
+STAGES = ("consolidate", "normalise", "train", "evaluate")
+STAGE_OUTPUTS = {
+    "consolidate": ("lenses.zarr", "parameters.parquet"),
+    "normalise": ("normalisation.json", "split.csv"),
+    "train": ("model.keras", "history.csv"),
+    "evaluate": ("metrics.json",),
+}
+
+
+def chunk_name(chunk: int) -> str:
+    """The chunk wildcard: five digits."""
+    return f"{chunk:05d}"
+
+
+def chunk_file(run_dir: Path, chunk: int) -> Path:
+    return run_dir / "chunks" / f"chunk_{chunk_name(chunk)}.npz"
+
+
+def chunk_work_dir(run_dir: Path, chunk: int) -> Path:
+    return run_dir / "work" / "chunks" / f"chunk_{chunk_name(chunk)}"
+
+
+def chunk_log(run_dir: Path, chunk: int) -> Path:
+    return run_dir / "logs" / "simulate_chunk" / f"{chunk_name(chunk)}.log"
+
+
+def chunk_benchmark(run_dir: Path, chunk: int) -> Path:
+    return run_dir / "benchmarks" / "simulate_chunk" / f"{chunk_name(chunk)}.tsv"
+
+
+def stage_log(run_dir: Path, stage: str) -> Path:
+    return run_dir / "logs" / f"{stage}.log"
+
+
+def stage_benchmark(run_dir: Path, stage: str) -> Path:
+    return run_dir / "benchmarks" / f"{stage}.tsv"
+
+
+def training_history_in_progress(run_dir: Path) -> Path:
+    return run_dir / "work" / "train" / "history.csv"
