@@ -1,9 +1,12 @@
 """Rule consolidate: check every chunk and write the zarr store and the parameter table."""
 
-from lenspipe.consolidate import consolidate
 from lenspipe.logs import rule_log
 
 with rule_log(snakemake) as log:
+    # Imported inside the block: the log's first line (the job record) comes first, and an
+    # import error lands in the log.
+    from lenspipe.consolidate import consolidate
+
     consolidate(
         snakemake.params.simulation,
         chunk_paths=list(snakemake.input.chunks),

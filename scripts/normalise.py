@@ -1,9 +1,12 @@
 """Rule normalise: split the lenses and fit the scalers on the training subset."""
 
 from lenspipe.logs import rule_log
-from lenspipe.normalise import fit_normalisation, save_normalisation, save_split
 
 with rule_log(snakemake):
+    # Imported inside the block: the log's first line (the job record) comes first, and an
+    # import error lands in the log.
+    from lenspipe.normalise import fit_normalisation, save_normalisation, save_split
+
     subsets, normalisation = fit_normalisation(
         snakemake.input.store,
         targets=snakemake.params.targets,

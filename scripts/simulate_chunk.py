@@ -1,9 +1,12 @@
 """Rule simulate_chunk: render one chunk of lenses into a chunk file, resumably."""
 
-from lenspipe.chunk_job import simulate_chunk
 from lenspipe.logs import rule_log
 
 with rule_log(snakemake) as log:
+    # Imported inside the block: the log's first line (the job record) comes before
+    # lenstronomy's few seconds of import, and an import error lands in the log.
+    from lenspipe.chunk_job import simulate_chunk
+
     simulate_chunk(
         snakemake.params.simulation,
         chunk=int(snakemake.wildcards.chunk),

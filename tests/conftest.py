@@ -11,9 +11,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from lenspipe.chunk_job import simulate_chunk  # noqa: E402
 from lenspipe.chunks import chunk_count  # noqa: E402
-from lenspipe.config import validate_config  # noqa: E402
+from lenspipe.config import merge_config, validate_config  # noqa: E402
 from lenspipe.consolidate import consolidate  # noqa: E402
-from local_cluster import deep_update  # noqa: E402
 
 SMALL = {
     "run_name": "test",
@@ -31,6 +30,9 @@ SMALL = {
     "evaluation": {"gallery_size": 4},
 }
 
+# Four chunks of ten lenses, saved every five: the workflow, status and SLURM tests.
+TINY = merge_config(SMALL, {"n_lenses": 40, "chunk_size": 10, "checkpoint_every": 5})
+
 
 def production_config() -> dict:
     """The production config file as loaded, before validation."""
@@ -39,7 +41,7 @@ def production_config() -> dict:
 
 def small_config(**changes) -> dict:
     """A validated small config; keyword arguments are merged into it."""
-    return validate_config(deep_update(deep_update(production_config(), SMALL), changes))
+    return validate_config(merge_config(merge_config(production_config(), SMALL), changes))
 
 
 def build_store(config: dict, directory: Path) -> tuple[Path, Path, list[Path]]:

@@ -4,11 +4,12 @@ Used by the SLURM tests and by the fan-out benchmark. Only what differs between 
 local cluster is changed; everything else is the profile users run.
 """
 
-import copy
 import subprocess
 from pathlib import Path
 
 import yaml
+
+from lenspipe.config import merge_config
 
 REPO = Path(__file__).resolve().parents[1]
 AMAREL_PROFILE = REPO / "profiles" / "amarel" / "config.v9+.yaml"
@@ -30,17 +31,6 @@ LOCAL_CLUSTER = {
 }
 
 
-def deep_update(base: dict, changes: dict) -> dict:
-    """Return a copy of ``base`` with ``changes`` merged in, nested dicts included."""
-    merged = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_update(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def slurm_is_up() -> bool:
     """Whether a SLURM controller answers and its node can run jobs."""
     try:
@@ -54,8 +44,8 @@ def slurm_is_up() -> bool:
 
 def local_profile(workdir: Path, **changes) -> str:
     """Write the Amarel profile with LOCAL_CLUSTER and ``changes`` applied; return its folder."""
-    profile = deep_update(yaml.safe_load(AMAREL_PROFILE.read_text()), LOCAL_CLUSTER)
-    profile = deep_update(profile, changes)
+    profile = merge_config(yaml.safe_load(AMAREL_PROFILE.read_text()), LOCAL_CLUSTER)
+    profile = merge_config(profile, changes)
     folder = workdir / "local-profile"
     folder.mkdir()
     (folder / "config.v9+.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))

@@ -1,7 +1,8 @@
 """Config validation: defaults, and a named error for every kind of bad input."""
 
 import pytest
-from conftest import deep_update, production_config, small_config
+from conftest import production_config, small_config
+from lenspipe.config import merge_config
 
 from lenspipe.config import validate_config
 from lenspipe.errors import ConfigError
@@ -112,14 +113,14 @@ BAD_INPUTS = {
 
 @pytest.mark.parametrize("changes, expected", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_input_raises_an_error_naming_the_field(changes, expected):
-    config = deep_update({"n_lenses": 1000}, changes)
+    config = merge_config({"n_lenses": 1000}, changes)
     with pytest.raises(ConfigError) as error:
         validate_config(config)
     assert expected in str(error.value)
 
 
 def test_prior_merged_over_another_dist_explains_the_merge():
-    config = deep_update(
+    config = merge_config(
         production_config(), {"priors": {"lens": {"theta_E": {"dist": "fixed", "value": 1.2}}}}
     )
     with pytest.raises(ConfigError, match="--replace-workflow-config"):

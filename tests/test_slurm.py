@@ -7,19 +7,19 @@ changing only what differs on the local one-node cluster (see ``local_profile``)
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import yaml
-from conftest import SMALL
-from local_cluster import deep_update, local_profile, slurm_is_up
-from workflow_helpers import copy_workflow, job_counts, snakemake
+from local_cluster import local_profile, slurm_is_up
+from workflow_helpers import (
+    job_counts,
+    snakemake,
+    start_driver,
+    wait_for,
+    workflow_with_config,
+)
 
 pytestmark = pytest.mark.slurm
-
-TINY = deep_update(SMALL, {"n_lenses": 40, "chunk_size": 10, "checkpoint_every": 5})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -30,14 +30,6 @@ def slurm_cluster():
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-
-
-def workflow_with_config(tmp_path: Path, name: str, **changes) -> Path:
-    """A copy of the workflow whose config/test.yaml is TINY plus ``changes``."""
-    workdir = copy_workflow(tmp_path / name)
-    config = deep_update({**TINY, "run_name": name}, changes)
-    (workdir / "config" / "test.yaml").write_text(yaml.safe_dump(config))
-    return workdir
 
 
 def local_reference(tmp_path: Path, name: str, target: str, **changes) -> Path:
@@ -54,21 +46,6 @@ def run_args(target: str, profile: str) -> list[str]:
     return [target, "--profile", profile, "--configfile", "config/test.yaml"]
 
 
-def start_driver(workdir: Path, *args: str) -> subprocess.Popen:
-    """Start the Snakemake driver in the background, its output in workdir/driver.log."""
-    log_path = workdir / "driver.log"
-    with log_path.open("w") as log:
-        driver = subprocess.Popen(
-            [sys.executable, "-m", "snakemake", *args],
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    driver.log_path = log_path
-    return driver
-
-
 def slurm_jobs(workdir: Path) -> list[dict[str, str]]:
     """This workflow copy's SLURM jobs still known to squeue: id, state and rule comment."""
     lines = subprocess.run(
@@ -79,23 +56,6 @@ def slurm_jobs(workdir: Path) -> list[dict[str, str]]:
     ).stdout.splitlines()
     jobs = [dict(zip(("id", "state", "comment", "workdir"), line.split("|"))) for line in lines]
     return [job for job in jobs if Path(job["workdir"]) == workdir]
-
-
-def wait_for(condition, what: str, timeout: float = 300, interval: float = 0.5, driver=None):
-    """Poll ``condition`` until it returns something true; return that.
-
-    With ``driver`` given, fail at once (showing its log) if the driver ends first.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        if driver is not None and driver.poll() is not None:
-            log = driver.log_path.read_text()
-            raise AssertionError(f"the driver ended while waiting for {what}:\n{log[-3000:]}")
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def active_jobs(workdir: Path, rule: str) -> list[dict[str, str]]:

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, SMALL
-from workflow_helpers import copy_workflow, job_counts, snakemake
+from workflow_helpers import (
+    copy_workflow,
+    file_tree,
+    job_counts,
+    lenspipe_status,
+    snakemake,
+    status_report,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -81,6 +88,20 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
         assert (run / "plots" / f"{plot}.png").stat().st_size > 1000
     assert not (run / "work" / "train").exists()
     assert "Epoch 2/2" in (run / "logs" / "train.log").read_text()
+
+    # The status command on the finished run: complete, each rule's resources, reads only.
+    before = file_tree(workdir)
+    status = status_report(workdir, "tiny.yaml")
+    assert file_tree(workdir) == before
+    assert status["counts"]["finished"] == 3 and status["progress"]["lenses_done"] == 96
+    assert [stage["state"] for stage in status["stages"]] == ["done"] * 4
+    assert status["stages"][2]["detail"] == "2 of up to 2 epochs"
+    assert not status["resume"]["needed"] and status["resume"]["command"] is None
+    rules = {rule["rule"]: rule for rule in status["efficiency"]}
+    assert set(rules) == {"simulate_chunk", "consolidate", "normalise", "train", "evaluate"}
+    assert rules["simulate_chunk"]["jobs"] == 3
+    assert all(rule["largest_rss_mb"] > 50 for rule in rules.values())
+    assert "Complete: nothing to resume." in lenspipe_status(workdir, "tiny.yaml").stdout
 
     report = snakemake("--configfile", "tiny.yaml", "--report", "report.html", cwd=workdir)
     assert report.returncode == 0, report.stderr[-3000:]

@@ -63,6 +63,18 @@ def _schema_error_message(error: jsonschema.ValidationError) -> str:
     return f"config field '{_field_name(error.absolute_path) or '<top level>'}': {error.message}"
 
 
+def merge_config(base: dict, changes: dict) -> dict:
+    """A copy of ``base`` with ``changes`` merged in key by key, nested dicts included, as
+    Snakemake merges a ``--configfile`` into the Snakefile's ``configfile``."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_config(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """Fill defaults into ``config`` in place, check it, and return it.
 

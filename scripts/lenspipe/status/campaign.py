@@ -23,6 +23,7 @@ from lenspipe.status.processes import process_alive, snakemake_drivers
 from lenspipe.status.slurm import (
     ACTIVE_STATES,
     SlurmJob,
+    SlurmUnavailable,
     sacct_states,
     slurm_log_path,
     squeue_jobs,
@@ -108,7 +109,7 @@ class CampaignStatus:
     as_of: str
     n_lenses: int
     chunk_size: int
-    slurm_available: bool
+    slurm_problem: str | None  # why SLURM could not be asked; None when it answered
     counts: dict[str, int]
     chunks: list[ChunkStatus]
     stages: list[StageStatus]
@@ -147,7 +148,7 @@ def collect_status(
         as_of=now.isoformat(timespec="seconds"),
         n_lenses=config["n_lenses"],
         chunk_size=config["chunk_size"],
-        slurm_available=slurm.jobs is not None,
+        slurm_problem=slurm.problem,
         counts=counts,
         chunks=chunks,
         stages=stages,
@@ -164,7 +165,12 @@ class _SlurmView:
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
-        self.jobs: list[SlurmJob] | None = squeue_jobs(workdir)
+        self.problem: str | None = None
+        self.jobs: list[SlurmJob] | None = None
+        try:
+            self.jobs = squeue_jobs(workdir)
+        except SlurmUnavailable as error:
+            self.problem = str(error)
         self.states = {job.job_id: job.state for job in self.jobs or []}
         self.wanted: set[str] = set()
         self.seen_slurm = False

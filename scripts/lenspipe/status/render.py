@@ -13,7 +13,7 @@ def render(status: CampaignStatus) -> str:
         f"lenspipe status: run '{status.run_name}' ({status.run_dir}), "
         f"{status.n_lenses:,} lenses in {n_chunks:,} chunks of up to {status.chunk_size:,}",
         f"as of {status.as_of}"
-        + ("" if status.slurm_available else " (no SLURM here: local processes only)"),
+        + (f" ({status.slurm_problem}: local processes only)" if status.slurm_problem else ""),
         "",
         f"Chunks      {n_chunks:,} expected: {counts['finished']:,} finished, "
         f"{counts['in_progress']:,} in progress, {counts['partial']:,} partial, "
@@ -76,7 +76,7 @@ def _chunk_sections(chunks: list[ChunkStatus]) -> list[str]:
                 lines += _failure_lines(chunk.failure, indent=15)
     waiting = [chunk.chunk for chunk in chunks if chunk.state == "not_started"]
     if waiting:
-        lines += ["", f"Not started chunks {_ranges(waiting)}"]
+        lines += ["", f"Not started chunks {chunk_ranges(waiting)}"]
     return lines
 
 
@@ -162,8 +162,8 @@ def _resume_lines(status: CampaignStatus) -> list[str]:
     return lines
 
 
-def _ranges(numbers: list[int]) -> str:
-    """ "00003-00007, 00009" for [3, 4, 5, 6, 7, 9]."""
+def chunk_ranges(numbers: list[int]) -> str:
+    """Chunk numbers as spans: [3, 4, 5, 6, 7, 9] gives "00003-00007, 00009"."""
     spans: list[list[int]] = []
     for number in numbers:
         if spans and number == spans[-1][1] + 1:

@@ -1,27 +1,14 @@
 """The config of a run as Snakemake sees it: config/config.yaml, then each --configfile."""
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from lenspipe.config import validate_config
+from lenspipe.config import merge_config, validate_config
 from lenspipe.errors import ConfigError
 
 DEFAULT_CONFIGFILE = Path("config") / "config.yaml"
-
-
-def merge_config(base: dict, changes: dict) -> dict:
-    """A copy of ``base`` with ``changes`` merged in key by key, nested dicts included, as
-    Snakemake merges a ``--configfile`` into the Snakefile's ``configfile``."""
-    merged = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_config(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def load_run_config(workdir: Path, configfiles: list[str]) -> dict[str, Any]:

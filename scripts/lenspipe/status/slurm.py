@@ -1,7 +1,8 @@
 """What SLURM knows about a run's jobs: squeue for live and recent jobs, sacct where it works.
 
-Only reads: both commands are queries. Either may be missing (a laptop) or refuse (sacct on a
-cluster without accounting); the functions then return None and the status says less.
+Only reads: both commands are queries. squeue may be missing (a laptop) or its controller may
+not answer: ``SlurmUnavailable`` says which. sacct may refuse (a cluster without accounting);
+then only squeue's states (jobs ended in the last few minutes) and the log files are used.
 """
 
 import re
@@ -21,6 +22,10 @@ _LOG_CAUSES = (
     (re.compile(r"oom[_-]kill|Out Of Memory|OOM Killed", re.IGNORECASE), "OUT_OF_MEMORY"),
     (re.compile(r"CANCELLED AT \S+ \*\*\*"), "CANCELLED"),
 )
+
+
+class SlurmUnavailable(Exception):
+    """squeue is not installed here, or SLURM did not answer it."""
 
 
 @dataclass
@@ -58,11 +63,20 @@ def parse_squeue(output: str, workdir: Path) -> list[SlurmJob]:
     return jobs
 
 
-def squeue_jobs(workdir: Path) -> list[SlurmJob] | None:
+def squeue_jobs(workdir: Path) -> list[SlurmJob]:
     """This user's jobs of the workflow in ``workdir``, including those ended in the last
-    few minutes (SLURM keeps them for ``MinJobAge``); None if squeue cannot be asked."""
-    output = _query(["squeue", "--me", "--noheader", "--states=all", "--format=%i|%T|%r|%k|%Z"])
-    return None if output is None else parse_squeue(output, workdir.resolve())
+    few minutes (SLURM keeps them for ``MinJobAge``); raises SlurmUnavailable."""
+    command = ["squeue", "--me", "--noheader", "--states=all", "--format=%i|%T|%r|%k|%Z"]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        raise SlurmUnavailable("no SLURM here (squeue not found)") from None
+    except subprocess.TimeoutExpired:
+        raise SlurmUnavailable("SLURM did not answer squeue within 30 s") from None
+    if result.returncode != 0:
+        message = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
+        raise SlurmUnavailable(f"squeue failed: {message[0]}")
+    return parse_squeue(result.stdout, workdir.resolve())
 
 
 def parse_sacct(output: str) -> dict[str, str]:
@@ -79,11 +93,14 @@ def sacct_states(job_ids: list[str]) -> dict[str, str] | None:
     """The final or current state of each job id; None where SLURM keeps no accounting."""
     if not job_ids:
         return {}
-    output = _query(
-        ["sacct", "-X", "--parsable2", "--noheader", "--format=JobID,State"]
-        + ["--jobs", ",".join(job_ids)]
-    )
-    return None if output is None else parse_sacct(output)
+    command = ["sacct", "-X", "--parsable2", "--noheader", "--format=JobID,State"]
+    try:
+        result = subprocess.run(
+            command + ["--jobs", ",".join(job_ids)], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return parse_sacct(result.stdout) if result.returncode == 0 else None
 
 
 def cause_in_slurm_log(text: str) -> str | None:
@@ -97,11 +114,3 @@ def cause_in_slurm_log(text: str) -> str | None:
 def slurm_log_path(workdir: Path, rule: str, wildcards: str, job_id: str) -> Path:
     """Where the slurm executor plugin asks SLURM to write a job's output."""
     return workdir / ".snakemake" / "slurm_logs" / f"rule_{rule}" / wildcards / f"{job_id}.log"
-
-
-def _query(command: list[str]) -> str | None:
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return result.stdout if result.returncode == 0 else None

@@ -1,0 +1,182 @@
+"""The status command's parts: what it reads from SLURM, journals, logs and benchmark files."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lenspipe.job_record import PREFIX, job_record, read_job_record, record_line
+from lenspipe.status.causes import attempt_failure
+from lenspipe.status.efficiency import JobUse, profile_lines, read_benchmark, rule_efficiency
+from lenspipe.status.journal import read_journal
+from lenspipe.status.render import chunk_ranges
+from lenspipe.status.slurm import cause_in_slurm_log, parse_comment, parse_sacct, parse_squeue
+
+# What slurmstepd writes into a job's output file when SLURM ends the job (SLURM 22.05-24.x).
+SLURM_MESSAGES = {
+    "TIMEOUT": "slurmstepd: error: *** JOB 812 ON node3 CANCELLED AT 2026-11-28T06:01:12 "
+    "DUE TO TIME LIMIT ***",
+    "PREEMPTED": "slurmstepd: error: *** JOB 812 ON node3 CANCELLED AT 2026-11-28T06:01:12 "
+    "DUE TO PREEMPTION ***",
+    "NODE_FAIL": "slurmstepd: error: *** JOB 812 ON node3 CANCELLED AT 2026-11-28T06:01:12 "
+    "DUE TO NODE FAILURE, SEE SLURMCTLD LOG FOR DETAILS ***",
+    "OUT_OF_MEMORY": "slurmstepd: error: Detected 1 oom_kill event in StepId=812.batch. "
+    "Some of the step tasks have been OOM Killed.",
+    "CANCELLED": "slurmstepd: error: *** JOB 812 ON node3 CANCELLED AT 2026-11-28T06:01:12 ***",
+}
+
+
+@pytest.mark.parametrize("cause", SLURM_MESSAGES)
+def test_slurm_log_messages_give_the_cause(cause):
+    text = f"Building DAG of jobs...\n{SLURM_MESSAGES[cause]}\n"
+    assert cause_in_slurm_log(text) == cause
+
+
+def test_a_log_without_a_slurm_message_has_no_cause():
+    assert cause_in_slurm_log("Building DAG of jobs...\nFinished job 0.\n") is None
+
+
+def test_squeue_lines_are_filtered_to_this_workflow_folder(tmp_path):
+    other = tmp_path / "other"
+    output = "\n".join(
+        [
+            f"41|RUNNING|None|rule_simulate_chunk_wildcards_00003|{tmp_path}",
+            f"42|PENDING|Priority|rule_train|{tmp_path}",
+            f"43|RUNNING|None|rule_simulate_chunk_wildcards_00001|{other}",
+            f"44|RUNNING|None|an interactive job|{tmp_path}",
+        ]
+    )
+    jobs = parse_squeue(output, tmp_path)
+    assert [(j.job_id, j.state, j.reason, j.rule, j.wildcards) for j in jobs] == [
+        ("41", "RUNNING", "None", "simulate_chunk", "00003"),
+        ("42", "PENDING", "Priority", "train", ""),
+    ]
+
+
+def test_comments_with_underscores_in_rule_and_wildcards():
+    assert parse_comment("rule_simulate_chunk_wildcards_a_b") == ("simulate_chunk", "a_b")
+    assert parse_comment("not_ours") is None
+
+
+def test_sacct_states_drop_the_canceller():
+    assert parse_sacct("7|TIMEOUT\n8|CANCELLED by 1001\n9|RUNNING\n") == {
+        "7": "TIMEOUT",
+        "8": "CANCELLED",
+        "9": "RUNNING",
+    }
+
+
+def test_journal_lines_become_attempts(tmp_path):
+    journal = tmp_path / "journal.txt"
+    journal.write_text(
+        "2026-11-28T06:00:00+00:00 [SLURM job 7] [host n1 pid 11] attempt started: "
+        "0 of 20 lenses already saved\n"
+        "2026-11-28T06:02:00+00:00 [SLURM job 9] [host n2 pid 12] settings changed: removed 0 "
+        "saved parts\n"
+        "2026-11-28T06:02:00+00:00 [SLURM job 9] [host n2 pid 12] attempt started: "
+        "10 of 20 lenses already saved\n"
+        "2026-11-28T06:03:00+00:00 [SLURM job 9] [host n2 pid 12] finished: chunk written\n"
+        "2026-11-28T07:00:00+00:00 attempt started: 5 of 20 lenses already saved\n"
+    )
+    attempts = read_journal(journal)
+    assert [(a.slurm_job_id, a.host, a.pid, a.saved_before, a.finished) for a in attempts] == [
+        ("7", "n1", 11, 0, False),
+        ("9", "n2", 12, 10, True),
+        (None, None, None, 5, False),
+    ]
+    assert attempts[0].started == datetime.datetime(2026, 11, 28, 6, tzinfo=datetime.UTC)
+    assert read_journal(tmp_path / "missing.txt") == []
+
+
+class Resources(dict):
+    """Snakemake's resources object answers ``get`` like a dict."""
+
+
+def test_job_record_round_trips_through_the_first_log_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SLURM_JOB_ID", "1234")
+    record = job_record("train", {}, 8, Resources(runtime=360, mem_mb=16000, tmpdir="/tmp"))
+    log = tmp_path / "train.log"
+    log.write_text(record_line(record) + "Epoch 1/50\n")
+    read = read_job_record(log)
+    assert read["slurm_job_id"] == "1234" and read["threads"] == 8
+    assert (read["runtime_minutes"], read["mem_mb"]) == (360, 16000)
+    log.write_text("Epoch 1/50\n")
+    assert read_job_record(log) is None
+    assert read_job_record(tmp_path / "missing.log") is None
+    assert PREFIX not in log.read_text()
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_slurm_state_outranks_the_log_and_a_traceback_outranks_a_plain_failure(tmp_path):
+    slurm_log = write(tmp_path / "812.log", SLURM_MESSAGES["TIMEOUT"] + "\n")
+    traceback = "Traceback (most recent call last):\n  File x\nValueError: bad prior\n"
+    rule_log = write(tmp_path / "rule.log", traceback)
+
+    assert attempt_failure("OUT_OF_MEMORY", slurm_log, rule_log).cause == "OUT_OF_MEMORY"
+    timeout = attempt_failure(None, slurm_log, rule_log)
+    assert (timeout.cause, timeout.log) == ("TIMEOUT", str(slurm_log))
+    error = attempt_failure("FAILED", None, rule_log)
+    assert error.cause == "PYTHON_ERROR"
+    assert error.last_lines[-1] == "ValueError: bad prior"
+    assert error.log == str(rule_log)
+    write(rule_log, "lenses: 40%\n")
+    assert attempt_failure("FAILED", None, rule_log).cause == "FAILED"
+    stopped = attempt_failure(None, None, rule_log)
+    assert (stopped.cause, stopped.last_lines) == ("STOPPED", ["lenses: 40%"])
+
+
+def test_benchmark_files_give_wall_time_and_peak_memory(tmp_path):
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    path = write(tmp_path / "b.tsv", header + "61.5\t0:01:01\t512.25\t900\t-\t-\t0\t0\t98\t60\n")
+    assert read_benchmark(path) == (61.5, 512.25)
+    write(path, header + "3.0\t0:00:03\t-\t-\t-\t-\t-\t-\t-\t-\n")
+    assert read_benchmark(path) == (3.0, None)
+    assert read_benchmark(tmp_path / "missing.tsv") is None
+
+
+def use(seconds: float, rss: float, runtime: float = 30, mem: float = 2000) -> JobUse:
+    return JobUse(seconds, rss, runtime, mem, on_slurm=True)
+
+
+def test_oversized_requests_get_a_smaller_suggestion_that_keeps_a_margin():
+    summary = rule_efficiency("simulate_chunk", [use(120, 300), use(240, 420)], [])
+    assert summary.runtime_share == pytest.approx(4 / 30)
+    assert summary.memory_share == pytest.approx(420 / 2000)
+    assert summary.verdicts == ["runtime oversized", "memory oversized"]
+    assert summary.suggested_runtime_minutes == 10  # 2 x 4 min, rounded up to 5, floor 10
+    assert summary.suggested_mem_mb == 1000  # 1.5 x 420 MB, floor 1000
+
+
+def test_jobs_near_their_limit_or_retried_get_more():
+    near = rule_efficiency("train", [use(27 * 60, 1900)], [])
+    assert near.verdicts == ["runtime near its limit", "memory near its limit"]
+    assert (near.suggested_runtime_minutes, near.suggested_mem_mb) == (55, 3000)
+    retried = rule_efficiency("simulate_chunk", [use(40 * 60, 900, runtime=60)], ["TIMEOUT"])
+    assert retried.verdicts == ["needed more runtime than its first request"]
+    assert retried.suggested_runtime_minutes == 80 and retried.suggested_mem_mb is None
+
+
+def test_well_sized_and_local_jobs_get_no_suggestion():
+    fine = rule_efficiency("consolidate", [use(15 * 60, 1000)], [])
+    assert fine.verdicts == [] and profile_lines([fine]) == []
+    local = rule_efficiency("train", [JobUse(5.0, 300.0, None, 1000, on_slurm=False)], [])
+    assert local.runtime_share is None and local.memory_share is None
+    assert local.verdicts == []
+
+
+def test_profile_lines_are_yaml_whose_expressions_give_the_suggestion():
+    summary = rule_efficiency("simulate_chunk", [use(240, 420)], [])
+    profile = yaml.safe_load("\n".join(profile_lines([summary])))
+    runtime = profile["set-resources"]["simulate_chunk"]["runtime"]
+    memory = profile["set-resources"]["simulate_chunk"]["mem_mb"]
+    assert [eval(runtime, {"attempt": a}) for a in (1, 2)] == [10, 20]
+    assert [eval(memory, {"attempt": a}) for a in (1, 2)] == [1000, 2000]
+
+
+def test_chunk_ranges_are_compressed():
+    assert chunk_ranges([0, 1, 2, 5, 7, 8]) == "00000-00002, 00005, 00007-00008"
