@@ -15,6 +15,7 @@ from workflow_helpers import (
     job_counts,
     snakemake,
     start_driver,
+    status_report,
     wait_for,
     workflow_with_config,
 )
@@ -84,12 +85,40 @@ def test_timed_out_chunk_is_resubmitted_with_more_time_and_resumes(tmp_path):
         **{"set-resources": {"simulate_chunk": {"runtime": "min(2 ** (attempt - 1), 20160)"}}},
     )
     chunk = "results/timeout/chunks/chunk_00000.npz"
-    result = snakemake(*run_args(chunk, profile), cwd=workdir)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
+    driver = start_driver(workdir, *run_args(chunk, profile))
 
+    # While the retry runs, the status command names the first attempt's cause and log.
+    def retried():
+        report = status_report(workdir, "config/test.yaml", "--profile", profile)
+        attempts = report["chunks"][0]["attempts"]
+        timed_out = attempts and attempts[0]["outcome"] == "TIMEOUT"
+        return report if timed_out and report["counts"]["in_progress"] == 1 else None
+
+    report = wait_for(retried, "the status to show the timed-out attempt", 400, 2, driver)
+    chunk_status = report["chunks"][0]
+    assert chunk_status["slurm_state"] in ("PENDING", "RUNNING")
+    first = chunk_status["attempts"][0]
+    assert chunk_status["slurm_job_id"] != first["slurm_job_id"]
+    log = f".snakemake/slurm_logs/rule_simulate_chunk/00000/{first['slurm_job_id']}.log"
+    assert first["failure"]["log"] == log
+    assert "DUE TO TIME LIMIT" in (workdir / log).read_text()
+    assert chunk_status["saved_lenses"] >= 5
+    assert report["resume"]["drivers_running"] == [driver.pid]
+
+    driver.wait(timeout=600)
+    output = driver.log_path.read_text()
+    assert driver.returncode == 0, output[-3000:]
     assert "SLURM status is: 'TIMEOUT'" in output
     assert "runtime=1" in output and "runtime=2" in output
+
+    # After the run: finished on the second attempt, and the profile's first request too small.
+    after = status_report(workdir, "config/test.yaml", "--profile", profile)
+    assert after["counts"]["finished"] == 1
+    assert [a["outcome"] for a in after["chunks"][0]["attempts"]] == ["TIMEOUT", "finished"]
+    (chunk_use,) = after["efficiency"]
+    assert chunk_use["runtime_requested_minutes"] == 2
+    assert "needed more runtime than its first request" in chunk_use["verdicts"]
+    assert chunk_use["suggested_runtime_minutes"] >= 2
     journal = (workdir / "results/timeout/work/chunks/chunk_00000/journal.txt").read_text()
     starts = [line for line in journal.splitlines() if "attempt started" in line]
     assert len(starts) >= 2, journal

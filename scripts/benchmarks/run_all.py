@@ -15,6 +15,7 @@ from pathlib import Path
 import end_to_end
 import scale
 import simulation_overhead
+import status_speed
 import training_input
 from common import REPO, Row, machine, write_json
 
@@ -69,6 +70,7 @@ def main() -> None:
     store = scale_dir / "results/scale/lenses.zarr"
     rows += training_input.run(store, 500 if quick else 2_000)
     rows += end_to_end.run(out / "end_to_end", quick)
+    rows += status_speed.run(out / "status", scale_dir, 10 * chunk_size)
 
     if quick:
         for row in rows:
