@@ -23,7 +23,7 @@ SLURM_MESSAGES = {
     "DUE TO NODE FAILURE, SEE SLURMCTLD LOG FOR DETAILS ***",
     "OUT_OF_MEMORY": "slurmstepd: error: Detected 1 oom_kill event in StepId=812.batch. "
     "Some of the step tasks have been OOM Killed.",
-    "CANCELLED": "slurmstepd: error: *** JOB 812 ON node3 CANCELLED AT 2026-11-28T06:01:12 ***",
+    "CANCELLED": "slurmstepd-node3: error: *** JOB 812 ON node3 CANCELLED AT 2026-11-28T06:01:12 ***",
 }
 
 
@@ -113,13 +113,16 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_slurm_state_outranks_the_log_and_a_traceback_outranks_a_plain_failure(tmp_path):
-    slurm_log = write(tmp_path / "812.log", SLURM_MESSAGES["TIMEOUT"] + "\n")
+    slurm_log = write(
+        tmp_path / "812.log", f"Building DAG\n{SLURM_MESSAGES['TIMEOUT']}\nsrun: error\n"
+    )
     traceback = "Traceback (most recent call last):\n  File x\nValueError: bad prior\n"
     rule_log = write(tmp_path / "rule.log", traceback)
 
     assert attempt_failure("OUT_OF_MEMORY", slurm_log, rule_log).cause == "OUT_OF_MEMORY"
     timeout = attempt_failure(None, slurm_log, rule_log)
     assert (timeout.cause, timeout.log) == ("TIMEOUT", str(slurm_log))
+    assert timeout.last_lines == [SLURM_MESSAGES["TIMEOUT"]]
     error = attempt_failure("FAILED", None, rule_log)
     assert error.cause == "PYTHON_ERROR"
     assert error.last_lines[-1] == "ValueError: bad prior"

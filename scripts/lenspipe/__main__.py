@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -45,10 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ConfigError: {error}", file=sys.stderr)
         return 2
     report = collect_status(args.directory, config, args.configfile, args.profile)
-    if args.json:
-        print(json.dumps(dataclasses.asdict(report), indent=1))
-    else:
-        print(render(report), end="")
+    text = json.dumps(dataclasses.asdict(report), indent=1) + "\n" if args.json else render(report)
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # piped into `head` or a closed `less`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -54,8 +54,11 @@ def attempt_failure(
 
 
 def _failure(cause: str, log: Path | None, text: str | None) -> Failure:
-    lines = [line for line in (text or "").splitlines() if line.strip()][-LAST_LINES:]
-    return Failure(cause, EXPLANATIONS[cause], str(log) if log else None, lines)
+    """The failure, with SLURM's own messages from the log if it has any, else its last lines."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    from_slurm = [line for line in lines if line.startswith("slurmstepd")]
+    shown = (from_slurm or lines)[-LAST_LINES:]
+    return Failure(cause, EXPLANATIONS[cause], str(log) if log else None, shown)
 
 
 def _read(path: Path | None) -> str | None:

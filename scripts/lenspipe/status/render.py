@@ -151,7 +151,10 @@ def _resume_lines(status: CampaignStatus) -> list[str]:
         lines.append(
             f"Running     a Snakemake driver runs in this folder (pid {pids}); when it ends:"
         )
-    lines.append(f"Resume      reruns only what is missing: {reruns}")
+    if status.progress.started is None:
+        lines.append(f"Start       runs everything: {reruns}")
+    else:
+        lines.append(f"Resume      reruns only what is missing: {reruns}")
     if resume.unlock_first:
         lines.append(
             "  snakemake --unlock   # first: a stopped driver left its lock (skip this if one "
