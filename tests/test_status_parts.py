@@ -1,6 +1,10 @@
 """The status command's parts: what it reads from SLURM, journals, logs and benchmark files."""
 
 import datetime
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from lenspipe.job_record import PREFIX, job_record, read_job_record, record_line
 from lenspipe.status.causes import attempt_failure
 from lenspipe.status.efficiency import JobUse, profile_lines, read_benchmark, rule_efficiency
 from lenspipe.status.journal import read_journal
+from lenspipe.status.processes import process_alive
 from lenspipe.status.render import chunk_ranges
 from lenspipe.status.slurm import cause_in_slurm_log, parse_comment, parse_sacct, parse_squeue
 
@@ -183,3 +188,28 @@ def test_profile_lines_are_yaml_whose_expressions_give_the_suggestion():
 
 def test_chunk_ranges_are_compressed():
     assert chunk_ranges([0, 1, 2, 5, 7, 8]) == "00000-00002, 00005, 00007-00008"
+
+
+def test_a_python_process_counts_as_alive_until_it_ends():
+    host = socket.gethostname()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout.readline() == b"up\n"
+        assert process_alive(host, child.pid) is True
+        assert process_alive("another-node", child.pid) is None
+    finally:
+        child.kill()
+        child.wait()
+    assert process_alive(host, child.pid) is False
+    sleeper = subprocess.Popen(["sleep", "30"])  # alive, but not a Python job
+    cmdline = Path(f"/proc/{sleeper.pid}/cmdline")
+    while not cmdline.read_bytes().startswith(b"sleep"):  # until it has replaced the fork
+        time.sleep(0.01)
+    try:
+        assert process_alive(host, sleeper.pid) is False
+    finally:
+        sleeper.kill()
+        sleeper.wait()

@@ -1,6 +1,5 @@
 """Which processes of a run are alive on this machine (read from /proc, Linux only)."""
 
-import os
 import socket
 from pathlib import Path
 
@@ -8,16 +7,14 @@ PROC = Path("/proc")
 
 
 def process_alive(host: str | None, pid: int | None) -> bool | None:
-    """Whether process ``pid`` on ``host`` still runs; None when it ran on another machine."""
+    """Whether Python process ``pid`` on ``host`` still runs; None when it ran on another
+    machine. A process id reused by a program other than Python does not count."""
     if host is None or pid is None or host != socket.gethostname():
         return None
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return b"python" in (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def snakemake_drivers(workdir: Path) -> list[int]:
