@@ -107,6 +107,38 @@ BAD_INPUTS = {
         "normalisation.split.",
     ),
     "image too small for the network": ({"image": {"num_pix": 8}}, "image.num_pix"),
+    "unknown band among several": (
+        {"observation": {"bands": ["g", "q", "i"]}},
+        "observation.bands: LSST rejects band='q'",
+    ),
+    "reference band not imaged": (
+        {"observation": {"band": "i", "bands": ["g", "r"]}},
+        "observation.bands: the reference band observation.band='i'",
+    ),
+    "no colour for an imaged band": (
+        {"observation": {"survey": "DES", "bands": ["g", "i"]}, "colours": {"source": {"i": 0}}},
+        "colours.source: no colour for band g",
+    ),
+    "unknown mass profile": ({"lens_system": {"mass": "NFW"}}, "lens_system.mass"),
+    "source redshifts overlapping the lens": (
+        {
+            "lens_system": {"redshifts": True},
+            "priors": {"source": {"z": {"dist": "uniform", "min": 0.5, "max": 2.0}}},
+        },
+        "priors.source.z: every source redshift must exceed every lens redshift",
+    ),
+    "quasar image column as a target": (
+        {"lens_system": {"point_source": True}, "training": {"targets": ["point_source_x_1"]}},
+        "training.targets: 'point_source_x_1' cannot be a target",
+    ),
+    "quasar column without a quasar": (
+        {"training": {"targets": ["point_source_magnitude"]}},
+        "training.targets: 'point_source_magnitude' is not a parameter",
+    ),
+    "non-positive cut threshold": (
+        {"lensing_cut": {"min_arc_snr": 0}},
+        "lensing_cut.min_arc_snr",
+    ),
 }
 
 
@@ -139,3 +171,11 @@ def test_custom_survey_with_every_value_is_valid():
     }
     config = small_config(observation={"survey": "custom", "overrides": overrides})
     assert config["observation"]["overrides"] == overrides
+
+
+def test_new_switches_default_to_the_plain_single_band_sie_system():
+    config = validate_config({})
+    assert config["observation"]["bands"] is None
+    assert config["lens_system"] == {"mass": "SIE", "point_source": False, "redshifts": False}
+    assert config["lensing_cut"]["min_source_magnification"] is None
+    assert config["lensing_cut"]["min_arc_snr"] is None

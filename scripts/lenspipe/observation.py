@@ -1,4 +1,4 @@
-"""Observation settings: a lenstronomy survey preset with explicit overrides."""
+"""Observation settings: a lenstronomy survey preset with explicit overrides, per band."""
 
 from typing import Any
 
@@ -28,8 +28,23 @@ def _preset_class(survey: str) -> type:
     }[survey]
 
 
-def single_band_kwargs(observation: dict[str, Any]) -> dict[str, Any]:
-    """Return the ``kwargs_single_band`` of lenstronomy's SimAPI for the ``observation`` config.
+def band_kwargs(observation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``kwargs_single_band`` of every imaged band (``observation.bands``), in order.
+
+    The overrides apply to every band. Raises ConfigError as ``single_band_kwargs`` does,
+    naming ``observation.bands`` for a band the preset rejects.
+    """
+    if observation["bands"] is None:
+        return [single_band_kwargs(observation, observation["band"])]
+    try:
+        return [single_band_kwargs(observation, band) for band in observation["bands"]]
+    except ConfigError as error:
+        message = str(error).replace("observation.band:", "observation.bands:")
+        raise ConfigError(message) from None
+
+
+def single_band_kwargs(observation: dict[str, Any], band: str) -> dict[str, Any]:
+    """Return the ``kwargs_single_band`` of lenstronomy's SimAPI for one ``band``.
 
     Raises ConfigError naming ``observation.band`` or ``observation.coadd_years`` when the
     preset rejects them, and ``observation.overrides`` when a custom survey lacks a value.
@@ -44,16 +59,17 @@ def single_band_kwargs(observation: dict[str, Any]) -> dict[str, Any]:
             )
         kwargs: dict[str, Any] = {}
     else:
-        preset_args: dict[str, Any] = {"band": observation["band"], "psf_type": "GAUSSIAN"}
+        preset_args: dict[str, Any] = {"band": band, "psf_type": "GAUSSIAN"}
         if observation.get("coadd_years") is not None:
             preset_args["coadd_years"] = observation["coadd_years"]
         try:
             kwargs = _preset_class(survey)(**preset_args).kwargs_single_band()
         except (ValueError, TypeError) as error:
-            field = "coadd_years" if "coadd" in str(error) else "band"
+            field, value = ("coadd_years", observation.get("coadd_years"))
+            if "coadd" not in str(error):
+                field, value = "band", band
             raise ConfigError(
-                f"observation.{field}: {survey} rejects "
-                f"{field}={observation.get(field)!r}: {error}"
+                f"observation.{field}: {survey} rejects {field}={value!r}: {error}"
             ) from None
     kwargs.update(overrides)
     kwargs["psf_type"] = "GAUSSIAN"

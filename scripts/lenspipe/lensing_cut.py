@@ -1,0 +1,45 @@
+"""The lensing cut: is a simulated lens visibly lensed?
+
+Two measures, each with an optional threshold in ``lensing_cut``:
+
+- the source magnification: the noise-free flux of the lensed extended source inside the
+  image, in the reference band, over the source's unlensed total flux;
+- the arc signal-to-noise ratio: sqrt(sum over pixels and bands of (lensed light / sigma)^2),
+  where the lensed light is the source plus the quasar images and sigma the noise of the
+  whole image (sky, read noise and Poisson noise of every component).
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def source_magnification(lensed_source: np.ndarray, unlensed_counts: float) -> float:
+    """Lensed source counts in the image over the source's unlensed total counts."""
+    return float(lensed_source.sum() / unlensed_counts)
+
+
+def arc_snr(lensed: Sequence[np.ndarray], sigma: Sequence[np.ndarray]) -> float:
+    """Signal-to-noise ratio of the lensed light, over pixels and bands in quadrature."""
+    return float(np.sqrt(sum(np.sum((light / noise) ** 2) for light, noise in zip(lensed, sigma))))
+
+
+def passes(cut: Mapping[str, Any], magnification: float, snr: float) -> bool:
+    """True when the lens meets every threshold that ``cut`` sets."""
+    low_magnification = cut["min_source_magnification"]
+    low_snr = cut["min_arc_snr"]
+    return (low_magnification is None or magnification >= low_magnification) and (
+        low_snr is None or snr >= low_snr
+    )
+
+
+def rejection_summary(rejected_draws: np.ndarray) -> dict[str, float]:
+    """Lenses kept, draws rejected, and the rejection rate (rejected over all draws)."""
+    lenses = len(rejected_draws)
+    rejected = int(np.sum(rejected_draws))
+    return {
+        "lenses": lenses,
+        "rejected_draws": rejected,
+        "rejection_rate": rejected / (rejected + lenses) if lenses else 0.0,
+    }

@@ -1,0 +1,143 @@
+"""Several bands, lensed quasars, the EPL mass and redshifts: the physics that could go wrong."""
+
+import numpy as np
+import pytest
+from conftest import small_config
+
+from lenspipe.observation import single_band_kwargs
+from lenspipe.parameters import MAX_IMAGES
+from lenspipe.simulate import LensSimulator
+
+# A compact lens light (near-exponential, 0.3", supersampled) whose flux stays inside the LSST
+# 64 x 64 field, and a source too faint to matter. (Narrow priors rather than fixed ones, as these
+# merge into the production priors key by key.)
+COMPACT_LENS_LIGHT = {
+    "image": {"num_pix": 64, "noise": False, "supersampling": 4},
+    "priors": {
+        "lens_light": {
+            "magnitude": {"dist": "uniform", "min": 18.0, "max": 19.0},
+            "R_sersic": {"dist": "log_uniform", "min": 0.3, "max": 0.31},
+            "n_sersic": {"dist": "uniform", "min": 1.0, "max": 1.01},
+        },
+        "source": {"magnitude": {"dist": "uniform", "min": 40.0, "max": 41.0}},
+    },
+}
+
+
+def _column(simulator: LensSimulator, parameters: np.ndarray, name: str) -> np.ndarray:
+    return parameters[..., simulator.parameter_names.index(name)]
+
+
+@pytest.mark.parametrize("bands", [["g", "r", "i"], ["z", "i", "g"]])
+def test_magnitudes_convert_to_the_expected_counts_in_each_declared_band(bands):
+    config = small_config(observation={"band": "i", "bands": bands}, **COMPACT_LENS_LIGHT)
+    simulator = LensSimulator(config)
+    images, parameters = simulator.simulate_many(range(3))
+    assert images.shape == (3, 64, 64, len(bands))
+    colours = config["colours"]["lens_light"]
+    for channel, band in enumerate(bands):
+        zero_point = single_band_kwargs(config["observation"], band)["magnitude_zero_point"]
+        magnitude = _column(simulator, parameters, "lens_light_magnitude")
+        magnitude = magnitude + colours[band] - colours["i"]
+        expected = 10 ** (-0.4 * (magnitude - zero_point))
+        measured = images[..., channel].sum(axis=(1, 2))
+        assert np.allclose(measured, expected, rtol=0.01), band
+
+
+def test_the_reference_band_channel_is_the_single_band_image():
+    single = LensSimulator(small_config(image={"noise": False}))
+    several = LensSimulator(
+        small_config(image={"noise": False}, observation={"bands": ["g", "i", "r"]})
+    )
+    image, parameters = single.simulate(4)
+    images, more_parameters = several.simulate(4)
+    assert np.array_equal(images[..., 1], image[..., 0])
+    assert np.array_equal(more_parameters, parameters)
+    assert not np.allclose(images[..., 0], images[..., 1])
+
+
+@pytest.mark.parametrize("mass", ["SIE", "EPL_NUMBA"])
+def test_quasar_images_satisfy_the_lens_equation(mass):
+    from lenstronomy.LensModel.lens_model import LensModel
+
+    from lenspipe.parameters import lenstronomy_kwargs
+
+    config = small_config(lens_system={"point_source": True, "mass": mass})
+    simulator = LensSimulator(config)
+    _, parameters = simulator.simulate_many(range(30))
+    lens_model = LensModel([mass, "SHEAR"])
+    counts = _column(simulator, parameters, "point_source_n_images").astype(int)
+    assert set(counts) <= {1, 2, 3, 4} and 4 in counts and 2 in counts
+    names = simulator.parameter_names
+    for row, count in zip(parameters, counts):
+        kwargs = lenstronomy_kwargs(dict(zip(names, row)))["kwargs_lens"]
+        if mass == "EPL_NUMBA":
+            assert kwargs[0]["gamma"] == row[names.index("lens_gamma")]
+        columns = {
+            q: row[[names.index(f"point_source_{q}_{k}") for k in range(1, 5)]]
+            for q in ("x", "y", "magnification")
+        }
+        x, y = columns["x"][:count], columns["y"][:count]
+        beta_x, beta_y = lens_model.ray_shooting(x, y, kwargs)
+        source_x = row[names.index("lens_center_x")] + row[names.index("source_offset_x")]
+        source_y = row[names.index("lens_center_y")] + row[names.index("source_offset_y")]
+        assert np.allclose(beta_x, source_x, atol=1e-6) and np.allclose(
+            beta_y, source_y, atol=1e-6
+        )
+        assert np.allclose(
+            columns["magnification"][:count], lens_model.magnification(x, y, kwargs)
+        )
+        assert (
+            np.isnan(columns["x"][count:]).all()
+            and np.isnan(columns["magnification"][count:]).all()
+        )
+
+
+def test_quasar_images_are_where_the_image_is_brightest():
+    config = small_config(
+        lens_system={"point_source": True},
+        image={"noise": False},
+        priors={
+            "point_source": {"magnitude": {"dist": "fixed", "value": 16.0}},
+            "lens_light": {"magnitude": {"dist": "uniform", "min": 25.0, "max": 26.0}},
+            "source": {"magnitude": {"dist": "uniform", "min": 25.0, "max": 26.0}},
+        },
+    )
+    simulator = LensSimulator(config)
+    image, row = simulator.simulate(2)
+    names = simulator.parameter_names
+    magnification = np.abs(
+        row[[names.index(f"point_source_magnification_{k}") for k in range(1, 5)]]
+    )
+    brightest = int(np.nanargmax(magnification)) + 1
+    x, y = (
+        row[names.index(f"point_source_x_{brightest}")],
+        row[names.index(f"point_source_y_{brightest}")],
+    )
+    peak_y, peak_x = np.unravel_index(np.argmax(image[..., 0]), image.shape[:2])
+    centre, pixel_scale = (config["image"]["num_pix"] - 1) / 2, 0.2
+    assert abs((peak_x - centre) * pixel_scale - x) <= pixel_scale
+    assert abs((peak_y - centre) * pixel_scale - y) <= pixel_scale
+
+
+def test_sampled_redshifts_keep_the_source_behind_the_lens():
+    simulator = LensSimulator(small_config(lens_system={"redshifts": True}))
+    _, parameters = simulator.simulate_many(range(20))
+    lens_z, source_z = (_column(simulator, parameters, name) for name in ("lens_z", "source_z"))
+    assert (source_z > lens_z).all() and np.ptp(lens_z) > 0
+
+
+def test_a_quasar_leaves_the_extended_light_and_the_first_columns_unchanged():
+    plain = LensSimulator(small_config(image={"noise": False}))
+    quasar = LensSimulator(
+        small_config(
+            image={"noise": False},
+            lens_system={"point_source": True},
+            priors={"point_source": {"magnitude": {"dist": "fixed", "value": 35.0}}},
+        )
+    )
+    image, parameters = plain.simulate(1)
+    quasar_image, quasar_parameters = quasar.simulate(1)
+    assert np.array_equal(quasar_parameters[: len(parameters)], parameters)
+    assert np.allclose(quasar_image, image, rtol=1e-4, atol=1e-6)
+    assert len(quasar_parameters) == len(parameters) + 1 + 1 + 3 * MAX_IMAGES
