@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import small_config
+from conftest import build_store, fit_small_normalisation, small_config
 
 from lenspipe.observation import single_band_kwargs
 from lenspipe.parameters import MAX_IMAGES
@@ -141,3 +141,54 @@ def test_a_quasar_leaves_the_extended_light_and_the_first_columns_unchanged():
     assert np.array_equal(quasar_parameters[: len(parameters)], parameters)
     assert np.allclose(quasar_image, image, rtol=1e-4, atol=1e-6)
     assert len(quasar_parameters) == len(parameters) + 1 + 1 + 3 * MAX_IMAGES
+
+
+def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
+    import pandas as pd
+
+    from lenspipe.evaluate import evaluate
+    from lenspipe.normalise import save_normalisation, save_split
+    from lenspipe.store import open_store
+    from lenspipe.train import train
+
+    config = small_config(
+        observation={"bands": ["g", "r", "i"]},
+        lens_system={"point_source": True, "mass": "EPL_NUMBA"},
+        training={"targets": ["lens_theta_E", "lens_gamma", "point_source_magnitude"]},
+    )
+    store, table, _ = build_store(config, tmp_path)
+    root = open_store(store)
+    assert root["images"].shape == (60, 32, 32, 3) and root.attrs["bands"] == ["g", "r", "i"]
+    frame = pd.read_parquet(table)
+    assert frame["point_source_x_4"].isna().any() and frame["point_source_x_1"].notna().all()
+    subsets, normalisation = fit_small_normalisation(config, store)
+    paths = {name: tmp_path / name for name in ("split.csv", "normalisation.json", "model.keras")}
+    save_split(subsets, paths["split.csv"])
+    save_normalisation(normalisation, paths["normalisation.json"])
+    training = dict(config["training"], epochs=1)
+    train(
+        training,
+        config["seed"],
+        store,
+        paths["normalisation.json"],
+        paths["split.csv"],
+        tmp_path / "work",
+        paths["model.keras"],
+        tmp_path / "history.csv",
+        tmp_path / "curve.png",
+    )
+    outputs = {
+        name: tmp_path / name
+        for name in ("metrics_json", "metrics_csv", "predicted_vs_true", "residuals", "gallery")
+    }
+    evaluate(
+        16,
+        4,
+        store,
+        paths["normalisation.json"],
+        paths["split.csv"],
+        paths["model.keras"],
+        outputs,
+    )
+    metrics = pd.read_csv(outputs["metrics_csv"], index_col=0)
+    assert list(metrics.index) == training["targets"] and metrics["rmse"].notna().all()

@@ -173,6 +173,10 @@ class LensSimulator:
         visible = passes(self._cut, magnification, snr)
         return Rendering(models, [*measured, magnification, snr], visible)
 
+    def background_noise(self) -> np.ndarray:
+        """Per band, the sigma of the background (sky and read) noise in counts per second."""
+        return np.array([sim.background_noise for sim in self._sims])
+
     def noise(self, model: np.ndarray, band: int, rng: np.random.Generator) -> np.ndarray:
         """Draw background and Poisson noise for ``model`` of ``band`` from ``rng``.
 
