@@ -67,3 +67,31 @@ def test_a_cut_that_rejects_everything_stops_naming_the_field():
     config = small_config(lensing_cut={"min_arc_snr": 1e12, "max_draws": 3})
     with pytest.raises(SimulationError, match="lensing_cut.max_draws"):
         LensSimulator(config).simulate(0)
+
+
+def test_a_compact_source_is_magnified_as_much_as_a_point_at_its_centre():
+    config = small_config(
+        image={"num_pix": 64, "supersampling": 8, "noise": False},
+        lens_system={"point_source": True},
+        lensing_cut={"min_source_magnification": 1e-3},
+        priors={
+            "source": {
+                "R_sersic": {"dist": "log_uniform", "min": 0.02, "max": 0.021},
+                "n_sersic": {"dist": "uniform", "min": 1.0, "max": 1.01},
+            }
+        },
+    )
+    simulator = LensSimulator(config)
+    _, parameters = simulator.simulate_many(range(6))
+    names = simulator.parameter_names
+    point = np.nansum(
+        np.abs(
+            parameters[:, [names.index(f"point_source_magnification_{k}") for k in range(1, 5)]]
+        ),
+        axis=1,
+    )
+    extended = _column(simulator, parameters, "source_magnification")
+    # Near a caustic a finite source is magnified less than a point: compare away from one.
+    away = point < 30
+    assert away.sum() >= 4
+    assert np.allclose(extended[away], point[away], rtol=0.05)

@@ -4,9 +4,9 @@ Two measures, each with an optional threshold in ``lensing_cut``:
 
 - the source magnification: the noise-free flux of the lensed extended source inside the
   image, in the reference band, over the source's unlensed total flux;
-- the arc signal-to-noise ratio: sqrt(sum over pixels and bands of (lensed light / sigma)^2),
-  where the lensed light is the source plus the quasar images and sigma the noise of the
-  whole image (sky, read noise and Poisson noise of every component).
+- the arc signal-to-noise ratio: sqrt(sum over pixels and bands of (arc / sigma)^2), where
+  the arc is the noise-free lensed extended source (not the quasar) and sigma the noise of
+  the whole image (sky, read noise and Poisson noise of every component).
 """
 
 from collections.abc import Mapping, Sequence
@@ -20,9 +20,9 @@ def source_magnification(lensed_source: np.ndarray, unlensed_counts: float) -> f
     return float(lensed_source.sum() / unlensed_counts)
 
 
-def arc_snr(lensed: Sequence[np.ndarray], sigma: Sequence[np.ndarray]) -> float:
-    """Signal-to-noise ratio of the lensed light, over pixels and bands in quadrature."""
-    return float(np.sqrt(sum(np.sum((light / noise) ** 2) for light, noise in zip(lensed, sigma))))
+def arc_snr(arcs: Sequence[np.ndarray], sigma: Sequence[np.ndarray]) -> float:
+    """Signal-to-noise ratio of the lensed source, over pixels and bands in quadrature."""
+    return float(np.sqrt(sum(np.sum((arc / noise) ** 2) for arc, noise in zip(arcs, sigma))))
 
 
 def passes(cut: Mapping[str, Any], magnification: float, snr: float) -> bool:

@@ -119,9 +119,7 @@ class LensSimulator:
                 kwargs["kwargs_lens"],
             ).tolist()
         if self._cut is None:
-            models = [
-                self._band_image(band, kwargs, self._has_quasar) for band in range(len(self._sims))
-            ]
+            models = [self._band_image(band, kwargs) for band in range(len(self._sims))]
             return Rendering(models, measured)
         return self._render_with_cut(kwargs, measured)
 
@@ -135,41 +133,36 @@ class LensSimulator:
         )
 
     def _band_image(
-        self, band: int, kwargs: dict[str, Any], add_quasar: bool, **parts: bool
+        self, band: int, kwargs: dict[str, Any], source: bool = True, rest: bool = True
     ) -> np.ndarray:
-        """The noise-free image of ``band``; ``parts`` switch components off as in lenstronomy."""
-        lens_light, source, point_source = self._amplitudes(band, kwargs)
+        """The noise-free image of ``band``: the lensed source and/or the rest (lens light
+        and quasar)."""
+        lens_light, source_amplitudes, point_source = self._amplitudes(band, kwargs)
         return self._image_models[band].image(
             kwargs_lens=kwargs["kwargs_lens"],
-            kwargs_source=source,
+            kwargs_source=source_amplitudes,
             kwargs_lens_light=lens_light,
             kwargs_ps=point_source,
-            point_source_add=add_quasar,
-            **parts,
+            source_add=source,
+            lens_light_add=rest,
+            point_source_add=rest and self._has_quasar,
         )
 
     def _render_with_cut(self, kwargs: dict[str, Any], measured: list[float]) -> Rendering:
-        """Render the lensed and the lens light apart, and measure the lensing cut on them."""
-        models, lensed, sigma = [], [], []
-        source_only = {"lens_light_add": False}
+        """Render the lensed source and the rest apart, and measure the lensing cut on them."""
+        models, arcs, sigma = [], [], []
         for band in range(len(self._sims)):
-            source = self._band_image(band, kwargs, False, **source_only)
-            quasar = (
-                self._band_image(band, kwargs, True, source_add=False, lens_light_add=False)
-                if self._has_quasar
-                else 0.0
-            )
-            light = self._band_image(band, kwargs, False, source_add=False)
-            model = source + light + quasar
+            arc = self._band_image(band, kwargs, rest=False)
+            model = arc + self._band_image(band, kwargs, source=False)
             models.append(model)
-            lensed.append(source + quasar)
+            arcs.append(arc)
             sigma.append(self._sims[band].estimate_noise(model))
             if band == self._reference:
                 unlensed = self._sims[band].magnitude2cps(
-                    in_band(kwargs, self._offsets[band])["kwargs_source_mag"][0]["magnitude"]
+                    kwargs["kwargs_source_mag"][0]["magnitude"]
                 )
-                magnification = source_magnification(source, unlensed)
-        snr = arc_snr(lensed, sigma)
+                magnification = source_magnification(arc, unlensed)
+        snr = arc_snr(arcs, sigma)
         visible = passes(self._cut, magnification, snr)
         return Rendering(models, [*measured, magnification, snr], visible)
 
