@@ -98,7 +98,7 @@ def test_quasar_images_are_where_the_image_is_brightest():
         lens_system={"point_source": True},
         image={"noise": False},
         priors={
-            "point_source": {"magnitude": {"dist": "fixed", "value": 16.0}},
+            "point_source": {"magnitude": {"dist": "uniform", "min": 16.0, "max": 16.01}},
             "lens_light": {"magnitude": {"dist": "uniform", "min": 25.0, "max": 26.0}},
             "source": {"magnitude": {"dist": "uniform", "min": 25.0, "max": 26.0}},
         },
@@ -133,7 +133,7 @@ def test_a_quasar_leaves_the_extended_light_and_the_first_columns_unchanged():
         small_config(
             image={"noise": False},
             lens_system={"point_source": True},
-            priors={"point_source": {"magnitude": {"dist": "fixed", "value": 35.0}}},
+            priors={"point_source": {"magnitude": {"dist": "uniform", "min": 35.0, "max": 35.01}}},
         )
     )
     image, parameters = plain.simulate(1)
