@@ -119,6 +119,18 @@ BAD_INPUTS = {
         {"observation": {"survey": "DES", "bands": ["g", "i"]}, "colours": {"source": {"i": 0}}},
         "colours.source: no colour for band g",
     ),
+    "band override of a band not imaged": (
+        {"observation": {"band_overrides": {"g": {"seeing": 1.0}}}},
+        "observation.band_overrides.g: g is not an imaged band",
+    ),
+    "pixel scale of one band": (
+        {"observation": {"bands": ["g", "i"], "band_overrides": {"g": {"pixel_scale": 0.1}}}},
+        "observation.band_overrides.g.pixel_scale",
+    ),
+    "mistyped band override": (
+        {"observation": {"band_overrides": {"i": {"seing": 1.0}}}},
+        "unknown config field 'observation.band_overrides.i.seing': did you mean 'seeing'?",
+    ),
     "unknown mass profile": ({"lens_system": {"mass": "NFW"}}, "lens_system.mass"),
     "source redshifts overlapping the lens": (
         {

@@ -44,6 +44,27 @@ def test_magnitudes_convert_to_the_expected_counts_in_each_declared_band(bands):
         assert np.allclose(measured, expected, rtol=0.01), band
 
 
+def test_a_band_override_changes_that_band_alone():
+    plain = LensSimulator(
+        small_config(observation={"bands": ["g", "r"], "band": "r"}, **COMPACT_LENS_LIGHT)
+    )
+    blurred = LensSimulator(
+        small_config(
+            observation={
+                "bands": ["g", "r"],
+                "band": "r",
+                "band_overrides": {"g": {"seeing": 2.0}},
+            },
+            **COMPACT_LENS_LIGHT,
+        )
+    )
+    image, _ = plain.simulate(0)
+    blurred_image, _ = blurred.simulate(0)
+    assert np.array_equal(blurred_image[..., 1], image[..., 1])
+    assert blurred_image[..., 0].max() < 0.5 * image[..., 0].max()
+    assert np.isclose(blurred_image[..., 0].sum(), image[..., 0].sum(), rtol=0.01)
+
+
 def test_the_reference_band_channel_is_the_single_band_image():
     single = LensSimulator(small_config(image={"noise": False}))
     several = LensSimulator(

@@ -27,7 +27,12 @@ PRESETS: dict[str, dict[str, Any]] = {
 def preset_settings(settings: dict[str, Any], survey: str) -> dict[str, Any]:
     """The run's simulation settings observed with the preset ``survey`` (no overrides)."""
     preset = copy.deepcopy(settings)
-    preset["observation"] = {**PRESETS[survey], "coadd_years": None, "overrides": {}}
+    preset["observation"] = {
+        **PRESETS[survey],
+        "coadd_years": None,
+        "overrides": {},
+        "band_overrides": {},
+    }
     return preset
 
 

@@ -31,9 +31,22 @@ def _preset_class(survey: str) -> type:
 def band_kwargs(observation: dict[str, Any]) -> list[dict[str, Any]]:
     """The ``kwargs_single_band`` of every imaged band (``observation.bands``), in order.
 
-    The overrides apply to every band. Raises ConfigError as ``single_band_kwargs`` does,
-    naming ``observation.bands`` for a band the preset rejects.
+    ``overrides`` apply to every band, then ``band_overrides`` to theirs. Raises ConfigError
+    as ``single_band_kwargs`` does, naming ``observation.bands`` for a band the preset rejects
+    and ``observation.band_overrides`` for a band that is not imaged or a pixel scale.
     """
+    imaged = observation["bands"] or [observation["band"]]
+    for band, values in observation["band_overrides"].items():
+        if band not in imaged:
+            raise ConfigError(
+                f"observation.band_overrides.{band}: {band} is not an imaged band "
+                f"({', '.join(imaged)})"
+            )
+        if "pixel_scale" in values:
+            raise ConfigError(
+                f"observation.band_overrides.{band}.pixel_scale: every band shares one pixel "
+                "grid; give pixel_scale in observation.overrides"
+            )
     if observation["bands"] is None:
         return [single_band_kwargs(observation, observation["band"])]
     try:
@@ -72,6 +85,7 @@ def single_band_kwargs(observation: dict[str, Any], band: str) -> dict[str, Any]
                 f"observation.{field}: {survey} rejects {field}={value!r}: {error}"
             ) from None
     kwargs.update(overrides)
+    kwargs.update(observation["band_overrides"].get(band, {}))
     kwargs["psf_type"] = "GAUSSIAN"
     kwargs["data_count_unit"] = "e-"
     return kwargs
