@@ -188,6 +188,11 @@ def test_custom_survey_with_every_value_is_valid():
 def test_new_switches_default_to_the_plain_single_band_sie_system():
     config = validate_config({})
     assert config["observation"]["bands"] is None
-    assert config["lens_system"] == {"mass": "SIE", "point_source": False, "redshifts": False}
+    assert config["lens_system"] == {
+        "mass": "SIE",
+        "point_source": False,
+        "redshifts": False,
+        "cosmology": {"H0": 70.0, "Om0": 0.3},
+    }
     assert config["lensing_cut"]["min_source_magnification"] is None
     assert config["lensing_cut"]["min_arc_snr"] is None

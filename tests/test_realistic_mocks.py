@@ -148,6 +148,42 @@ def test_sampled_redshifts_keep_the_source_behind_the_lens():
     assert (source_z > lens_z).all() and np.ptp(lens_z) > 0
 
 
+def test_time_delays_are_lenstronomys_arrival_time_differences():
+    from astropy.cosmology import FlatLambdaCDM
+    from lenstronomy.LensModel.lens_model import LensModel
+
+    from lenspipe.parameters import lenstronomy_kwargs
+
+    config = small_config(
+        lens_system={"point_source": True, "redshifts": True, "cosmology": {"H0": 68.0}}
+    )
+    simulator = LensSimulator(config)
+    _, parameters = simulator.simulate_many(range(10))
+    names = simulator.parameter_names
+    cosmology = FlatLambdaCDM(H0=68.0, Om0=0.3)
+    for row in parameters:
+        values = dict(zip(names, row))
+        count = int(values["point_source_n_images"])
+        x = [values[f"point_source_x_{k}"] for k in range(1, count + 1)]
+        y = [values[f"point_source_y_{k}"] for k in range(1, count + 1)]
+        lens_model = LensModel(
+            ["SIE", "SHEAR"], z_lens=values["lens_z"], z_source=values["source_z"], cosmo=cosmology
+        )
+        kwargs = lenstronomy_kwargs(values)
+        source = kwargs["kwargs_ps_mag"][0]
+        arrival = lens_model.arrival_time(
+            np.array(x),
+            np.array(y),
+            kwargs["kwargs_lens"],
+            x_source=source["ra_source"],
+            y_source=source["dec_source"],
+        )
+        delays = [values[f"point_source_time_delay_{k}"] for k in range(1, 5)]
+        assert np.allclose(delays[:count], arrival - arrival[0], rtol=1e-6, atol=1e-6)
+        assert (np.array(delays[:count]) >= -1e-6).all()  # images in order of arrival
+        assert np.isnan(delays[count:]).all()
+
+
 def test_a_quasar_leaves_the_extended_light_and_the_first_columns_unchanged():
     plain = LensSimulator(small_config(image={"noise": False}))
     quasar = LensSimulator(
@@ -174,7 +210,7 @@ def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
 
     config = small_config(
         observation={"bands": ["g", "r", "i"]},
-        lens_system={"point_source": True, "mass": "EPL_NUMBA"},
+        lens_system={"point_source": True, "mass": "EPL_NUMBA", "redshifts": True},
         training={"targets": ["lens_theta_E", "lens_gamma", "point_source_magnitude"]},
     )
     store, table, _ = build_store(config, tmp_path)
@@ -182,6 +218,7 @@ def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
     assert root["images"].shape == (60, 32, 32, 3) and root.attrs["bands"] == ["g", "r", "i"]
     frame = pd.read_parquet(table)
     assert frame["point_source_x_4"].isna().any() and frame["point_source_x_1"].notna().all()
+    assert frame["point_source_time_delay_4"].isna().any()
     subsets, normalisation = fit_small_normalisation(config, store)
     paths = {name: tmp_path / name for name in ("split.csv", "normalisation.json", "model.keras")}
     save_split(subsets, paths["split.csv"])

@@ -15,7 +15,7 @@ import numpy as np
 
 from lenspipe.atomic import atomic_path
 from lenspipe.errors import ChunkError
-from lenspipe.parameters import image_columns
+from lenspipe.parameters import padded_columns
 
 # The earliest time a zip archive can record (1980-01-01), used for every member.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -101,7 +101,7 @@ def read_chunk(
             )
         bad = ~np.isfinite(array)
         if name == "parameters":
-            padded = [column in image_columns() for column in parameter_names]
+            padded = [column in padded_columns() for column in parameter_names]
             bad[:, padded] = np.isinf(array[:, padded])
         if bad.any():
             raise ChunkError(f"{path}: {name} hold {np.count_nonzero(bad)} non-finite values")

@@ -22,6 +22,7 @@ from lenspipe.parameters import (
     image_columns,
     parameter_names,
     sampled_parameters,
+    time_delay_columns,
 )
 from lenspipe.priors import Prior, parse_prior
 from lenspipe.split import split_counts
@@ -130,12 +131,13 @@ def parse_priors(config: dict[str, Any]) -> dict[str, Prior]:
 
 def _check_targets(config: dict[str, Any], priors: dict[str, Prior]) -> None:
     names = parameter_names(config)
-    unlearnable = {*image_columns(), CUT_COLUMNS[-1]}
+    unlearnable = {*image_columns(), *time_delay_columns(), CUT_COLUMNS[-1]}
     for target in config["training"]["targets"]:
         if target in unlearnable:
             raise ConfigError(
                 f"training.targets: {target!r} cannot be a target: a quasar's image columns "
-                "are NaN where it has fewer images, and rejected_draws is bookkeeping"
+                "and time delays are NaN where it has fewer images, and rejected_draws is "
+                "bookkeeping"
             )
         if target not in names:
             raise ConfigError(

@@ -7,7 +7,7 @@ centre, and a Sersic source placed at an offset from the lens centre. The column
 Columns come in a fixed order: the 21 parameters of the default system, then the sampled
 parameters that the ``lens_system`` switches add (``lens_gamma`` for the EPL mass, the
 redshifts, the quasar magnitude), then the columns measured on each simulated lens (the
-quasar's images and the lensing-cut measures). The default config therefore has exactly the
+quasar's images, their time delays when redshifts are sampled, and the lensing-cut measures). The default config therefore has exactly the
 columns, and draws exactly the numbers, it always had.
 """
 
@@ -51,13 +51,26 @@ def image_columns() -> list[str]:
     ]
 
 
+def time_delay_columns() -> list[str]:
+    """Columns of a quasar's time delays: days after image 1, for images 1..4."""
+    return [f"point_source_time_delay_{image}" for image in range(1, MAX_IMAGES + 1)]
+
+
+def padded_columns() -> list[str]:
+    """Columns that hold NaN where a quasar has fewer than MAX_IMAGES images."""
+    return image_columns()[1:] + time_delay_columns()
+
+
 CUT_COLUMNS = ["source_magnification", "arc_snr", "rejected_draws"]
 """Columns of the lensing cut: what it measured on the kept lens, and the draws it rejected."""
 
 
 def measured_columns(config: Mapping[str, Any]) -> list[str]:
     """Columns measured on each simulated lens rather than drawn from a prior."""
-    columns = image_columns() if config["lens_system"]["point_source"] else []
+    system = config["lens_system"]
+    columns = image_columns() if system["point_source"] else []
+    if system["point_source"] and system["redshifts"]:
+        columns += time_delay_columns()
     if cut_enabled(config):
         columns += CUT_COLUMNS
     return columns

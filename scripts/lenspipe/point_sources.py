@@ -49,3 +49,29 @@ def solve(
         start = 1 + quantity * MAX_IMAGES
         columns[start : start + len(values)] = values
     return columns
+
+
+def time_delays(
+    lens_model: Any,
+    columns: np.ndarray,
+    kwargs_lens: list[dict],
+    source: tuple[float, float],
+    redshifts: tuple[float, float],
+    cosmology: Any,
+) -> np.ndarray:
+    """Days by which each image of ``columns`` (from ``solve``) arrives after image 1.
+
+    The Fermat potential of each image times the time-delay distance of the lens and source
+    ``redshifts`` in ``cosmology`` (lenstronomy's LensCosmo); NaN past the last image.
+    """
+    from lenstronomy.Cosmo.lens_cosmo import LensCosmo
+
+    x, y = columns[1 : 1 + MAX_IMAGES], columns[1 + MAX_IMAGES : 1 + 2 * MAX_IMAGES]
+    shown = ~np.isnan(x)
+    delays = np.full(MAX_IMAGES, np.nan)
+    if not shown.any():
+        return delays
+    fermat = lens_model.fermat_potential(x[shown], y[shown], kwargs_lens, *source)
+    lens_cosmo = LensCosmo(*redshifts, cosmo=cosmology)
+    delays[shown] = lens_cosmo.time_delay_units(fermat - fermat[0])
+    return delays

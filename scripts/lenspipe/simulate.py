@@ -32,7 +32,7 @@ from lenspipe.parameters import (
     lenstronomy_kwargs,
     parameter_names,
 )
-from lenspipe.point_sources import shared_point_source, solve
+from lenspipe.point_sources import shared_point_source, solve, time_delays
 
 # Generator.random() returns multiples of 2**-53 in [0, 1); clipping to this range keeps the
 # inverse CDF of an unbounded prior finite (u = 0 would map to minus infinity).
@@ -60,7 +60,13 @@ class LensSimulator:
         self.parameter_names = parameter_names(config)
         self.add_noise: bool = config["image"]["noise"]
         self._priors = list(parse_priors(config).values())
-        self._has_quasar: bool = config["lens_system"]["point_source"]
+        system = config["lens_system"]
+        self._has_quasar: bool = system["point_source"]
+        self._cosmology = None
+        if self._has_quasar and system["redshifts"]:
+            from astropy.cosmology import FlatLambdaCDM
+
+            self._cosmology = FlatLambdaCDM(**system["cosmology"])
         self._cut = config["lensing_cut"] if cut_enabled(config) else None
         imaged = bands(config)
         self._reference = imaged.index(config["observation"]["band"])
@@ -109,15 +115,22 @@ class LensSimulator:
     def render(self, sampled: np.ndarray) -> Rendering:
         """Render the noise-free image of every band (counts per second) of one draw."""
         names = self.parameter_names[: len(self._priors)]
-        kwargs = lenstronomy_kwargs(dict(zip(names, sampled[: len(self._priors)].tolist())))
+        values = dict(zip(names, sampled[: len(self._priors)].tolist()))
+        kwargs = lenstronomy_kwargs(values)
         measured: list[float] = []
         if self._has_quasar:
-            measured += solve(
-                self._point_source,
-                self._lens_model,
-                kwargs["kwargs_ps_mag"],
-                kwargs["kwargs_lens"],
-            ).tolist()
+            quasar = kwargs["kwargs_ps_mag"][0]
+            images = solve(self._point_source, self._lens_model, [quasar], kwargs["kwargs_lens"])
+            measured += images.tolist()
+            if self._cosmology is not None:
+                measured += time_delays(
+                    self._lens_model,
+                    images,
+                    kwargs["kwargs_lens"],
+                    (quasar["ra_source"], quasar["dec_source"]),
+                    (values["lens_z"], values["source_z"]),
+                    self._cosmology,
+                ).tolist()
         if self._cut is None:
             models = [self._band_image(band, kwargs) for band in range(len(self._sims))]
             return Rendering(models, measured)
