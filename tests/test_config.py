@@ -131,6 +131,14 @@ BAD_INPUTS = {
         {"observation": {"band_overrides": {"i": {"seing": 1.0}}}},
         "unknown config field 'observation.band_overrides.i.seing': did you mean 'seeing'?",
     ),
+    "bands of different pixel scales": (
+        {"observation": {"survey": "Euclid", "band": "VIS", "bands": ["VIS", "Y"]}},
+        "observation.bands: the channels of an image share one pixel grid",
+    ),
+    "survey gallery band without a colour": (
+        {"colours": {"source": {"i": 0.0}}},
+        "colours.source: no colour for band g, r; give one number per band of the LSST survey",
+    ),
     "unknown mass profile": ({"lens_system": {"mass": "NFW"}}, "lens_system.mass"),
     "source redshifts overlapping the lens": (
         {

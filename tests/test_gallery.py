@@ -6,7 +6,8 @@ import pytest
 from conftest import small_config
 
 from lenspipe.config import simulation_settings
-from lenspipe.gallery import PRESETS, preset_settings, survey_gallery
+from lenspipe.gallery import preset_settings, survey_gallery
+from lenspipe.observation import GALLERY_OBSERVATIONS
 from lenspipe.plots import display_image
 
 
@@ -30,7 +31,7 @@ def test_a_preset_keeps_the_run_but_observes_with_the_preset():
     assert preset["priors"] == settings["priors"] and preset["seed"] == settings["seed"]
 
 
-@pytest.mark.parametrize("survey", sorted(PRESETS))
+@pytest.mark.parametrize("survey", sorted(GALLERY_OBSERVATIONS))
 def test_survey_gallery_draws_a_png(tmp_path, survey):
     settings = simulation_settings(small_config(lens_system={"point_source": True}))
     path = tmp_path / f"{survey}.png"

@@ -93,7 +93,14 @@ def test_chunk_ranges_cover_every_lens_once():
 
 @pytest.mark.parametrize(
     "survey, band",
-    [("LSST", "g"), ("DES", "r"), ("Euclid", "VIS"), ("ZTF", "i"), ("HST", "WFC3_F160W")],
+    [
+        ("LSST", "g"),
+        ("DES", "r"),
+        ("Euclid", "VIS"),
+        ("ZTF", "i"),
+        ("HST", "WFC3_F160W"),
+        ("Roman", "F106"),
+    ],
 )
 def test_every_survey_preset_renders_a_finite_image(survey, band):
     config = small_config(observation={"survey": survey, "band": band, "coadd_years": None})

@@ -190,16 +190,25 @@ def _check_observation(config: dict[str, Any]) -> None:
 
 
 def _check_colours(config: dict[str, Any]) -> None:
-    imaged = bands(config)
-    if len(imaged) == 1:
-        return
-    for component in light_components(config):
-        missing = [band for band in imaged if band not in config["colours"][component]]
-        if missing:
-            raise ConfigError(
-                f"colours.{component}: no colour for band {', '.join(missing)}; give one "
-                f"number per imaged band ({', '.join(imaged)})"
-            )
+    """Every light component needs a colour in every band of a multi-band image: the run's
+    own, and those of the survey galleries."""
+    from lenspipe.observation import GALLERY_OBSERVATIONS
+
+    needs = [(bands(config), "imaged band")] + [
+        (GALLERY_OBSERVATIONS[survey]["bands"], f"band of the {survey} survey gallery")
+        for survey in config["evaluation"]["survey_galleries"]
+        if GALLERY_OBSERVATIONS[survey]["bands"]
+    ]
+    for imaged, what in needs:
+        if len(imaged) == 1:
+            continue
+        for component in light_components(config):
+            missing = [band for band in imaged if band not in config["colours"][component]]
+            if missing:
+                raise ConfigError(
+                    f"colours.{component}: no colour for band {', '.join(missing)}; give one "
+                    f"number per {what} ({', '.join(imaged)})"
+                )
 
 
 def _check_redshifts(priors: dict[str, Prior]) -> None:

@@ -11,24 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from lenspipe.observation import single_band_kwargs
+from lenspipe.observation import GALLERY_OBSERVATIONS, single_band_kwargs
 from lenspipe.parameters import MAX_IMAGES
 from lenspipe.plots import plot_lens_gallery
 from lenspipe.simulate import LensSimulator
-
-PRESETS: dict[str, dict[str, Any]] = {
-    "LSST": {"survey": "LSST", "band": "i", "bands": ["g", "r", "i"]},
-    "DES": {"survey": "DES", "band": "i", "bands": ["g", "r", "i"]},
-    "Euclid": {"survey": "Euclid", "band": "VIS", "bands": None},
-    "HST": {"survey": "HST", "band": "WFC3_F160W", "bands": None},
-}
 
 
 def preset_settings(settings: dict[str, Any], survey: str) -> dict[str, Any]:
     """The run's simulation settings observed with the preset ``survey`` (no overrides)."""
     preset = copy.deepcopy(settings)
     preset["observation"] = {
-        **PRESETS[survey],
+        **GALLERY_OBSERVATIONS[survey],
         "coadd_years": None,
         "overrides": {},
         "band_overrides": {},

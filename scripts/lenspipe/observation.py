@@ -15,9 +15,19 @@ OBSERVATION_KEYS = (
     "seeing",
 )
 
+# The observations of the survey galleries (evaluation.survey_galleries): each preset's
+# usual bands, bluest first, and the reference band of the magnitude priors.
+GALLERY_OBSERVATIONS: dict[str, dict[str, Any]] = {
+    "LSST": {"survey": "LSST", "band": "i", "bands": ["g", "r", "i"]},
+    "DES": {"survey": "DES", "band": "i", "bands": ["g", "r", "i"]},
+    "Euclid": {"survey": "Euclid", "band": "VIS", "bands": None},
+    "HST": {"survey": "HST", "band": "WFC3_F160W", "bands": None},
+    "Roman": {"survey": "Roman", "band": "F158", "bands": ["F106", "F129", "F158"]},
+}
+
 
 def _preset_class(survey: str) -> type:
-    from lenstronomy.SimulationAPI.ObservationConfig import DES, HST, LSST, ZTF, Euclid
+    from lenstronomy.SimulationAPI.ObservationConfig import DES, HST, LSST, ZTF, Euclid, Roman
 
     return {
         "LSST": LSST.LSST,
@@ -25,6 +35,7 @@ def _preset_class(survey: str) -> type:
         "Euclid": Euclid.Euclid,
         "ZTF": ZTF.ZTF,
         "HST": HST.HST,
+        "Roman": Roman.Roman,
     }[survey]
 
 
@@ -33,7 +44,8 @@ def band_kwargs(observation: dict[str, Any]) -> list[dict[str, Any]]:
 
     ``overrides`` apply to every band, then ``band_overrides`` to theirs. Raises ConfigError
     as ``single_band_kwargs`` does, naming ``observation.bands`` for a band the preset rejects
-    and ``observation.band_overrides`` for a band that is not imaged or a pixel scale.
+    and ``observation.band_overrides`` for a band that is not imaged or a pixel scale, and
+    ``observation.bands`` for bands of different pixel scales.
     """
     imaged = observation["bands"] or [observation["band"]]
     for band, values in observation["band_overrides"].items():
@@ -50,10 +62,19 @@ def band_kwargs(observation: dict[str, Any]) -> list[dict[str, Any]]:
     if observation["bands"] is None:
         return [single_band_kwargs(observation, observation["band"])]
     try:
-        return [single_band_kwargs(observation, band) for band in observation["bands"]]
+        kwargs = [single_band_kwargs(observation, band) for band in observation["bands"]]
     except ConfigError as error:
         message = str(error).replace("observation.band:", "observation.bands:")
         raise ConfigError(message) from None
+    scales = {band: band_kwargs["pixel_scale"] for band, band_kwargs in zip(imaged, kwargs)}
+    if len(set(scales.values())) > 1:
+        listed = ", ".join(f"{band} {scale}" for band, scale in scales.items())
+        raise ConfigError(
+            f"observation.bands: the channels of an image share one pixel grid, but the "
+            f"{observation['survey']} bands have other pixel scales (arcsec: {listed}); image "
+            "them in separate runs, or set observation.overrides.pixel_scale"
+        )
+    return kwargs
 
 
 def single_band_kwargs(observation: dict[str, Any], band: str) -> dict[str, Any]:

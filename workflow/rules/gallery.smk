@@ -9,7 +9,7 @@ rule survey_gallery:
     log:
         f"{RUN}/logs/survey_gallery/{{survey}}.log",
     wildcard_constraints:
-        survey="LSST|DES|Euclid|HST",
+        survey="LSST|DES|Euclid|HST|Roman",
     conda:
         "../../envs/simulation.yaml"
     params:
