@@ -46,6 +46,8 @@ def test_snakefiles_are_snakefmt_formatted():
         ({"n_lenses": -5}, "n_lenses"),
         ({"observation": {"band": "q"}}, "observation.band"),
         ({"training": {"targets": ["lens_mass"]}}, "training.targets"),
+        ({"observation": {"bands": ["g", "r"]}}, "observation.bands"),
+        ({"lensing_cut": {"max_draws": 0}}, "lensing_cut.max_draws"),
     ],
 )
 def test_bad_config_stops_before_any_job_and_writes_nothing(tmp_path, bad, field):
