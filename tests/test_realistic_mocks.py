@@ -141,6 +141,26 @@ def test_quasar_images_are_where_the_image_is_brightest():
     assert abs((peak_y - centre) * pixel_scale - y) <= pixel_scale
 
 
+def test_quasar_flux_is_its_magnitude_times_its_total_magnification():
+    config = small_config(
+        lens_system={"point_source": True},
+        image={"num_pix": 64, "noise": False},
+        priors={
+            "lens_light": {"magnitude": {"dist": "uniform", "min": 40.0, "max": 41.0}},
+            "source": {"magnitude": {"dist": "uniform", "min": 40.0, "max": 41.0}},
+        },
+    )
+    simulator = LensSimulator(config)
+    images, parameters = simulator.simulate_many(range(5))
+    zero_point = single_band_kwargs(config["observation"], "i")["magnitude_zero_point"]
+    magnitude = _column(simulator, parameters, "point_source_magnitude")
+    magnifications = [
+        _column(simulator, parameters, f"point_source_magnification_{k}") for k in range(1, 5)
+    ]
+    expected = 10 ** (-0.4 * (magnitude - zero_point)) * np.nansum(np.abs(magnifications), axis=0)
+    assert np.allclose(images.sum(axis=(1, 2, 3)), expected, rtol=0.01)
+
+
 def test_sampled_redshifts_keep_the_source_behind_the_lens():
     simulator = LensSimulator(small_config(lens_system={"redshifts": True}))
     _, parameters = simulator.simulate_many(range(20))
