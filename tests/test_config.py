@@ -139,6 +139,10 @@ BAD_INPUTS = {
         {"colours": {"source": {"i": 0.0}}},
         "colours.source: no colour for band g, r; give one number per band of the LSST survey",
     ),
+    "image count cut without a quasar": (
+        {"lensing_cut": {"min_images": 2}},
+        "lensing_cut.min_images: counts the images of the lensed quasar",
+    ),
     "unknown mass profile": ({"lens_system": {"mass": "NFW"}}, "lens_system.mass"),
     "source redshifts overlapping the lens": (
         {
@@ -204,3 +208,4 @@ def test_new_switches_default_to_the_plain_single_band_sie_system():
     }
     assert config["lensing_cut"]["min_source_magnification"] is None
     assert config["lensing_cut"]["min_arc_snr"] is None
+    assert config["lensing_cut"]["min_images"] is None

@@ -95,3 +95,11 @@ def test_a_compact_source_is_magnified_as_much_as_a_point_at_its_centre():
     away = point < 30
     assert away.sum() >= 4
     assert np.allclose(extended[away], point[away], rtol=0.05)
+
+
+def test_an_image_count_cut_keeps_only_quads():
+    config = small_config(lens_system={"point_source": True}, lensing_cut={"min_images": 4})
+    simulator = LensSimulator(config)
+    _, parameters = simulator.simulate_many(range(10))
+    assert (_column(simulator, parameters, "point_source_n_images") == 4).all()
+    assert _column(simulator, parameters, "rejected_draws").sum() > 0

@@ -86,6 +86,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_observation(config)
     _check_colours(config)
     _check_redshifts(priors)
+    _check_cut(config)
     return config
 
 
@@ -209,6 +210,17 @@ def _check_colours(config: dict[str, Any]) -> None:
                     f"colours.{component}: no colour for band {', '.join(missing)}; give one "
                     f"number per {what} ({', '.join(imaged)})"
                 )
+
+
+def _check_cut(config: dict[str, Any]) -> None:
+    if (
+        config["lensing_cut"]["min_images"] is not None
+        and not config["lens_system"]["point_source"]
+    ):
+        raise ConfigError(
+            "lensing_cut.min_images: counts the images of the lensed quasar, so it needs "
+            "lens_system.point_source: true"
+        )
 
 
 def _check_redshifts(priors: dict[str, Prior]) -> None:

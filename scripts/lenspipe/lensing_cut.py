@@ -1,12 +1,13 @@
 """The lensing cut: is a simulated lens visibly lensed?
 
-Two measures, each with an optional threshold in ``lensing_cut``:
+Three measures, each with an optional threshold in ``lensing_cut``:
 
 - the source magnification: the noise-free flux of the lensed extended source inside the
   image, in the reference band, over the source's unlensed total flux;
 - the arc signal-to-noise ratio: sqrt(sum over pixels and bands of (arc / sigma)^2), where
   the arc is the noise-free lensed extended source (not the quasar) and sigma the noise of
-  the whole image (sky, read noise and Poisson noise of every component).
+  the whole image (sky, read noise and Poisson noise of every component);
+- the number of images of the lensed quasar.
 """
 
 from collections.abc import Mapping, Sequence
@@ -25,13 +26,15 @@ def arc_snr(arcs: Sequence[np.ndarray], sigma: Sequence[np.ndarray]) -> float:
     return float(np.sqrt(sum(np.sum((arc / noise) ** 2) for arc, noise in zip(arcs, sigma))))
 
 
-def passes(cut: Mapping[str, Any], magnification: float, snr: float) -> bool:
-    """True when the lens meets every threshold that ``cut`` sets."""
-    low_magnification = cut["min_source_magnification"]
-    low_snr = cut["min_arc_snr"]
-    return (low_magnification is None or magnification >= low_magnification) and (
-        low_snr is None or snr >= low_snr
-    )
+def passes(cut: Mapping[str, Any], magnification: float, snr: float, images: int) -> bool:
+    """True when the lens meets every threshold that ``cut`` sets (``images``: the quasar's
+    image count, 0 without a quasar)."""
+    measures = {
+        "min_source_magnification": magnification,
+        "min_arc_snr": snr,
+        "min_images": images,
+    }
+    return all(cut[name] is None or value >= cut[name] for name, value in measures.items())
 
 
 def rejection_summary(rejected_draws: np.ndarray) -> dict[str, float]:

@@ -79,7 +79,8 @@ def measured_columns(config: Mapping[str, Any]) -> list[str]:
 def cut_enabled(config: Mapping[str, Any]) -> bool:
     """True when ``lensing_cut`` sets a threshold."""
     cut = config["lensing_cut"]
-    return cut["min_source_magnification"] is not None or cut["min_arc_snr"] is not None
+    thresholds = ("min_source_magnification", "min_arc_snr", "min_images")
+    return any(cut[threshold] is not None for threshold in thresholds)
 
 
 def parameter_names(config: Mapping[str, Any]) -> tuple[str, ...]:

@@ -176,7 +176,8 @@ class LensSimulator:
                 )
                 magnification = source_magnification(arc, unlensed)
         snr = arc_snr(arcs, sigma)
-        visible = passes(self._cut, magnification, snr)
+        images = int(measured[0]) if self._has_quasar else 0
+        visible = passes(self._cut, magnification, snr, images)
         return Rendering(models, [*measured, magnification, snr], visible)
 
     def background_noise(self) -> np.ndarray:
