@@ -11,6 +11,7 @@ with logging_to(snakemake.log[0]):
         seed=snakemake.params.seed,
         image_stretch=snakemake.params.image_stretch,
         asinh_softening=snakemake.params.asinh_softening,
+        image_range=snakemake.params.image_range,
     )
     save_split(subsets, snakemake.output.split)
     save_normalisation(normalisation, snakemake.output.normalisation)
