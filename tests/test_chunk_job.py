@@ -110,3 +110,30 @@ def test_default_config_writes_the_bytes_it_wrote_before_the_new_switches(tmp_pa
     path = tmp_path / "chunk.npz"
     simulate_chunk(config, 0, path, tmp_path / "work", config["checkpoint_every"])
     assert hashlib.sha256(path.read_bytes()).hexdigest() == DEFAULT_CHUNK_SHA256
+
+
+def test_a_quasar_chunk_with_a_cut_resumes_from_its_nan_padded_parts(tmp_path):
+    from lenspipe.chunk_job import part_path
+    from lenspipe.simulate import LensSimulator
+
+    config = small_config(
+        n_lenses=40,
+        chunk_size=20,
+        checkpoint_every=5,
+        lens_system={"point_source": True},
+        lensing_cut={"min_source_magnification": 6.0},
+    )
+    saved = tmp_path / "resumed" / "work"
+    saved.mkdir(parents=True)
+    simulator = LensSimulator(config)
+    part = range(25, 30)
+    images, parameters = simulator.simulate_many(part)
+    assert np.isnan(parameters).any()  # quasars with fewer than 4 images
+    write_chunk(
+        part_path(saved, part), np.asarray(part), images, parameters, simulator.parameter_names
+    )
+
+    resumed = run_chunk(config, tmp_path / "resumed")
+    reference = run_chunk(config, tmp_path / "reference")
+    assert resumed.read_bytes() == reference.read_bytes()
+    assert "5 of 20 lenses already saved" in (saved / JOURNAL_FILE).read_text()
