@@ -21,14 +21,17 @@ include: "workflow/rules/consolidate.smk"
 include: "workflow/rules/normalise.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/gallery.smk"
 
 
-# The driver runs `all` itself; on a cluster it is not worth a SLURM job.
+# The driver runs `all` and the few-second galleries itself; they are not worth a SLURM job.
 localrules:
     all,
+    survey_gallery,
 
 
 rule all:
     default_target: True
     input:
         rules.evaluate.output,
+        survey_galleries,

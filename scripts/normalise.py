@@ -14,6 +14,7 @@ with rule_log(snakemake):
         seed=snakemake.params.seed,
         image_stretch=snakemake.params.image_stretch,
         asinh_softening=snakemake.params.asinh_softening,
+        image_range=snakemake.params.image_range,
     )
     save_split(subsets, snakemake.output.split)
     save_normalisation(normalisation, snakemake.output.normalisation)

@@ -71,6 +71,7 @@ def fit_small_normalisation(config: dict, store: Path):
         seed=config["seed"],
         image_stretch=settings["image_stretch"],
         asinh_softening=settings["asinh_softening"],
+        image_range=settings["image_range"],
     )
 
 

@@ -108,6 +108,62 @@ BAD_INPUTS = {
         "normalisation.split.",
     ),
     "image too small for the network": ({"image": {"num_pix": 8}}, "image.num_pix"),
+    "unknown band among several": (
+        {"observation": {"bands": ["g", "q", "i"]}},
+        "observation.bands: LSST rejects band='q'",
+    ),
+    "reference band not imaged": (
+        {"observation": {"band": "i", "bands": ["g", "r"]}},
+        "observation.bands: the reference band observation.band='i'",
+    ),
+    "no colour for an imaged band": (
+        {"observation": {"survey": "DES", "bands": ["g", "i"]}, "colours": {"source": {"i": 0}}},
+        "colours.source: no colour for band g",
+    ),
+    "band override of a band not imaged": (
+        {"observation": {"band_overrides": {"g": {"seeing": 1.0}}}},
+        "observation.band_overrides.g: g is not an imaged band",
+    ),
+    "pixel scale of one band": (
+        {"observation": {"bands": ["g", "i"], "band_overrides": {"g": {"pixel_scale": 0.1}}}},
+        "observation.band_overrides.g.pixel_scale",
+    ),
+    "mistyped band override": (
+        {"observation": {"band_overrides": {"i": {"seing": 1.0}}}},
+        "unknown config field 'observation.band_overrides.i.seing': did you mean 'seeing'?",
+    ),
+    "bands of different pixel scales": (
+        {"observation": {"survey": "Euclid", "band": "VIS", "bands": ["VIS", "Y"]}},
+        "observation.bands: the channels of an image share one pixel grid",
+    ),
+    "survey gallery band without a colour": (
+        {"colours": {"source": {"i": 0.0}}},
+        "colours.source: no colour for band g, r; give one number per band of the LSST survey",
+    ),
+    "image count cut without a quasar": (
+        {"lensing_cut": {"min_images": 2}},
+        "lensing_cut.min_images: counts the images of the lensed quasar",
+    ),
+    "unknown mass profile": ({"lens_system": {"mass": "NFW"}}, "lens_system.mass"),
+    "source redshifts overlapping the lens": (
+        {
+            "lens_system": {"redshifts": True},
+            "priors": {"source": {"z": {"dist": "uniform", "min": 0.5, "max": 2.0}}},
+        },
+        "priors.source.z: every source redshift must exceed every lens redshift",
+    ),
+    "quasar image column as a target": (
+        {"lens_system": {"point_source": True}, "training": {"targets": ["point_source_x_1"]}},
+        "training.targets: 'point_source_x_1' cannot be a target",
+    ),
+    "quasar column without a quasar": (
+        {"training": {"targets": ["point_source_magnitude"]}},
+        "training.targets: 'point_source_magnitude' is not a parameter",
+    ),
+    "non-positive cut threshold": (
+        {"lensing_cut": {"min_arc_snr": 0}},
+        "lensing_cut.min_arc_snr",
+    ),
 }
 
 
@@ -140,3 +196,17 @@ def test_custom_survey_with_every_value_is_valid():
     }
     config = small_config(observation={"survey": "custom", "overrides": overrides})
     assert config["observation"]["overrides"] == overrides
+
+
+def test_new_switches_default_to_the_plain_single_band_sie_system():
+    config = validate_config({})
+    assert config["observation"]["bands"] is None
+    assert config["lens_system"] == {
+        "mass": "SIE",
+        "point_source": False,
+        "redshifts": False,
+        "cosmology": {"H0": 70.0, "Om0": 0.3},
+    }
+    assert config["lensing_cut"]["min_source_magnification"] is None
+    assert config["lensing_cut"]["min_arc_snr"] is None
+    assert config["lensing_cut"]["min_images"] is None

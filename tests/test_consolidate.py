@@ -11,7 +11,7 @@ from conftest import build_store, small_config
 from lenspipe.chunks import write_chunk
 from lenspipe.consolidate import consolidate
 from lenspipe.errors import ChunkError
-from lenspipe.parameters import PARAMETER_NAMES
+from lenspipe.parameters import parameter_names
 from lenspipe.simulate import LensSimulator
 from lenspipe.store import open_store
 
@@ -19,13 +19,14 @@ from lenspipe.store import open_store
 def test_store_holds_every_lens_with_provenance(small_store):
     config, store, table, _ = small_store
     root = open_store(store)
+    names = parameter_names(config)
     assert root["images"].shape == (60, 32, 32, 1)
     assert root["images"].dtype == np.float32
-    assert root["parameters"].shape == (60, len(PARAMETER_NAMES))
+    assert root["parameters"].shape == (60, len(names))
     assert np.array_equal(root["lens_index"][:], np.arange(60))
     assert root.attrs["seed"] == 7
     assert root.attrs["config"]["n_lenses"] == 60
-    assert root.attrs["parameter_names"] == list(PARAMETER_NAMES)
+    assert root.attrs["parameter_names"] == list(names)
     assert set(root.attrs["versions"]) >= {"lenstronomy", "zarr", "numpy"}
     images, parameters = LensSimulator(config).simulate_many([0, 41])
     assert np.array_equal(root["images"].oindex[[0, 41]], images)
@@ -33,13 +34,12 @@ def test_store_holds_every_lens_with_provenance(small_store):
 
 
 def test_parameter_table_matches_the_store(small_store):
-    _, store, table, _ = small_store
+    config, store, table, _ = small_store
+    names = parameter_names(config)
     frame = pd.read_parquet(table)
-    assert list(frame.columns) == ["lens_index", *PARAMETER_NAMES]
+    assert list(frame.columns) == ["lens_index", *names]
     assert np.array_equal(frame["lens_index"].to_numpy(), np.arange(60))
-    assert np.array_equal(
-        frame[list(PARAMETER_NAMES)].to_numpy(), open_store(store)["parameters"][:]
-    )
+    assert np.array_equal(frame[list(names)].to_numpy(), open_store(store)["parameters"][:])
 
 
 def test_two_chunk_sizes_give_bit_identical_data(small_store, tmp_path):
@@ -61,7 +61,8 @@ def _corrupt(path, **changes):
         arrays = {key: data[key] for key in data.files}
     arrays.update(changes)
     path.unlink()
-    write_chunk(path, arrays["lens_index"], arrays["images"], arrays["parameters"])
+    names = tuple(arrays["parameter_names"].tolist())
+    write_chunk(path, arrays["lens_index"], arrays["images"], arrays["parameters"], names)
 
 
 CORRUPTIONS = {

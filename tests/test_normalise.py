@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 import zarr
-from conftest import fit_small_normalisation
+from conftest import build_store, fit_small_normalisation, small_config
 
 from lenspipe.normalise import (
     load_normalisation,
@@ -80,3 +80,22 @@ def test_saved_normalisation_transforms_bit_for_bit_and_inverts(small_store, tmp
     np.testing.assert_allclose(loaded.inverse_targets(scaled), values, rtol=1e-14, atol=1e-15)
     images = open_store(store)["images"][:5]
     assert np.array_equal(loaded.image.transform(images), fitted.image.transform(images))
+
+
+def test_per_band_range_spans_each_band_and_round_trips(tmp_path):
+    config = small_config(
+        n_lenses=30,
+        chunk_size=30,
+        observation={"bands": ["g", "r", "i"]},
+        normalisation={"image_range": "per_band", "image_stretch": "linear"},
+    )
+    store, _, _ = build_store(config, tmp_path)
+    subsets, fitted = fit_small_normalisation(config, store)
+    train_images = open_store(store)["images"].oindex[subsets["train"]]
+    scaled = fitted.image.transform(train_images)
+    assert np.allclose(scaled.min(axis=(0, 1, 2)), 0.0, atol=1e-6)
+    assert np.allclose(scaled.max(axis=(0, 1, 2)), 1.0, atol=1e-6)
+    assert len(set(fitted.image.maximum)) == 3  # the bands differ in brightness
+    save_normalisation(fitted, tmp_path / "normalisation.json")
+    loaded = load_normalisation(tmp_path / "normalisation.json")
+    assert np.array_equal(loaded.image.transform(train_images), scaled)

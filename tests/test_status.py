@@ -47,7 +47,14 @@ def test_planned_run_expects_every_chunk_and_gives_the_command(tmp_path):
         "not_started": 5,
     }
     assert [chunk["lenses"] for chunk in report["chunks"]] == [10, 10, 10, 10, 5]
-    assert [stage["state"] for stage in report["stages"]] == ["waiting"] * 4
+    assert [(stage["stage"], stage["state"]) for stage in report["stages"]] == [
+        ("consolidate", "waiting"),
+        ("normalise", "waiting"),
+        ("train", "waiting"),
+        ("evaluate", "waiting"),
+        ("survey_gallery", "ready"),  # the galleries need no simulated lenses
+    ]
+    assert report["stages"][-1]["detail"] == "0 of 4 presets"
     resume = report["resume"]
     assert (
         resume["command"]

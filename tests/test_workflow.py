@@ -53,6 +53,8 @@ def test_snakefiles_are_snakefmt_formatted():
         ({"n_lenses": -5}, "n_lenses"),
         ({"observation": {"band": "q"}}, "observation.band"),
         ({"training": {"targets": ["lens_mass"]}}, "training.targets"),
+        ({"observation": {"bands": ["g", "r"]}}, "observation.bands"),
+        ({"lensing_cut": {"max_draws": 0}}, "lensing_cut.max_draws"),
     ],
 )
 def test_bad_config_stops_before_any_job_and_writes_nothing(tmp_path, bad, field):
@@ -94,7 +96,7 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     status = status_report(workdir, "tiny.yaml")
     assert file_tree(workdir) == before
     assert status["counts"]["finished"] == 3 and status["progress"]["lenses_done"] == 96
-    assert [stage["state"] for stage in status["stages"]] == ["done"] * 4
+    assert [stage["state"] for stage in status["stages"]] == ["done"] * 5
     assert status["stages"][2]["detail"] == "2 of up to 2 epochs"
     assert not status["resume"]["needed"] and status["resume"]["command"] is None
     rules = {rule["rule"]: rule for rule in status["efficiency"]}

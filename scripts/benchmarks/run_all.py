@@ -2,6 +2,7 @@
 
     bash scripts/bench.sh            # the full suite (about 15 minutes on 2 cores)
     bash scripts/bench.sh --quick    # small sizes, to check the suite runs (targets not judged)
+    bash scripts/bench.sh --rows 1q  # only the named rows of benchmark 1 (1: default, 1q: quasar)
 
 Results also go to results/benchmarks/results.json. Timings are not tests: they depend on
 the machine and on what else it is doing, so each ratio is measured within one run.
@@ -48,7 +49,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes; targets not judged")
     parser.add_argument("--out", type=Path, default=REPO / "results" / "benchmarks")
+    parser.add_argument(
+        "--rows", nargs="+", choices=("1", "1q"), help="run only these rows of benchmark 1"
+    )
     arguments = parser.parse_args()
+    if arguments.rows:
+        print(format_table(simulation_overhead.run(arguments.quick, tuple(arguments.rows))))
+        return
     out = arguments.out
     if out.exists():
         shutil.rmtree(out)

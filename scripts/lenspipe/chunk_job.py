@@ -20,6 +20,8 @@ from lenspipe.chunks import chunk_range, read_chunk, write_chunk
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
 from lenspipe.job_record import now
+from lenspipe.lensing_cut import rejection_summary
+from lenspipe.parameters import cut_enabled, parameter_names
 from lenspipe.simulate import LensSimulator
 
 SETTINGS_FILE = "settings.json"
@@ -63,6 +65,7 @@ def simulate_chunk(
     _journal(work_dir, f"attempt started: {saved_lenses} of {len(lenses)} lenses already saved")
 
     simulator = LensSimulator(config)
+    names = simulator.parameter_names
     bar = tqdm(
         total=len(lenses),
         initial=saved_lenses,
@@ -75,14 +78,25 @@ def simulate_chunk(
         for index, part in enumerate(parts):
             if pieces[index] is None:
                 pieces[index] = simulator.simulate_many(part, bar, pause_seconds)
-                write_chunk(part_path(work_dir, part), np.asarray(part), *pieces[index])
+                write_chunk(part_path(work_dir, part), np.asarray(part), *pieces[index], names)
 
+    parameters = np.concatenate([parameters for _, parameters in pieces])
     write_chunk(
         path,
         np.asarray(lenses),
         np.concatenate([images for images, _ in pieces]),
-        np.concatenate([parameters for _, parameters in pieces]),
+        parameters,
+        names,
     )
+    if cut_enabled(config):
+        summary = rejection_summary(parameters[:, names.index("rejected_draws")])
+        message = (
+            f"lensing cut: {summary['rejected_draws']} draws rejected for "
+            f"{summary['lenses']} lenses (rejection rate {summary['rejection_rate']:.3f})"
+        )
+        _journal(work_dir, message)
+        if progress is not None:
+            print(message, file=progress)
     for part in parts:
         part_path(work_dir, part).unlink()
     (work_dir / SETTINGS_FILE).unlink()
@@ -113,7 +127,7 @@ def _load_saved_part(
     if not file.exists():
         return None
     try:
-        return read_chunk(file, part, image_shape(config))
+        return read_chunk(file, part, image_shape(config), parameter_names(config))
     except ChunkError as error:
         _journal(work_dir, f"discarded unreadable part: {error}")
         file.unlink()

@@ -15,7 +15,7 @@ import numpy as np
 
 from lenspipe.atomic import atomic_path
 from lenspipe.errors import ChunkError
-from lenspipe.parameters import PARAMETER_NAMES
+from lenspipe.parameters import padded_columns
 
 # The earliest time a zip archive can record (1980-01-01), used for every member.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -34,14 +34,18 @@ def chunk_range(chunk: int, n_lenses: int, chunk_size: int) -> range:
 
 
 def write_chunk(
-    path: str | Path, lens_index: np.ndarray, images: np.ndarray, parameters: np.ndarray
+    path: str | Path,
+    lens_index: np.ndarray,
+    images: np.ndarray,
+    parameters: np.ndarray,
+    parameter_names: tuple[str, ...],
 ) -> None:
     """Write one chunk file atomically, with bytes that depend only on the arrays."""
     arrays = {
         "lens_index": np.asarray(lens_index, dtype=np.int64),
         "images": images,
         "parameters": parameters,
-        "parameter_names": np.array(PARAMETER_NAMES),
+        "parameter_names": np.array(parameter_names),
     }
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
         _write_npz(handle, arrays)
@@ -56,13 +60,17 @@ def _write_npz(handle: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
 
 
 def read_chunk(
-    path: str | Path, expected_lenses: range, image_shape: tuple[int, ...]
+    path: str | Path,
+    expected_lenses: range,
+    image_shape: tuple[int, ...],
+    parameter_names: tuple[str, ...],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read and check one chunk file that should hold exactly the lenses ``expected_lenses``.
 
     Returns (images, parameters). Raises ChunkError naming the file when it is unreadable,
-    when its lens indices differ from ``expected_lenses`` (count or contiguity), or when its
-    arrays have the wrong shape, dtype or non-finite values.
+    when its lens indices differ from ``expected_lenses`` (count or contiguity), when its
+    columns differ from ``parameter_names``, or when its arrays have the wrong shape, dtype or
+    non-finite values (NaN is allowed only in the padding of a quasar's image columns).
     """
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -79,11 +87,11 @@ def read_chunk(
             f"{expected_lenses.stop - 1}, got {len(lens_index)} lens indices "
             f"{lens_index[:3].tolist()}...{lens_index[-3:].tolist()}"
         )
-    if tuple(arrays["parameter_names"].tolist()) != PARAMETER_NAMES:
-        raise ChunkError(f"{path}: parameter columns differ from {PARAMETER_NAMES}")
+    if tuple(arrays["parameter_names"].tolist()) != tuple(parameter_names):
+        raise ChunkError(f"{path}: parameter columns differ from {parameter_names}")
     checks = (
         ("images", images, (count, *image_shape), np.float32),
-        ("parameters", parameters, (count, len(PARAMETER_NAMES)), np.float64),
+        ("parameters", parameters, (count, len(parameter_names)), np.float64),
     )
     for name, array, shape, dtype in checks:
         if array.shape != shape or array.dtype != dtype:
@@ -91,8 +99,10 @@ def read_chunk(
                 f"{path}: expected {name} of shape {shape} and dtype {np.dtype(dtype)}, "
                 f"got {array.shape} {array.dtype}"
             )
-        if not np.isfinite(array).all():
-            raise ChunkError(
-                f"{path}: {name} hold {np.count_nonzero(~np.isfinite(array))} non-finite values"
-            )
+        bad = ~np.isfinite(array)
+        if name == "parameters":
+            padded = [column in padded_columns() for column in parameter_names]
+            bad[:, padded] = np.isinf(array[:, padded])
+        if bad.any():
+            raise ChunkError(f"{path}: {name} hold {np.count_nonzero(bad)} non-finite values")
     return images, parameters

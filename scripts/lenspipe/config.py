@@ -15,8 +15,15 @@ from typing import Any
 import jsonschema
 import yaml
 
+from lenspipe.bands import light_components
 from lenspipe.errors import ConfigError
-from lenspipe.parameters import COMPONENT_PARAMETERS, PARAMETER_NAMES
+from lenspipe.parameters import (
+    CUT_COLUMNS,
+    image_columns,
+    parameter_names,
+    sampled_parameters,
+    time_delay_columns,
+)
 from lenspipe.priors import Prior, parse_prior
 from lenspipe.split import split_counts
 
@@ -89,10 +96,23 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_split(config)
     _check_image_fits_network(config)
     _check_observation(config)
+    _check_colours(config)
+    _check_redshifts(priors)
+    _check_cut(config)
     return config
 
 
-SIMULATION_FIELDS = ("n_lenses", "chunk_size", "seed", "observation", "image", "priors")
+SIMULATION_FIELDS = (
+    "n_lenses",
+    "chunk_size",
+    "seed",
+    "observation",
+    "lens_system",
+    "colours",
+    "lensing_cut",
+    "image",
+    "priors",
+)
 
 
 def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
@@ -103,28 +123,41 @@ def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
 def image_shape(config: dict[str, Any]) -> tuple[int, int, int]:
     """Shape (height, width, bands) of one image of the run."""
     num_pix = config["image"]["num_pix"]
-    return (num_pix, num_pix, 1)
+    return (num_pix, num_pix, len(bands(config)))
+
+
+def bands(config: dict[str, Any]) -> list[str]:
+    """The imaged bands, in channel order."""
+    observation = config["observation"]
+    return list(observation["bands"] or [observation["band"]])
 
 
 def parse_priors(config: dict[str, Any]) -> dict[str, Prior]:
-    """Return the Prior of every parameter column, in column order."""
+    """Return the Prior of every sampled parameter column, in column order."""
     return {
         f"{component}_{name}": parse_prior(
             f"priors.{component}.{name}", config["priors"][component][name]
         )
-        for component, names in COMPONENT_PARAMETERS.items()
-        for name in names
+        for component, name in sampled_parameters(config)
     }
 
 
 def _check_targets(config: dict[str, Any], priors: dict[str, Prior]) -> None:
+    names = parameter_names(config)
+    unlearnable = {*image_columns(), *time_delay_columns(), CUT_COLUMNS[-1]}
     for target in config["training"]["targets"]:
-        if target not in priors:
+        if target in unlearnable:
+            raise ConfigError(
+                f"training.targets: {target!r} cannot be a target: a quasar's image columns "
+                "and time delays are NaN where it has fewer images, and rejected_draws is "
+                "bookkeeping"
+            )
+        if target not in names:
             raise ConfigError(
                 f"training.targets: {target!r} is not a parameter; expected one of "
-                f"{', '.join(PARAMETER_NAMES)}"
+                f"{', '.join(names)}"
             )
-        if priors[target].is_fixed:
+        if target in priors and priors[target].is_fixed:
             raise ConfigError(
                 f"training.targets: {target!r} has a fixed prior, so there is nothing to "
                 "predict; give it a sampled prior or remove it from the targets"
@@ -158,6 +191,58 @@ def _check_image_fits_network(config: dict[str, Any]) -> None:
 
 
 def _check_observation(config: dict[str, Any]) -> None:
-    from lenspipe.observation import single_band_kwargs
+    from lenspipe.observation import band_kwargs
 
-    single_band_kwargs(config["observation"])
+    observation = config["observation"]
+    if observation["bands"] is not None and observation["band"] not in observation["bands"]:
+        raise ConfigError(
+            f"observation.bands: the reference band observation.band={observation['band']!r} "
+            f"must be one of the imaged bands {observation['bands']}"
+        )
+    band_kwargs(observation)
+
+
+def _check_colours(config: dict[str, Any]) -> None:
+    """Every light component needs a colour in every band of a multi-band image: the run's
+    own, and those of the survey galleries."""
+    from lenspipe.observation import GALLERY_OBSERVATIONS
+
+    needs = [(bands(config), "imaged band")] + [
+        (GALLERY_OBSERVATIONS[survey]["bands"], f"band of the {survey} survey gallery")
+        for survey in config["evaluation"]["survey_galleries"]
+        if GALLERY_OBSERVATIONS[survey]["bands"]
+    ]
+    for imaged, what in needs:
+        if len(imaged) == 1:
+            continue
+        for component in light_components(config):
+            missing = [band for band in imaged if band not in config["colours"][component]]
+            if missing:
+                raise ConfigError(
+                    f"colours.{component}: no colour for band {', '.join(missing)}; give one "
+                    f"number per {what} ({', '.join(imaged)})"
+                )
+
+
+def _check_cut(config: dict[str, Any]) -> None:
+    if (
+        config["lensing_cut"]["min_images"] is not None
+        and not config["lens_system"]["point_source"]
+    ):
+        raise ConfigError(
+            "lensing_cut.min_images: counts the images of the lensed quasar, so it needs "
+            "lens_system.point_source: true"
+        )
+
+
+def _check_redshifts(priors: dict[str, Prior]) -> None:
+    if "lens_z" not in priors:
+        return
+    _, lens_highest = priors["lens_z"].support()
+    source_lowest, _ = priors["source_z"].support()
+    if not source_lowest > lens_highest:
+        raise ConfigError(
+            f"priors.source.z: every source redshift must exceed every lens redshift; the "
+            f"source prior reaches down to {source_lowest} and the lens prior up to "
+            f"{lens_highest}"
+        )

@@ -14,7 +14,8 @@ from lenspipe.atomic import atomic_path
 from lenspipe.chunks import chunk_count, chunk_range, read_chunk
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
-from lenspipe.parameters import PARAMETER_NAMES
+from lenspipe.lensing_cut import rejection_summary
+from lenspipe.parameters import cut_enabled, parameter_names
 from lenspipe.store import create_store, open_store, store_chunk_slices
 
 TABLE_ROWS_PER_GROUP = 65536
@@ -40,6 +41,7 @@ def consolidate(
             f"chunk_size={chunk_size}, got {len(chunk_paths)}"
         )
     shape = image_shape(config)
+    names = parameter_names(config)
     with atomic_path(store_path) as temporary_store:
         root = create_store(temporary_store, config)
         store_images, store_parameters = root["images"], root["parameters"]
@@ -48,13 +50,16 @@ def consolidate(
             tqdm(chunk_paths, file=progress, disable=progress is None, unit="chunk")
         ):
             lenses = chunk_range(chunk, n_lenses, chunk_size)
-            images, parameters = read_chunk(path, lenses, shape)
+            images, parameters = read_chunk(path, lenses, shape, names)
             block = slice(lenses.start, lenses.stop)
             store_images[block] = images
             store_parameters[block] = parameters
             store_lens_index[block] = np.arange(lenses.start, lenses.stop)
             # Free this chunk before the next is read, so at most one chunk is in memory.
             del images, parameters
+        if cut_enabled(config):
+            rejected = store_parameters[:, names.index("rejected_draws")]
+            root.attrs["lensing_cut"] = rejection_summary(rejected)
         zarr.consolidate_metadata(str(temporary_store))
     write_parameter_table(store_path, table_path)
 
@@ -64,7 +69,8 @@ def write_parameter_table(store_path: str | Path, table_path: str | Path) -> Non
     root = open_store(store_path)
     n_lenses = root["lens_index"].shape[0]
     schema = pa.schema(
-        [("lens_index", pa.int64())] + [(name, pa.float64()) for name in PARAMETER_NAMES]
+        [("lens_index", pa.int64())]
+        + [(name, pa.float64()) for name in root.attrs["parameter_names"]]
     )
     with atomic_path(table_path) as temporary:
         with pq.ParquetWriter(temporary, schema) as writer:

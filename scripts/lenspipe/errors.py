@@ -11,3 +11,7 @@ class ChunkError(ValueError):
 
 class SlurmRequestError(ValueError):
     """A rule asks SLURM for something its partition cannot give; the message names the rule."""
+
+
+class SimulationError(RuntimeError):
+    """Lenses cannot be simulated as configured; the message names the config field."""

@@ -2,7 +2,8 @@
 
 Targets are scaled to [0, 1] by scikit-learn's MinMaxScaler fit on the training rows. Images
 are stretched (linear or asinh) and then scaled to [0, 1] by the minimum and maximum of the
-stretched training images. Both are saved as JSON (floats written with full precision), and
+stretched training images: one range for all bands (``global``) or one per band
+(``per_band``). Both are saved as JSON (floats written with full precision), and
 ``Normalisation.from_dict`` rebuilds a scaler that transforms bit for bit like the fitted one.
 """
 
@@ -23,12 +24,15 @@ from lenspipe.store import open_store, read_parameters, store_chunk_slices
 
 @dataclass(frozen=True)
 class ImageScaling:
-    """Pixel stretch followed by a MinMax scaling to [0, 1]."""
+    """Pixel stretch followed by a MinMax scaling to [0, 1].
+
+    ``minimum`` and ``maximum`` are one number for all bands, or a tuple of one per band.
+    """
 
     stretch: str
     softening: float
-    minimum: float
-    maximum: float
+    minimum: float | tuple[float, ...]
+    maximum: float | tuple[float, ...]
 
     def stretched(self, images: np.ndarray) -> np.ndarray:
         """Apply the stretch alone (float32)."""
@@ -39,6 +43,10 @@ class ImageScaling:
 
     def transform(self, images: np.ndarray) -> np.ndarray:
         """Stretch and scale images to [0, 1] on the training range (float32)."""
+        if isinstance(self.minimum, tuple):
+            minimum = np.asarray(self.minimum, dtype=np.float32)
+            span = np.asarray(self.maximum, dtype=np.float32) - minimum
+            return (self.stretched(images) - minimum) / span
         span = np.float32(self.maximum - self.minimum)
         return (self.stretched(images) - np.float32(self.minimum)) / span
 
@@ -73,8 +81,8 @@ class Normalisation:
             "image": {
                 "stretch": self.image.stretch,
                 "softening": self.image.softening,
-                "min": self.image.minimum,
-                "max": self.image.maximum,
+                "min": _json_number(self.image.minimum),
+                "max": _json_number(self.image.maximum),
             },
         }
 
@@ -92,26 +100,45 @@ class Normalisation:
         return cls(
             targets=targets,
             target_scaler=MinMaxScaler().fit(bounds),
-            image=ImageScaling(image["stretch"], image["softening"], image["min"], image["max"]),
+            image=ImageScaling(
+                image["stretch"],
+                image["softening"],
+                _from_json_number(image["min"]),
+                _from_json_number(image["max"]),
+            ),
         )
 
 
+def _json_number(value: float | tuple[float, ...]) -> float | list[float]:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _from_json_number(value: float | list[float]) -> float | tuple[float, ...]:
+    return tuple(value) if isinstance(value, list) else value
+
+
 def fit_image_scaling(
-    images: zarr.Array, rows: np.ndarray, stretch: str, softening: float
+    images: zarr.Array, rows: np.ndarray, stretch: str, softening: float, per_band: bool = False
 ) -> ImageScaling:
-    """Fit the image range on the images at ``rows`` only, reading one store chunk at a time."""
+    """Fit the image range on the images at ``rows`` only, reading one store chunk at a time.
+
+    ``per_band`` fits one range per band (the last axis) instead of one for all.
+    """
     identity = ImageScaling(stretch, softening, 0.0, 1.0)
+    axes = (0, 1, 2) if per_band else None
     minimum, maximum = np.inf, -np.inf
     for block_lenses in store_chunk_slices(images.shape[0], images.chunks[0]):
         start, stop = block_lenses.start, block_lenses.stop
         in_block = rows[(rows >= start) & (rows < stop)]
         if in_block.size:
             block = identity.stretched(images[block_lenses][in_block - start])
-            minimum = min(minimum, float(block.min()))
-            maximum = max(maximum, float(block.max()))
-    if not maximum > minimum:
+            minimum = np.minimum(minimum, block.min(axis=axes).astype(np.float64))
+            maximum = np.maximum(maximum, block.max(axis=axes).astype(np.float64))
+    if not np.all(maximum > minimum):
         raise ValueError("training images are constant; cannot scale them to [0, 1]")
-    return ImageScaling(stretch, softening, minimum, maximum)
+    if per_band:
+        return ImageScaling(stretch, softening, tuple(minimum.tolist()), tuple(maximum.tolist()))
+    return ImageScaling(stretch, softening, float(minimum), float(maximum))
 
 
 def fit_normalisation(
@@ -121,15 +148,21 @@ def fit_normalisation(
     seed: int,
     image_stretch: str,
     asinh_softening: float,
+    image_range: str = "global",
 ) -> tuple[dict[str, np.ndarray], Normalisation]:
-    """Split the lenses and fit the normalisation on the training subset of the store."""
+    """Split the lenses and fit the normalisation on the training subset of the store.
+
+    ``image_range`` is ``global`` (one image range for all bands) or ``per_band``.
+    """
     root = open_store(store_path)
     n_lenses = root["lens_index"].shape[0]
     subsets = split_indices(n_lenses, split_fractions, seed)
     train = subsets["train"]
     targets = list(targets)
     target_scaler = MinMaxScaler().fit(read_parameters(root, targets)[train])
-    image = fit_image_scaling(root["images"], train, image_stretch, asinh_softening)
+    image = fit_image_scaling(
+        root["images"], train, image_stretch, asinh_softening, image_range == "per_band"
+    )
     return subsets, Normalisation(targets, target_scaler, image)
 
 

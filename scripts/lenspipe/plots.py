@@ -29,6 +29,22 @@ def _panel_grid(count: int, columns: int, size: float = 3.0) -> tuple[plt.Figure
     return figure, axes.flat
 
 
+def display_image(image: np.ndarray) -> np.ndarray:
+    """An (H, W, bands) image ready for ``imshow``: one band as it is; three or more as RGB.
+
+    With several bands listed from blue to red (for example g, r, i), the last three channels
+    become blue, green and red after scaling the image (all channels together) to [0, 1];
+    two bands show their mean.
+    """
+    if image.shape[-1] == 1:
+        return image[..., 0]
+    if image.shape[-1] == 2:
+        return image.mean(axis=-1)
+    rgb = image[..., -1:-4:-1]
+    low, high = float(rgb.min()), float(rgb.max())
+    return np.clip((rgb - low) / (high - low if high > low else 1.0), 0.0, 1.0)
+
+
 def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
     """Loss and MAE of training and validation per epoch (log scale)."""
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
@@ -97,7 +113,7 @@ def plot_gallery(
     shown = names[:3]
     figure, axes = _panel_grid(len(images), columns=4, size=3.2)
     for row, axis in enumerate(axes[: len(images)]):
-        axis.imshow(images[row, :, :, 0], origin="lower", cmap="magma")
+        axis.imshow(display_image(images[row]), origin="lower", cmap="magma")
         axis.set_xticks([])
         axis.set_yticks([])
         lines = [f"lens {lens_indices[row]}"] + [
@@ -106,4 +122,26 @@ def plot_gallery(
         ]
         axis.set_title("\n".join(lines), fontsize=7)
     figure.suptitle("true / predicted", fontsize=9)
+    _save(figure, path)
+
+
+def plot_lens_gallery(
+    images: np.ndarray,
+    quasar_images: list[tuple[np.ndarray, np.ndarray]] | None,
+    pixel_scale: float,
+    title: str,
+    path: str | Path,
+) -> None:
+    """Stretched lens images, with the quasar's image positions (arcsec) marked if given."""
+    figure, axes = _panel_grid(len(images), columns=4, size=2.6)
+    half_width = images.shape[1] * pixel_scale / 2
+    extent = (-half_width, half_width, -half_width, half_width)
+    for row, axis in enumerate(axes[: len(images)]):
+        axis.imshow(display_image(images[row]), origin="lower", cmap="magma", extent=extent)
+        if quasar_images is not None:
+            x, y = quasar_images[row]
+            axis.scatter(x, y, s=60, facecolors="none", edgecolors="cyan", linewidths=0.8)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.suptitle(title, fontsize=9)
     _save(figure, path)

@@ -38,6 +38,14 @@ class Prior:
         """True when the prior always returns the same value."""
         return self.dist == "fixed"
 
+    def support(self) -> tuple[float, float]:
+        """The least and greatest value the prior can return."""
+        if self.dist == "fixed":
+            return self.value, self.value
+        if self.dist == "normal":
+            return -np.inf, np.inf
+        return self.min, self.max
+
     def from_unit(self, u: np.ndarray | float) -> np.ndarray:
         """Map uniform numbers ``u`` in (0, 1) to values of this prior (inverse CDF)."""
         u = np.asarray(u, dtype=np.float64)

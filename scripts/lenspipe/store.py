@@ -6,7 +6,9 @@ Layout of ``lenses.zarr``:
 - ``parameters``: float64 (N, P), one column per entry of the ``parameter_names`` attribute;
 - ``lens_index``: int64 (N,), equal to 0..N-1;
 - group attributes: ``config`` (the simulation settings of the run's config: lens count,
-  chunk size, seed, observation, image, priors), ``seed``, ``parameter_names``, ``versions``.
+  chunk size, seed, observation, lens system, colours, lensing cut, image, priors), ``seed``,
+  ``parameter_names``, ``bands`` (the channel order), ``versions``, and with a lensing cut
+  ``lensing_cut`` (lenses, rejected draws, rejection rate).
 """
 
 import warnings
@@ -16,8 +18,8 @@ from typing import Any
 import numpy as np
 import zarr
 
-from lenspipe.config import image_shape, simulation_settings
-from lenspipe.parameters import PARAMETER_NAMES
+from lenspipe.config import bands, image_shape, simulation_settings
+from lenspipe.parameters import parameter_names
 from lenspipe.versions import package_versions
 
 LENSES_PER_STORE_CHUNK = 256
@@ -31,6 +33,7 @@ def create_store(path: str | Path, config: dict[str, Any]) -> zarr.Group:
     """Create an empty store for the lenses of ``config`` at ``path``."""
     n_lenses = config["n_lenses"]
     shape = image_shape(config)
+    names = parameter_names(config)
     chunk = min(LENSES_PER_STORE_CHUNK, n_lenses)
     root = zarr.open_group(str(path), mode="w-", zarr_format=3)
     root.create_array(
@@ -43,8 +46,8 @@ def create_store(path: str | Path, config: dict[str, Any]) -> zarr.Group:
     )
     root.create_array(
         "parameters",
-        shape=(n_lenses, len(PARAMETER_NAMES)),
-        chunks=(min(16 * chunk, n_lenses), len(PARAMETER_NAMES)),
+        shape=(n_lenses, len(names)),
+        chunks=(min(16 * chunk, n_lenses), len(names)),
         dtype="float64",
         compressors=zarr.codecs.ZstdCodec(level=3),
         dimension_names=("lens", "parameter"),
@@ -60,7 +63,8 @@ def create_store(path: str | Path, config: dict[str, Any]) -> zarr.Group:
         {
             "config": simulation_settings(config),
             "seed": config["seed"],
-            "parameter_names": list(PARAMETER_NAMES),
+            "bands": bands(config),
+            "parameter_names": list(names),
             "versions": package_versions(),
         }
     )

@@ -20,6 +20,13 @@ N_CHUNKS = chunk_count(config["n_lenses"], config["chunk_size"])
 SIMULATION = simulation_settings(config)
 
 
+def survey_galleries(wildcards):
+    """The survey-preset galleries the config asks for (evaluation.survey_galleries)."""
+    return [
+        f"{RUN}/plots/surveys/{survey}.png" for survey in config["evaluation"]["survey_galleries"]
+    ]
+
+
 def chunk_files(wildcards):
     """Every chunk file of the run, in lens order."""
     return [f"{RUN}/chunks/chunk_{chunk:05d}.npz" for chunk in range(N_CHUNKS)]

@@ -16,5 +16,6 @@ rule normalise:
         seed=config["seed"],
         image_stretch=config["normalisation"]["image_stretch"],
         asinh_softening=config["normalisation"]["asinh_softening"],
+        image_range=config["normalisation"]["image_range"],
     script:
         "../../scripts/normalise.py"

@@ -303,6 +303,11 @@ def _stage_statuses(
             status.detail = _training_progress(run_dir, config, status.state)
         stages.append(status)
         upstream_done = status.state == "done"
+    surveys = config["evaluation"]["survey_galleries"]
+    if surveys:
+        drawn = sum(layout.survey_gallery_file(run_dir, survey).exists() for survey in surveys)
+        state = "done" if drawn == len(surveys) else "ready"
+        stages.append(StageStatus("survey_gallery", state, f"{drawn} of {len(surveys)} presets"))
     return stages
 
 

@@ -42,3 +42,7 @@ def stage_benchmark(run_dir: Path, stage: str) -> Path:
 
 def training_history_in_progress(run_dir: Path) -> Path:
     return run_dir / "work" / "train" / "history.csv"
+
+
+def survey_gallery_file(run_dir: Path, survey: str) -> Path:
+    return run_dir / "plots" / "surveys" / f"{survey}.png"

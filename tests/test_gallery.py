@@ -1,0 +1,39 @@
+"""Survey galleries and how images of several bands are shown."""
+
+import matplotlib.image
+import numpy as np
+import pytest
+from conftest import small_config
+
+from lenspipe.config import simulation_settings
+from lenspipe.gallery import preset_settings, survey_gallery
+from lenspipe.observation import GALLERY_OBSERVATIONS
+from lenspipe.plots import display_image
+
+
+def test_several_bands_show_as_rgb_with_the_last_band_red():
+    image = np.zeros((4, 4, 3), dtype=np.float32)
+    image[..., 2] = 1.0  # the last (reddest) band only
+    shown = display_image(image)
+    assert shown.shape == (4, 4, 3)
+    assert (shown[..., 0] == 1.0).all() and (shown[..., 1:] == 0.0).all()
+    assert display_image(image[..., :1]).shape == (4, 4)
+
+
+def test_a_preset_keeps_the_run_but_observes_with_the_preset():
+    settings = simulation_settings(
+        small_config(lens_system={"point_source": True}, observation={"overrides": {"seeing": 2}})
+    )
+    preset = preset_settings(settings, "DES")
+    assert preset["observation"]["bands"] == ["g", "r", "i"]
+    assert preset["observation"]["overrides"] == {}
+    assert preset["lens_system"] == settings["lens_system"]
+    assert preset["priors"] == settings["priors"] and preset["seed"] == settings["seed"]
+
+
+@pytest.mark.parametrize("survey", sorted(GALLERY_OBSERVATIONS))
+def test_survey_gallery_draws_a_png(tmp_path, survey):
+    settings = simulation_settings(small_config(lens_system={"point_source": True}))
+    path = tmp_path / f"{survey}.png"
+    survey_gallery(settings, survey, 2, path)
+    assert matplotlib.image.imread(path).shape[0] > 100
