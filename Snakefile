@@ -22,16 +22,20 @@ include: "workflow/rules/normalise.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/gallery.smk"
+include: "workflow/rules/baselines.smk"
 
 
-# The driver runs `all` and the few-second galleries itself; they are not worth a SLURM job.
+# The driver runs `all`, the few-second galleries and the comparison table itself; they are
+# not worth a SLURM job.
 localrules:
     all,
     survey_gallery,
+    compare,
 
 
 rule all:
     default_target: True
     input:
         rules.evaluate.output,
+        rules.compare.output,
         survey_galleries,

@@ -28,6 +28,10 @@ SMALL = {
         "early_stopping_patience": 2,
     },
     "evaluation": {"gallery_size": 4},
+    "baselines": {
+        "dense": {"dense_units": [16]},
+        "fit": {"n_lenses": 2, "n_particles": 6, "n_iterations": 3},
+    },
 }
 
 # Four chunks of ten lenses, saved every five: the workflow, status and SLURM tests.

@@ -164,6 +164,13 @@ BAD_INPUTS = {
         {"lensing_cut": {"min_arc_snr": 0}},
         "lensing_cut.min_arc_snr",
     ),
+    "unknown loss": ({"training": {"loss": "mae"}}, "training.loss"),
+    "augment not a switch": ({"training": {"augment": "yes"}}, "training.augment"),
+    "no lenses to fit": ({"baselines": {"fit": {"n_lenses": 0}}}, "baselines.fit.n_lenses"),
+    "naive model without layers": (
+        {"baselines": {"dense": {"dense_units": []}}},
+        "baselines.dense.dense_units",
+    ),
 }
 
 

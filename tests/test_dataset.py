@@ -3,7 +3,9 @@
 import numpy as np
 from conftest import fit_small_normalisation
 
+from lenspipe.augment import N_TRANSFORMS, sky_matrix, transform_image, transform_parameters
 from lenspipe.dataset import LensBatches
+from lenspipe.normalise import fit_normalisation
 from lenspipe.store import open_store, read_parameters
 
 
@@ -68,3 +70,40 @@ def test_tf_dataset_streams_the_same_batches(small_store):
         read_parameters(open_store(store), normalisation.targets)[subsets["validation"]]
     )
     assert np.array_equal(targets, expected)
+
+
+def test_augmented_batches_hold_a_transformed_image_and_its_transformed_targets(small_store):
+    config, store, _, _ = small_store
+    settings = config["normalisation"]
+    # lens_e1 without lens_e2 among the targets: its partner comes from the store.
+    targets = ["lens_e1", "lens_theta_E", "shear_gamma2"]
+    subsets, normalisation = fit_normalisation(
+        store, targets, settings["split"], config["seed"], settings["image_stretch"], 1.0
+    )
+    pix2angle = np.diag([0.2, 0.2])
+    batches = LensBatches(
+        store, subsets["train"], normalisation, 16, shuffle_seed=5, pix2angle=pix2angle
+    )
+    root = open_store(store)
+    images, scaled = batches.batch(1, epoch=2)
+    lenses = batches.lens_indices(1, epoch=2)
+    columns = [*targets, "lens_e2", "shear_gamma1"]
+    physical = read_parameters(root, columns)[lenses]
+    originals = normalisation.image.transform(root["images"].oindex[lenses])
+    used = []
+    for lens in range(len(lenses)):
+        matches = [
+            t
+            for t in range(N_TRANSFORMS)
+            if np.array_equal(images[lens], transform_image(originals[lens], t))
+        ]
+        moved = transform_parameters(
+            physical[lens][None], columns, sky_matrix(matches[0], pix2angle)
+        )
+        np.testing.assert_allclose(
+            scaled[lens], normalisation.transform_targets(moved[:, :3])[0], rtol=1e-6
+        )
+        used.append(matches[0])
+    assert len(set(used)) > 2
+    again, _ = batches.batch(1, epoch=2)
+    assert np.array_equal(images, again)  # the draws are seeded

@@ -257,7 +257,15 @@ def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
     )
     outputs = {
         name: tmp_path / name
-        for name in ("metrics_json", "metrics_csv", "predicted_vs_true", "residuals", "gallery")
+        for name in (
+            "metrics_json",
+            "metrics_csv",
+            "predictions",
+            "predicted_vs_true",
+            "residuals",
+            "calibration",
+            "gallery",
+        )
     }
     evaluate(
         16,
@@ -270,3 +278,4 @@ def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
     )
     metrics = pd.read_csv(outputs["metrics_csv"], index_col=0)
     assert list(metrics.index) == training["targets"] and metrics["rmse"].notna().all()
+    assert metrics["coverage_68"].between(0, 1).all()  # sigma of each multi-band prediction

@@ -52,6 +52,9 @@ def test_planned_run_expects_every_chunk_and_gives_the_command(tmp_path):
         ("normalise", "waiting"),
         ("train", "waiting"),
         ("evaluate", "waiting"),
+        ("baseline_dense", "waiting"),
+        ("baseline_fit", "waiting"),
+        ("compare", "waiting"),
         ("survey_gallery", "ready"),  # the galleries need no simulated lenses
     ]
     assert report["stages"][-1]["detail"] == "0 of 4 presets"

@@ -57,9 +57,10 @@ def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
     assert history.epoch == [2]  # epochs 0 and 1 were not trained again
     assert pd.read_csv(paths["history_path"])["epoch"].tolist() == [0, 1, 2]
     assert paths["model_path"].read_bytes() == best_before
+    # The default loss is the Gaussian NLL: a mean and a log-variance per target.
     assert keras.models.load_model(paths["model_path"]).output_shape == (
         None,
-        len(training["targets"]),
+        2 * len(training["targets"]),
     )
     assert paths["curve_path"].stat().st_size > 1000
     assert not paths["work_dir"].exists()

@@ -28,6 +28,7 @@ def test_dry_run_plans_100k_lenses_as_one_job_per_chunk(tmp_path):
     counts = job_counts(result.stdout + result.stderr)
     assert counts["simulate_chunk"] == 10
     assert counts["consolidate"] == counts["train"] == counts["evaluate"] == 1
+    assert counts["baseline_dense"] == counts["baseline_fit"] == counts["compare"] == 1
     assert not (tmp_path / "results").exists()
 
 
@@ -83,10 +84,22 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     assert list(metrics["parameters"]) == targets
     assert metrics["n_test"] == len(pd.read_csv(run / "split.csv").query("subset == 'test'"))
     assert all(np.isfinite(row["rmse"]) for row in metrics["parameters"].values())
+    assert all(
+        0 <= row["coverage_68"] <= row["coverage_95"] <= 1
+        for row in metrics["parameters"].values()
+    )
+    comparison = pd.read_csv(run / "comparison.csv", index_col="parameter")
+    assert list(comparison.index) == targets
+    assert np.isfinite(comparison.to_numpy()).all()
+    fits = pd.read_csv(run / "baselines" / "fit" / "predictions.csv")
+    assert len(fits) == SMALL["baselines"]["fit"]["n_lenses"] and (fits["seconds"] > 0).all()
+    summary = json.loads((run / "comparison.json").read_text())
+    assert summary["cnn_speedup_over_fit"] > 1
     assert len(pd.read_csv(run / "history.csv")) == 2
-    model = keras.models.load_model(run / "model.keras")
-    assert model.output_shape == (None, len(targets))
-    for plot in ("training_curve", "predicted_vs_true", "residuals", "gallery"):
+    # compile=False: the model's loss (lenspipe.losses.gaussian_nll) is not needed to predict.
+    model = keras.models.load_model(run / "model.keras", compile=False)
+    assert model.output_shape == (None, 2 * len(targets))  # mean and log-variance
+    for plot in ("training_curve", "predicted_vs_true", "residuals", "calibration", "gallery"):
         assert (run / "plots" / f"{plot}.png").stat().st_size > 1000
     assert not (run / "work" / "train").exists()
     assert "Epoch 2/2" in (run / "logs" / "train.log").read_text()
@@ -96,11 +109,19 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     status = status_report(workdir, "tiny.yaml")
     assert file_tree(workdir) == before
     assert status["counts"]["finished"] == 3 and status["progress"]["lenses_done"] == 96
-    assert [stage["state"] for stage in status["stages"]] == ["done"] * 5
+    assert [stage["state"] for stage in status["stages"]] == ["done"] * 8
     assert status["stages"][2]["detail"] == "2 of up to 2 epochs"
     assert not status["resume"]["needed"] and status["resume"]["command"] is None
     rules = {rule["rule"]: rule for rule in status["efficiency"]}
-    assert set(rules) == {"simulate_chunk", "consolidate", "normalise", "train", "evaluate"}
+    assert set(rules) == {
+        "simulate_chunk",
+        "consolidate",
+        "normalise",
+        "train",
+        "evaluate",
+        "baseline_dense",
+        "baseline_fit",
+    }
     assert rules["simulate_chunk"]["jobs"] == 3
     assert all(rule["largest_rss_mb"] > 50 for rule in rules.values())
     assert "Complete: nothing to resume." in lenspipe_status(workdir, "tiny.yaml").stdout
@@ -115,11 +136,14 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     # A changed setting reruns exactly the jobs that depend on it.
     (workdir / "more_epochs.yaml").write_text(yaml.safe_dump({"training": {"epochs": 3}}))
     plan = snakemake("-n", "--configfile", "tiny.yaml", "more_epochs.yaml", cwd=workdir)
+    # The naive baseline trains for the same epochs; the fit does not depend on them.
     assert job_counts(plan.stdout + plan.stderr) == {
         "train": 1,
         "evaluate": 1,
+        "baseline_dense": 1,
+        "compare": 1,
         "all": 1,
-        "total": 3,
+        "total": 5,
     }
     (workdir / "new_seed.yaml").write_text(yaml.safe_dump({"seed": 8}))
     plan = snakemake("-n", "--configfile", "tiny.yaml", "new_seed.yaml", cwd=workdir)

@@ -11,6 +11,11 @@ TensorFlow's threads while the model trains on the current one. (We measured Ker
 ``PyDataset`` on this 2-core machine: its worker queue spent almost a core in the kernel and
 fed the same model at about half the speed.) Threads, not forked processes, also suit zarr,
 which runs its own event loop in a background thread.
+
+With ``pix2angle`` (lenstronomy's pixel-to-angle matrix of the images), each training image
+is flipped or rotated by one of the 8 transforms of ``lenspipe.augment``, drawn per lens from
+the seed, epoch and batch, and its targets are transformed to match (positions, ellipticities
+and shears; the partner of a pair that is not a target is read from the store for this).
 """
 
 import functools
@@ -20,6 +25,8 @@ import numpy as np
 import tensorflow as tf
 
 from lenspipe import seeding
+from lenspipe.augment import N_TRANSFORMS, sky_matrix, transform_image, transform_parameters
+from lenspipe.augment import with_partners
 from lenspipe.normalise import Normalisation
 from lenspipe.store import open_store, read_parameters
 
@@ -34,6 +41,7 @@ class LensBatches:
         normalisation: Normalisation,
         batch_size: int,
         shuffle_seed: int | None = None,
+        pix2angle: np.ndarray | None = None,
     ):
         root = open_store(store_path)
         self._images = root["images"]
@@ -44,6 +52,13 @@ class LensBatches:
         self._normalisation = normalisation
         self._batch_size = batch_size
         self._shuffle_seed = shuffle_seed
+        self._sky_matrices = None
+        if pix2angle is not None:
+            if shuffle_seed is None:
+                raise ValueError("augmentation needs a shuffle_seed to draw the transforms")
+            self._columns = with_partners(normalisation.targets)
+            self._physical = read_parameters(root, self._columns)[self._indices]
+            self._sky_matrices = [sky_matrix(t, pix2angle) for t in range(N_TRANSFORMS)]
 
     def __len__(self) -> int:
         return -(-len(self._indices) // self._batch_size)
@@ -71,7 +86,26 @@ class LensBatches:
         images = np.empty((len(lenses), *self._images.shape[1:]), dtype=np.float32)
         images[order] = self._images.oindex[lenses[order]]
         rows = np.searchsorted(self._indices, lenses)
-        return self._normalisation.image.transform(images), self._targets[rows]
+        if self._sky_matrices is None:
+            return self._normalisation.image.transform(images), self._targets[rows]
+        return self._augmented(images, rows, batch, epoch)
+
+    def _augmented(
+        self, images: np.ndarray, rows: np.ndarray, batch: int, epoch: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The batch with each lens flipped or rotated, and its targets to match."""
+        rng = seeding.stream(self._shuffle_seed, seeding.AUGMENTATION, epoch, batch)
+        transforms = rng.integers(0, N_TRANSFORMS, len(rows))
+        k = len(self._normalisation.targets)
+        targets = np.empty((len(rows), k))
+        for lens, transform in enumerate(transforms):
+            images[lens] = transform_image(images[lens], transform)
+            moved = transform_parameters(
+                self._physical[rows[lens]][None], self._columns, self._sky_matrices[transform]
+            )
+            targets[lens] = moved[0, :k]
+        scaled = self._normalisation.transform_targets(targets)
+        return self._normalisation.image.transform(images), scaled
 
     def as_dataset(self) -> tf.data.Dataset:
         """A ``tf.data`` pipeline of the batches, read ahead in background threads.

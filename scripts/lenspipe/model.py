@@ -11,14 +11,20 @@ How a CNN takes a 2D image and predicts several numbers at once:
   combine the features. Flatten, unlike global pooling, keeps *where* each feature is, which
   the lens centre and the orientation of the ellipticity and shear depend on.
 - The head is one ``Dense(k)`` layer with a linear activation: one output unit per target
-  parameter, all predicted together. We use one vector head rather than k separate outputs
+  parameter, all predicted together. With the Gaussian negative log-likelihood loss
+  (``lenspipe.losses``) it is ``Dense(2k)``: a mean and a log-variance per target, so each
+  prediction comes with its own uncertainty. We use one vector head rather than k separate outputs
   because every target is read from the same features and trained with the same loss on
   MinMax-scaled values; the labels are then a plain (N, k) array, and ``model.predict``
   returns one (N, k) array whose columns follow ``training.targets``.
 
 Why the Functional API rather than ``Sequential``: the model is a graph from named inputs to
-named outputs, which is what later extensions need (a second head for uncertainties, extra
-inputs such as the survey band), and ``model.summary()`` shows every tensor's shape.
+named outputs, which is what later extensions need (extra inputs such as the survey band,
+separate heads), and ``model.summary()`` shows every tensor's shape.
+
+``build_dense`` is the naive model a newcomer starts from, kept as a baseline: the image
+flattened into one vector and fed to Dense layers, which must learn from scratch that
+neighbouring pixels belong together and that a shifted arc is the same arc.
 """
 
 import keras
@@ -31,8 +37,14 @@ def build_cnn(
     conv_filters: list[int],
     dense_units: list[int],
     dropout: float,
+    batch_norm: bool = True,
+    outputs_per_target: int = 1,
 ) -> keras.Model:
-    """Return an uncompiled CNN from images of ``image_shape`` to ``n_targets`` values."""
+    """Return an uncompiled CNN from images of ``image_shape`` to ``n_targets`` values.
+
+    ``batch_norm`` puts a batch normalisation between each convolution and its ReLU;
+    ``outputs_per_target`` is 2 for a mean and a log-variance per target (``losses``).
+    """
     height, width, _ = image_shape
     blocks = len(conv_filters)
     if min(height, width) < 2**blocks:
@@ -43,16 +55,32 @@ def build_cnn(
     image = keras.Input(shape=image_shape, name="image")
     features = image
     for block, filters in enumerate(conv_filters, start=1):
-        features = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}")(
-            features
-        )
-        features = layers.BatchNormalization(name=f"conv{block}_norm")(features)
+        features = layers.Conv2D(
+            filters, 3, padding="same", use_bias=not batch_norm, name=f"conv{block}"
+        )(features)
+        if batch_norm:
+            features = layers.BatchNormalization(name=f"conv{block}_norm")(features)
         features = layers.ReLU(name=f"conv{block}_relu")(features)
         features = layers.MaxPooling2D(2, name=f"conv{block}_pool")(features)
     features = layers.Flatten(name="flatten")(features)
+    parameters = _dense_head(features, dense_units, dropout, n_targets * outputs_per_target)
+    return keras.Model(inputs=image, outputs=parameters, name="lens_cnn")
+
+
+def build_dense(
+    image_shape: tuple[int, int, int], n_targets: int, dense_units: list[int], dropout: float
+) -> keras.Model:
+    """Return the uncompiled naive model: Dense layers on the flattened image."""
+    image = keras.Input(shape=image_shape, name="image")
+    features = layers.Flatten(name="flatten")(image)
+    parameters = _dense_head(features, dense_units, dropout, n_targets)
+    return keras.Model(inputs=image, outputs=parameters, name="naive_dense")
+
+
+def _dense_head(features, dense_units: list[int], dropout: float, n_outputs: int):
+    """ReLU Dense layers (each followed by dropout if > 0), then a linear ``Dense(n_outputs)``."""
     for index, units in enumerate(dense_units, start=1):
         features = layers.Dense(units, activation="relu", name=f"dense{index}")(features)
         if dropout > 0:
             features = layers.Dropout(dropout, name=f"dense{index}_dropout")(features)
-    parameters = layers.Dense(n_targets, activation="linear", name="parameters")(features)
-    return keras.Model(inputs=image, outputs=parameters, name="lens_cnn")
+    return layers.Dense(n_outputs, activation="linear", name="parameters")(features)

@@ -67,6 +67,13 @@ class Normalisation:
         """Scaled values (N, k) back to physical units (float64)."""
         return self.target_scaler.inverse_transform(np.asarray(scaled, dtype=np.float64))
 
+    def inverse_sigma(self, scaled: np.ndarray) -> np.ndarray:
+        """Standard deviations (N, k) of scaled targets to physical units (float64).
+
+        MinMax scaling is ``(x - min) / (max - min)``, so a spread scales by ``max - min``.
+        """
+        return np.asarray(scaled, dtype=np.float64) / self.target_scaler.scale_
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description from which ``from_dict`` rebuilds this object."""
         return {

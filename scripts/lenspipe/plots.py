@@ -145,3 +145,33 @@ def plot_lens_gallery(
         axis.set_yticks([])
     figure.suptitle(title, fontsize=9)
     _save(figure, path)
+
+
+def plot_calibration(
+    levels: np.ndarray, observed: np.ndarray, names: list[str], path: str | Path
+) -> None:
+    """Observed against nominal coverage of the central intervals, one line per parameter."""
+    figure, axis = plt.subplots(figsize=(5, 5), layout="constrained")
+    axis.plot([0, 1], [0, 1], color="grey", linestyle="--", label="calibrated")
+    for column, name in enumerate(names):
+        axis.plot(levels, observed[:, column], marker=".", label=name)
+    axis.set_xlabel("nominal coverage of the central interval")
+    axis.set_ylabel("fraction of test lenses inside")
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    axis.legend(fontsize="small")
+    _save(figure, path)
+
+
+def plot_no_calibration(path: str | Path) -> None:
+    """The calibration figure of a model trained without uncertainties: says so."""
+    figure, axis = plt.subplots(figsize=(5, 2), layout="constrained")
+    axis.axis("off")
+    axis.text(
+        0.5,
+        0.5,
+        "no uncertainties to calibrate:\nthe model was trained with training.loss: mse",
+        ha="center",
+        va="center",
+    )
+    _save(figure, path)

@@ -12,6 +12,8 @@ import numpy as np
 LENS = 0
 SPLIT = 1
 TRAINING = 2
+AUGMENTATION = 3
+FIT = 4
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

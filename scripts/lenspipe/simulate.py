@@ -180,6 +180,10 @@ class LensSimulator:
         visible = passes(self._cut, magnification, snr, images)
         return Rendering(models, [*measured, magnification, snr], visible)
 
+    def pix2angle(self) -> np.ndarray:
+        """lenstronomy's matrix from a pixel step (x = column, y = row) to (ra, dec), arcsec."""
+        return np.asarray(self._sims[0].data_class.transform_pix2angle)
+
     def background_noise(self) -> np.ndarray:
         """Per band, the sigma of the background (sky and read) noise in counts per second."""
         return np.array([sim.background_noise for sim in self._sims])

@@ -7,18 +7,21 @@ far and the epoch history are kept there too. Only a finished training moves the
 outputs.
 """
 
+import functools
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import pandas as pd
 import tensorflow as tf
 
 from lenspipe.atomic import atomic_path
 from lenspipe.dataset import LensBatches
+from lenspipe.losses import keras_loss, mae, outputs_per_target
 from lenspipe.model import build_cnn
 from lenspipe.normalise import load_normalisation, load_split
 from lenspipe.plots import plot_training_curve
@@ -26,20 +29,35 @@ from lenspipe.store import open_store
 
 
 def compile_model(training: dict[str, Any], image_shape: tuple[int, int, int]) -> keras.Model:
-    """Build and compile the CNN of the ``training`` settings (MSE on MinMax-scaled targets)."""
+    """Build and compile the CNN of the ``training`` settings, with the loss ``training.loss``
+    (MSE, or the Gaussian negative log-likelihood) on MinMax-scaled targets."""
     model = build_cnn(
         image_shape,
         n_targets=len(training["targets"]),
         conv_filters=training["conv_filters"],
         dense_units=training["dense_units"],
         dropout=training["dropout"],
+        batch_norm=training["batch_norm"],
+        outputs_per_target=outputs_per_target(training["loss"]),
     )
+    return compile_with(model, training["learning_rate"], training["loss"])
+
+
+def compile_with(model: keras.Model, learning_rate: float, loss: str) -> keras.Model:
+    """Compile ``model`` with Adam, the loss named ``loss`` and the MAE of its values."""
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=training["learning_rate"]),
-        loss="mse",
-        metrics=["mae"],
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=keras_loss(loss),
+        metrics=[mae],
     )
     return model
+
+
+def store_pix2angle(store_path: str | Path) -> np.ndarray:
+    """lenstronomy's pixel-to-angle matrix of the images in the store (from its settings)."""
+    from lenspipe.simulate import LensSimulator
+
+    return LensSimulator(dict(open_store(store_path).attrs["config"])).pix2angle()
 
 
 def _best_validation_loss(epoch_history: Path) -> float | None:
@@ -61,10 +79,13 @@ def train(
     history_path: str | Path,
     curve_path: str | Path,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    build: Callable[[tuple[int, int, int]], keras.Model] | None = None,
 ) -> keras.callbacks.History:
     """Train, resuming from ``work_dir`` if an earlier attempt left a backup there.
 
     ``extra_callbacks`` (for example TensorBoard) run after lenspipe's own callbacks.
+    ``build`` makes the compiled model from the image shape; by default the CNN of
+    ``training`` (``compile_model``).
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +101,7 @@ def train(
         normalisation,
         training["batch_size"],
         shuffle_seed=seed,
+        pix2angle=store_pix2angle(store_path) if training["augment"] else None,
     )
     validation_batches = LensBatches(
         store_path, split["validation"], normalisation, training["batch_size"]
@@ -100,7 +122,7 @@ def train(
         keras.callbacks.CSVLogger(str(epoch_history), append=True),
         *extra_callbacks,
     ]
-    model = compile_model(training, image_shape)
+    model = (build or functools.partial(compile_model, training))(image_shape)
     history = model.fit(
         train_batches.as_dataset(),
         steps_per_epoch=len(train_batches),

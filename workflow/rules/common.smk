@@ -27,6 +27,14 @@ def survey_galleries(wildcards):
     ]
 
 
+def fit_predictions(wildcards):
+    """The fit baseline's predictions, unless a lensed quasar (which the fit does not model)
+    is simulated: then the comparison has no fit column."""
+    if config["lens_system"]["point_source"]:
+        return []
+    return rules.baseline_fit.output.predictions
+
+
 def chunk_files(wildcards):
     """Every chunk file of the run, in lens order."""
     return [f"{RUN}/chunks/chunk_{chunk:05d}.npz" for chunk in range(N_CHUNKS)]

@@ -6,6 +6,7 @@ rule evaluate:
         model=rules.train.output.model,
     output:
         metrics_json=f"{RUN}/metrics.json",
+        predictions=f"{RUN}/predictions.csv",
         metrics_csv=report(
             f"{RUN}/metrics.csv",
             caption="../report/metrics.rst",
@@ -19,6 +20,11 @@ rule evaluate:
         residuals=report(
             f"{RUN}/plots/residuals.png",
             caption="../report/residuals.rst",
+            category="Evaluation",
+        ),
+        calibration=report(
+            f"{RUN}/plots/calibration.png",
+            caption="../report/calibration.rst",
             category="Evaluation",
         ),
         gallery=report(

@@ -295,14 +295,15 @@ def _saved_lenses(work_dir: Path, settings: str) -> tuple[int, str | None]:
 def _stage_statuses(
     run_dir: Path, config: dict[str, Any], chunks: list[ChunkStatus], slurm: _SlurmView
 ) -> list[StageStatus]:
-    upstream_done = all(chunk.state == "finished" for chunk in chunks)
+    done = {"simulate_chunk": all(chunk.state == "finished" for chunk in chunks)}
     stages = []
     for stage in layout.STAGES:
+        upstream_done = all(done[need] for need in layout.STAGE_NEEDS[stage])
         status = _stage_status(run_dir, stage, upstream_done, slurm)
         if stage == "train":
             status.detail = _training_progress(run_dir, config, status.state)
         stages.append(status)
-        upstream_done = status.state == "done"
+        done[stage] = status.state == "done"
     surveys = config["evaluation"]["survey_galleries"]
     if surveys:
         drawn = sum(layout.survey_gallery_file(run_dir, survey).exists() for survey in surveys)

@@ -2,13 +2,34 @@
 
 from pathlib import Path
 
-STAGES = ("consolidate", "normalise", "train", "evaluate")
+STAGES = (
+    "consolidate",
+    "normalise",
+    "train",
+    "evaluate",
+    "baseline_dense",
+    "baseline_fit",
+    "compare",
+)
 STAGE_OUTPUTS = {
     "consolidate": ("lenses.zarr", "parameters.parquet"),
     "normalise": ("normalisation.json", "split.csv"),
     "train": ("model.keras", "history.csv"),
     "evaluate": ("metrics.json",),
+    "baseline_dense": ("baselines/naive/predictions.csv", "baselines/naive/metrics.json"),
+    "baseline_fit": ("baselines/fit/predictions.csv",),
+    "compare": ("comparison.csv", "comparison.json"),
 }
+STAGE_NEEDS = {
+    "consolidate": ("simulate_chunk",),
+    "normalise": ("consolidate",),
+    "train": ("normalise",),
+    "evaluate": ("train",),
+    "baseline_dense": ("normalise",),
+    "baseline_fit": ("normalise",),
+    "compare": ("evaluate", "baseline_dense", "baseline_fit"),
+}
+"""The stages each stage reads the outputs of (``simulate_chunk``: every chunk)."""
 
 
 def chunk_name(chunk: int) -> str:

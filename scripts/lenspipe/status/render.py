@@ -23,9 +23,9 @@ def render(status: CampaignStatus) -> str:
     lines += _chunk_sections(status.chunks)
     lines += ["", "Later stages"]
     for stage in status.stages:
-        lines.append(f"  {stage.stage:<12} {_stage_text(stage)}")
+        lines.append(f"  {stage.stage:<14} {_stage_text(stage)}")
         if stage.failure:
-            lines += _failure_lines(stage.failure, indent=15)
+            lines += _failure_lines(stage.failure, indent=17)
     lines += _efficiency_lines(status)
     lines += _resume_lines(status)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,21 @@
+"""Rule baseline_dense: train the naive Dense model and predict the test subset."""
+
+from lenspipe.logs import rule_log
+
+with rule_log(snakemake):
+    # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.baseline_dense import train_and_evaluate_dense
+    from lenspipe.threads import limit_tensorflow_threads
+
+    limit_tensorflow_threads(snakemake.threads)
+
+    train_and_evaluate_dense(
+        training=snakemake.params.training,
+        dense=snakemake.params.dense,
+        seed=snakemake.params.seed,
+        store_path=snakemake.input.store,
+        normalisation_path=snakemake.input.normalisation,
+        split_path=snakemake.input.split,
+        work_dir=snakemake.params.work_dir,
+        outputs=dict(snakemake.output.items()),
+    )

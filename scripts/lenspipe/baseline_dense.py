@@ -1,0 +1,73 @@
+"""The naive baseline: Dense layers on the flattened image, trained and evaluated like the CNN.
+
+Same targets, normalisation, batches, optimizer, epochs and early stopping as the CNN (MSE
+loss: the naive model predicts values only), so the comparison isolates the architecture.
+"""
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from lenspipe.atomic import write_json
+from lenspipe.dataset import LensBatches
+from lenspipe.evaluate import predict_physical
+from lenspipe.metrics import regression_metrics
+from lenspipe.model import build_dense
+from lenspipe.normalise import load_normalisation, load_split
+from lenspipe.predictions import write_predictions
+from lenspipe.store import open_store, read_parameters
+from lenspipe.train import compile_with, train
+
+
+def _compiled_dense(
+    training: dict[str, Any], dense: dict[str, Any], image_shape: tuple[int, int, int]
+) -> keras.Model:
+    model = build_dense(
+        image_shape, len(training["targets"]), dense["dense_units"], dense["dropout"]
+    )
+    return compile_with(model, training["learning_rate"], "mse")
+
+
+def train_and_evaluate_dense(
+    training: dict[str, Any],
+    dense: dict[str, Any],
+    seed: int,
+    store_path: str | Path,
+    normalisation_path: str | Path,
+    split_path: str | Path,
+    work_dir: str | Path,
+    outputs: dict[str, str | Path],
+) -> None:
+    """Train the naive model (``model``, ``history``, ``curve``), then write its test-set
+    predictions (``predictions``) and metrics with the seconds per lens (``metrics_json``)."""
+    training = dict(training, augment=False)
+    train(
+        training,
+        seed,
+        store_path,
+        normalisation_path,
+        split_path,
+        work_dir,
+        outputs["model"],
+        outputs["history"],
+        outputs["curve"],
+        build=functools.partial(_compiled_dense, training, dense),
+    )
+    normalisation = load_normalisation(normalisation_path)
+    test = load_split(split_path)["test"]
+    model = keras.models.load_model(outputs["model"])
+    batches = LensBatches(store_path, test, normalisation, training["batch_size"])
+    prediction, _, seconds_per_lens = predict_physical(model, batches, normalisation)
+    truth = read_parameters(open_store(store_path), normalisation.targets)[test]
+    write_predictions(outputs["predictions"], test, normalisation.targets, truth, prediction)
+    table = regression_metrics(truth, prediction, normalisation.targets)
+    write_json(
+        outputs["metrics_json"],
+        {
+            "n_test": int(len(test)),
+            "seconds_per_lens": seconds_per_lens,
+            "parameters": table.to_dict(orient="index"),
+        },
+    )

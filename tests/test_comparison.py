@@ -1,0 +1,57 @@
+"""The comparison table: RMSEs, ratios and speed-up computed from known predictions."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lenspipe.comparison import comparison_table, timing, write_comparison
+from lenspipe.predictions import prediction_frame
+
+
+def _frame(lenses, truth, prediction):
+    return prediction_frame(np.array(lenses), ["a", "b"], np.array(truth), np.array(prediction))
+
+
+CNN = _frame([3, 5, 8, 9], [[0, 0]] * 4, [[1, 0.1], [-1, 0.1], [1, -0.1], [-1, -0.1]])
+NAIVE = _frame([3, 5, 8, 9], [[0, 0]] * 4, [[3, 0.2], [-3, 0.2], [3, 0.2], [-3, -0.2]])
+FIT = _frame([5, 9], [[0, 0]] * 2, [[0.5, 0.3], [-0.5, 0.0]]).assign(seconds=[10.0, 30.0])
+
+
+def test_rmses_and_ratios_by_hand():
+    table = comparison_table(["a", "b"], CNN, NAIVE, FIT)
+    assert table.loc["a", "rmse_cnn"] == pytest.approx(1.0)
+    assert table.loc["a", "rmse_naive"] == pytest.approx(3.0)
+    assert table.loc["a", "cnn_over_naive"] == pytest.approx(1 / 3)
+    # On the fitted lenses 5 and 9 only: CNN errors -1, -1; fit errors 0.5, -0.5.
+    assert table.loc["a", "rmse_cnn_on_fitted"] == pytest.approx(1.0)
+    assert table.loc["a", "rmse_fit"] == pytest.approx(0.5)
+    assert table.loc["a", "cnn_over_fit"] == pytest.approx(2.0)
+    assert table.loc["b", "rmse_fit"] == pytest.approx(np.sqrt(0.09 / 2))
+    assert table.loc["b", "cnn_over_fit"] == pytest.approx(0.1 / np.sqrt(0.045))
+
+
+def test_timing_and_the_written_summary(tmp_path):
+    assert timing(0.002, 0.001, FIT) == {
+        "cnn_seconds_per_lens": 0.002,
+        "naive_seconds_per_lens": 0.001,
+        "fit_seconds_per_lens": 20.0,
+        "cnn_speedup_over_fit": pytest.approx(10_000),
+    }
+    paths = {}
+    for name, frame in (("cnn", CNN), ("naive", NAIVE), ("fit", FIT)):
+        paths[name] = tmp_path / f"{name}.csv"
+        frame.to_csv(paths[name], index=False)
+    seconds = {"cnn": 0.002, "naive": 0.001}
+    write_comparison(["a", "b"], paths, seconds, tmp_path / "t.csv", tmp_path / "s.json")
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert (summary["n_test"], summary["n_fitted"]) == (4, 2)
+    assert summary["parameters"]["a"]["cnn_over_naive"] == pytest.approx(1 / 3)
+    assert pd.read_csv(tmp_path / "t.csv", index_col="parameter").shape == (2, 6)
+
+
+def test_without_a_fit_its_columns_are_missing_not_invented():
+    table = comparison_table(["a", "b"], CNN, NAIVE, None)
+    assert table["rmse_fit"].isna().all() and table["cnn_over_fit"].isna().all()
+    assert np.isnan(timing(0.002, 0.001, None)["cnn_speedup_over_fit"])

@@ -1,0 +1,58 @@
+"""The Gaussian negative log-likelihood: its gradient drives sigma to the true scatter."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from lenspipe.losses import gaussian_nll, mae, split_prediction
+from lenspipe.model import build_cnn, build_dense
+
+
+def test_nll_value_and_its_zero_gradient_where_the_variance_equals_the_squared_error():
+    y_true = np.array([[1.0, 0.0]], dtype=np.float32)
+    log_variance = tf.Variable([[np.log(0.25), np.log(4.0)]], dtype=tf.float32)
+    mean = np.array([[0.5, 2.0]], dtype=np.float32)  # squared errors 0.25 and 4
+    with tf.GradientTape() as tape:
+        loss = gaussian_nll(y_true, tf.concat([mean, log_variance], axis=1))
+    expected = np.mean(0.5 * (np.log([0.25, 4.0]) + 1.0))
+    assert float(loss[0]) == pytest.approx(expected, rel=1e-6)
+    np.testing.assert_allclose(tape.gradient(loss, log_variance).numpy(), 0.0, atol=1e-6)
+
+
+def test_mae_reads_only_the_means():
+    y_true = np.array([[1.0, 2.0]], dtype=np.float32)
+    prediction = np.array([[1.5, 1.0, 9.0, -9.0]], dtype=np.float32)
+    assert float(mae(y_true, prediction)[0]) == pytest.approx(0.75)
+    assert float(mae(y_true, prediction[:, :2])[0]) == pytest.approx(0.75)
+
+
+def test_training_with_the_nll_learns_the_true_scatter_of_each_group():
+    """Two groups of inputs with noise sigma 0.02 and 0.2 around different means: a linear
+    layer on the group's one-hot code learns each group's mean and log-variance."""
+    rng = np.random.default_rng(0)
+    true_sigma = np.array([0.02, 0.2])
+    true_mean = np.array([0.3, 0.7])
+    group = rng.integers(0, 2, 4000)
+    x = np.eye(2, dtype=np.float32)[group]
+    y = (true_mean[group] + true_sigma[group] * rng.standard_normal(4000)).astype(np.float32)
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss=gaussian_nll)
+    model.fit(x, y[:, None], batch_size=200, epochs=40, verbose=0)
+    mean, sigma = split_prediction(model.predict(np.eye(2, dtype=np.float32), verbose=0), 1)
+    np.testing.assert_allclose(mean[:, 0], true_mean, atol=0.02)
+    np.testing.assert_allclose(sigma[:, 0], true_sigma, rtol=0.1)
+
+
+def test_nll_model_has_a_mean_and_a_log_variance_per_target():
+    model = build_cnn((16, 16, 2), 3, [4], [8], 0.0, batch_norm=False, outputs_per_target=2)
+    assert model.output_shape == (None, 6)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+
+
+def test_naive_model_is_dense_layers_on_the_flattened_image():
+    model = build_dense((16, 16, 1), 7, [32, 16], 0.1)
+    assert model.output_shape == (None, 7)
+    assert not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
+    assert model.get_layer("dense1").input.shape == (None, 256)

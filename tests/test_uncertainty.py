@@ -1,0 +1,44 @@
+"""Coverage arithmetic and the conversion of sigma back to physical units."""
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import MinMaxScaler
+
+from lenspipe.normalise import ImageScaling, Normalisation
+from lenspipe.uncertainty import coverage, coverage_table, half_width
+
+
+def test_half_widths_of_the_reported_intervals():
+    assert half_width(0.6827) == pytest.approx(1.0, abs=1e-3)
+    assert half_width(0.95) == pytest.approx(1.96, abs=1e-3)
+
+
+def test_coverage_counts_the_truths_inside_the_interval():
+    truth = np.array([[0.0], [0.0], [0.0], [0.0]])
+    mean = np.array([[0.5], [1.5], [-0.9], [3.0]])
+    sigma = np.ones((4, 1))
+    assert coverage(truth, mean, sigma, 0.6827)[0] == pytest.approx(0.5)
+    assert coverage(truth, mean, sigma, 0.95)[0] == pytest.approx(0.75)
+
+
+def test_gaussian_errors_with_their_true_sigma_are_calibrated():
+    rng = np.random.default_rng(3)
+    sigma = rng.uniform(0.1, 2.0, (20000, 2))
+    truth = rng.normal(0, 1, (20000, 2))
+    mean = truth + sigma * rng.standard_normal((20000, 2))
+    table = coverage_table(truth, mean, sigma, ["a", "b"])
+    np.testing.assert_allclose(table["coverage_68"], 0.6827, atol=0.01)
+    np.testing.assert_allclose(table["coverage_95"], 0.95, atol=0.01)
+    # Halving sigma makes the intervals too narrow.
+    assert coverage(truth, mean, sigma / 2, 0.6827).max() < 0.45
+
+
+def test_sigma_scales_back_by_the_minmax_range():
+    scaler = MinMaxScaler().fit(np.array([[0.8, -0.2], [2.0, 0.2]]))
+    normalisation = Normalisation(["a", "b"], scaler, ImageScaling("linear", 1.0, 0.0, 1.0))
+    physical = normalisation.inverse_sigma(np.array([[0.1, 0.1]]))
+    np.testing.assert_allclose(physical, [[0.12, 0.04]])
+    # Consistent with the mean's inverse: a shift of sigma in scaled units is sigma physical.
+    shifted = normalisation.inverse_targets(np.array([[0.6, 0.6]]))
+    base = normalisation.inverse_targets(np.array([[0.5, 0.5]]))
+    np.testing.assert_allclose(shifted - base, physical)
