@@ -42,12 +42,3 @@ def write_predictions(
     with atomic_path(path) as temporary:
         frame.to_csv(temporary, index=False)
 
-
-def read_predictions(
-    path: str | Path, names: list[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lens indices, truth (N, k), prediction (N, k)) of a file from ``write_predictions``."""
-    frame = pd.read_csv(path)
-    truth = frame[[f"true_{name}" for name in names]].to_numpy()
-    prediction = frame[[f"pred_{name}" for name in names]].to_numpy()
-    return frame["lens_index"].to_numpy(), truth, prediction
