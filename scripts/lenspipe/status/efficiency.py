@@ -91,27 +91,8 @@ def rule_efficiency(rule: str, uses: list[JobUse], retried_for: list[str]) -> Ru
 
 def _judge(summary: RuleEfficiency) -> None:
     """Fill in the verdicts and, where one is off, the requests to use instead."""
-    runtime_off = memory_off = False
-    if summary.runtime_share is not None:
-        if summary.runtime_share < OVERSIZED_BELOW:
-            summary.verdicts.append("runtime oversized")
-            runtime_off = True
-        elif summary.runtime_share > NEAR_LIMIT_ABOVE:
-            summary.verdicts.append("runtime near its limit")
-            runtime_off = True
-    if summary.memory_share is not None:
-        if summary.memory_share < OVERSIZED_BELOW:
-            summary.verdicts.append("memory oversized")
-            memory_off = True
-        elif summary.memory_share > NEAR_LIMIT_ABOVE:
-            summary.verdicts.append("memory near its limit")
-            memory_off = True
-    if "TIMEOUT" in summary.retried_for:
-        summary.verdicts.append("needed more runtime than its first request")
-        runtime_off = True
-    if "OUT_OF_MEMORY" in summary.retried_for:
-        summary.verdicts.append("needed more memory than its first request")
-        memory_off = True
+    runtime_off = _judge_share(summary, "runtime", summary.runtime_share, "TIMEOUT")
+    memory_off = _judge_share(summary, "memory", summary.memory_share, "OUT_OF_MEMORY")
     if runtime_off:
         minutes = summary.longest_minutes * RUNTIME_MARGIN
         suggested = max(RUNTIME_FLOOR_MINUTES, 5 * math.ceil(minutes / 5))
@@ -122,6 +103,21 @@ def _judge(summary: RuleEfficiency) -> None:
         suggested = max(MEMORY_FLOOR_MB, 500 * math.ceil(megabytes / 500))
         if suggested != summary.mem_requested_mb:
             summary.suggested_mem_mb = suggested
+
+
+def _judge_share(
+    summary: RuleEfficiency, resource: str, share: float | None, retry_cause: str
+) -> bool:
+    """Add the verdicts on one resource; True when its request should change."""
+    verdicts = []
+    if share is not None and share < OVERSIZED_BELOW:
+        verdicts.append(f"{resource} oversized")
+    elif share is not None and share > NEAR_LIMIT_ABOVE:
+        verdicts.append(f"{resource} near its limit")
+    if retry_cause in summary.retried_for:
+        verdicts.append(f"needed more {resource} than its first request")
+    summary.verdicts += verdicts
+    return bool(verdicts)
 
 
 def profile_lines(summaries: list[RuleEfficiency]) -> list[str]:
