@@ -10,14 +10,9 @@ from typing import Any
 
 import keras
 
-from lenspipe.atomic import write_json
-from lenspipe.dataset import LensBatches
-from lenspipe.evaluate import predict_physical
+from lenspipe.evaluate import predict_test_subset, write_summary
 from lenspipe.metrics import regression_metrics
 from lenspipe.model import build_dense
-from lenspipe.normalise import load_normalisation, load_split
-from lenspipe.predictions import write_predictions
-from lenspipe.store import open_store, read_parameters
 from lenspipe.train import compile_with, train
 
 
@@ -55,19 +50,8 @@ def train_and_evaluate_dense(
         outputs["curve"],
         build=functools.partial(_compiled_dense, training, dense),
     )
-    normalisation = load_normalisation(normalisation_path)
-    test = load_split(split_path)["test"]
-    model = keras.models.load_model(outputs["model"])
-    batches = LensBatches(store_path, test, normalisation, training["batch_size"])
-    prediction, _, seconds_per_lens = predict_physical(model, batches, normalisation)
-    truth = read_parameters(open_store(store_path), normalisation.targets)[test]
-    write_predictions(outputs["predictions"], test, normalisation.targets, truth, prediction)
-    table = regression_metrics(truth, prediction, normalisation.targets)
-    write_json(
-        outputs["metrics_json"],
-        {
-            "n_test": int(len(test)),
-            "seconds_per_lens": seconds_per_lens,
-            "parameters": table.to_dict(orient="index"),
-        },
+    predicted = predict_test_subset(
+        store_path, normalisation_path, split_path, outputs["model"], training["batch_size"]
     )
+    table = regression_metrics(predicted.truth, predicted.prediction, predicted.names)
+    write_summary(predicted, table, outputs["metrics_json"], outputs["predictions"])

@@ -1,10 +1,12 @@
 """Evaluation on the test subset, in physical units."""
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 
 from lenspipe.atomic import atomic_path, write_json
 from lenspipe.dataset import LensBatches
@@ -45,6 +47,59 @@ def predict_physical(
     )
 
 
+@dataclass
+class TestPredictions:
+    """A model's predictions on the test subset, in physical units, beside the truth."""
+
+    lens_indices: np.ndarray
+    names: list[str]
+    truth: np.ndarray
+    prediction: np.ndarray
+    sigma: np.ndarray | None
+    seconds_per_lens: float
+
+
+def predict_test_subset(
+    store_path: str | Path,
+    normalisation_path: str | Path,
+    split_path: str | Path,
+    model_path: str | Path,
+    batch_size: int,
+) -> TestPredictions:
+    """Load the model and predict every test lens of the store."""
+    normalisation = load_normalisation(normalisation_path)
+    test = load_split(split_path)["test"]
+    model = keras.models.load_model(model_path)
+    batches = LensBatches(store_path, test, normalisation, batch_size)
+    prediction, sigma, seconds_per_lens = predict_physical(model, batches, normalisation)
+    truth = read_parameters(open_store(store_path), normalisation.targets)[test]
+    return TestPredictions(test, normalisation.targets, truth, prediction, sigma, seconds_per_lens)
+
+
+def write_summary(
+    predicted: TestPredictions,
+    table: pd.DataFrame,
+    metrics_path: str | Path,
+    predictions_path: str | Path,
+) -> None:
+    """Write the metrics ``table`` as JSON (with the test size and the seconds per lens) and
+    the per-lens predictions as CSV."""
+    summary = {
+        "n_test": int(len(predicted.lens_indices)),
+        "seconds_per_lens": predicted.seconds_per_lens,
+        "parameters": table.to_dict(orient="index"),
+    }
+    write_json(metrics_path, summary)
+    write_predictions(
+        predictions_path,
+        predicted.lens_indices,
+        predicted.names,
+        predicted.truth,
+        predicted.prediction,
+        predicted.sigma,
+    )
+
+
 def evaluate(
     batch_size: int,
     gallery_size: int,
@@ -57,27 +112,18 @@ def evaluate(
     """Write metrics (``metrics_json``, ``metrics_csv``), the predictions (``predictions``)
     and figures (``predicted_vs_true``, ``residuals``, ``calibration``, ``gallery``) for the
     test subset to the paths in ``outputs``."""
-    normalisation = load_normalisation(normalisation_path)
-    test = load_split(split_path)["test"]
-    model = keras.models.load_model(model_path)
-    batches = LensBatches(store_path, test, normalisation, batch_size)
-    prediction, sigma, seconds_per_lens = predict_physical(model, batches, normalisation)
-    root = open_store(store_path)
-    truth = read_parameters(root, normalisation.targets)[test]
-    names = normalisation.targets
+    predicted = predict_test_subset(
+        store_path, normalisation_path, split_path, model_path, batch_size
+    )
+    test, names = predicted.lens_indices, predicted.names
+    truth, prediction, sigma = predicted.truth, predicted.prediction, predicted.sigma
 
     table = regression_metrics(truth, prediction, names)
     if sigma is not None:
         table = table.join(coverage_table(truth, prediction, sigma, names))
     with atomic_path(outputs["metrics_csv"]) as temporary:
         table.to_csv(temporary)
-    summary = {
-        "n_test": int(len(test)),
-        "seconds_per_lens": seconds_per_lens,
-        "parameters": table.to_dict(orient="index"),
-    }
-    write_json(outputs["metrics_json"], summary)
-    write_predictions(outputs["predictions"], test, names, truth, prediction, sigma)
+    write_summary(predicted, table, outputs["metrics_json"], outputs["predictions"])
 
     plot_predicted_vs_true(truth, prediction, names, outputs["predicted_vs_true"])
     plot_residuals(truth, prediction, names, outputs["residuals"])
@@ -88,7 +134,9 @@ def evaluate(
         plot_calibration(CALIBRATION_LEVELS, observed, names, outputs["calibration"])
     shown = test[:gallery_size]
     plot_gallery(
-        normalisation.image.stretched(root["images"].oindex[shown]),
+        load_normalisation(normalisation_path).image.stretched(
+            open_store(store_path)["images"].oindex[shown]
+        ),
         shown,
         truth[: len(shown)],
         prediction[: len(shown)],

@@ -41,4 +41,3 @@ def write_predictions(
     frame = prediction_frame(lens_indices, names, truth, prediction, sigma)
     with atomic_path(path) as temporary:
         frame.to_csv(temporary, index=False)
-
