@@ -34,11 +34,16 @@ SIDE_BY_SIDE_COLUMNS = (
 )
 
 
-def outside_training_range(truth: np.ndarray, normalisation: Normalisation) -> np.ndarray:
-    """Per target, the fraction of lenses whose true value lies outside the MinMax range of
-    the training subset (where the network has to extrapolate)."""
-    scaler = normalisation.target_scaler
-    return np.mean((truth < scaler.data_min_) | (truth > scaler.data_max_), axis=0)
+def outside_training_range(
+    truth: np.ndarray, names: list[str], normalisation: Normalisation
+) -> np.ndarray:
+    """Per target of ``names`` (the columns of ``truth``), the fraction of lenses whose true
+    value lies outside the MinMax range of the training subset (where the network has to
+    extrapolate)."""
+    columns = [normalisation.targets.index(name) for name in names]
+    low = normalisation.target_scaler.data_min_[columns]
+    high = normalisation.target_scaler.data_max_[columns]
+    return np.mean((truth < low) | (truth > high), axis=0)
 
 
 def sample_metrics(
@@ -53,7 +58,7 @@ def sample_metrics(
     table = regression_metrics(truth, prediction, names)
     if sigma is not None:
         table = table.join(coverage_table(truth, prediction, sigma, names))
-    return table.assign(outside_training_range=outside_training_range(truth, normalisation))
+    return table.assign(outside_training_range=outside_training_range(truth, names, normalisation))
 
 
 def frame_arrays(
