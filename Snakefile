@@ -23,14 +23,16 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/gallery.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/independent.smk"
 
 
-# The driver runs `all`, the few-second galleries and the comparison table itself; they are
+# The driver runs `all`, the few-second galleries and the comparison tables itself; they are
 # not worth a SLURM job.
 localrules:
     all,
     survey_gallery,
     compare,
+    independent_table,
 
 
 rule all:
@@ -39,3 +41,4 @@ rule all:
         rules.evaluate.output,
         rules.compare.output,
         survey_galleries,
+        independent_tests_table,

@@ -22,7 +22,12 @@ LOCAL_CLUSTER = {
     "slurm-init-seconds-before-status-checks": 2,
     "seconds-between-status-checks": 2,
     # The node has 2 CPUs and about 22 GB of memory: memory requests stop doubling at 16 GB.
-    "set-threads": {"train": 2, "evaluate": 2, "baseline_dense": 2},
+    "set-threads": {
+        "train": 2,
+        "evaluate": 2,
+        "baseline_dense": 2,
+        "evaluate_independent": 2,
+    },
     "default-resources": {"mem_mb": "min(2000 * 2 ** (attempt - 1), 16000)"},
     "set-resources": {
         rule: {"mem_mb": f"min({base} * 2 ** (attempt - 1), 16000)"}
@@ -31,6 +36,7 @@ LOCAL_CLUSTER = {
             ("train", 4000),
             ("evaluate", 8000),
             ("baseline_dense", 4000),
+            ("evaluate_independent", 8000),
         )
     },
 }

@@ -4,7 +4,7 @@ import pytest
 from conftest import production_config, small_config
 from lenspipe.config import merge_config
 
-from lenspipe.config import validate_config
+from lenspipe.config import independent_test_configs, validate_config
 from lenspipe.errors import ConfigError
 
 
@@ -217,3 +217,68 @@ def test_new_switches_default_to_the_plain_single_band_sie_system():
     assert config["lensing_cut"]["min_source_magnification"] is None
     assert config["lensing_cut"]["min_arc_snr"] is None
     assert config["lensing_cut"]["min_images"] is None
+
+
+def _campaign(**fields) -> dict:
+    """An independent test campaign with the given fields (seed 8 unless given)."""
+    return {"evaluation": {"independent_tests": [{"name": "shifted", "seed": 8, **fields}]}}
+
+
+BAD_CAMPAIGNS = {
+    "the run's seed": (
+        _campaign(seed=7),
+        "evaluation.independent_tests.0.seed: 7 is the run's own seed",
+    ),
+    "no seed": (
+        {"evaluation": {"independent_tests": [{"name": "shifted"}]}},
+        "'seed' is a required property",
+    ),
+    "a name twice": (
+        {
+            "evaluation": {
+                "independent_tests": [{"name": "x", "seed": 8}, {"name": "x", "seed": 9}]
+            }
+        },
+        "evaluation.independent_tests.1.name: 'x' is already the name",
+    ),
+    "a name that is no folder": (_campaign(name="a/b"), "evaluation.independent_tests.0.name"),
+    "another image size": (
+        _campaign(overrides={"image": {"num_pix": 64}}),
+        "evaluation.independent_tests.0.overrides.image.num_pix: the model reads 32x32 images",
+    ),
+    "other bands": (
+        _campaign(overrides={"observation": {"bands": ["g", "i"]}}),
+        "evaluation.independent_tests.0.overrides.observation.bands:",
+    ),
+    "a survey without the run's band": (
+        _campaign(overrides={"observation": {"survey": "Euclid", "band": "VIS"}}),
+        "evaluation.independent_tests.0.overrides.observation.band:",
+    ),
+    "a bad prior": (
+        _campaign(overrides={"priors": {"lens": {"theta_E": {"dist": "uniform", "min": 2}}}}),
+        "evaluation.independent_tests.0.overrides ('shifted'): priors.lens.theta_E: a uniform "
+        "prior needs max",
+    ),
+    "a bad observation value": (
+        _campaign(overrides={"observation": {"overrides": {"seeing": -1}}}),
+        "evaluation.independent_tests.0.overrides ('shifted'): config field "
+        "'observation.overrides.seeing'",
+    ),
+    "a setting that is not the simulation's": (
+        _campaign(overrides={"training": {"epochs": 3}}),
+        "unknown config field 'evaluation.independent_tests.0.overrides.training'",
+    ),
+}
+
+
+@pytest.mark.parametrize("changes, expected", BAD_CAMPAIGNS.values(), ids=BAD_CAMPAIGNS.keys())
+def test_bad_independent_test_raises_an_error_naming_the_field(changes, expected):
+    with pytest.raises(ConfigError) as error:
+        small_config(**changes)
+    assert expected in str(error.value)
+
+
+def test_a_campaign_may_change_the_survey_when_it_has_the_runs_band():
+    config = small_config(**_campaign(overrides={"observation": {"survey": "DES"}}))
+    assert config["evaluation"]["independent_tests"][0]["n_lenses"] == 1000  # the default
+    assert independent_test_configs(config)["shifted"]["observation"]["survey"] == "DES"

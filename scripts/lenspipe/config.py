@@ -99,6 +99,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_colours(config)
     _check_redshifts(priors)
     _check_cut(config)
+    independent_test_configs(config)
     return config
 
 
@@ -118,6 +119,79 @@ SIMULATION_FIELDS = (
 def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
     """The part of a validated config that determines the simulated lenses and the store."""
     return {field: config[field] for field in SIMULATION_FIELDS}
+
+
+def independent_test_configs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The config of each independent test campaign of a validated ``config``, by name.
+
+    A campaign's config is the run's with the campaign's ``overrides`` applied (a prior given
+    there replaces the run's prior whole), its own ``n_lenses`` and ``seed``, and no
+    campaigns of its own; ``simulation_settings`` of it is what the run's simulation code
+    receives. Raises ConfigError naming the campaign's field: a repeated name, the run's own
+    seed, an override that the config checks refuse, or images of another size or bands.
+    """
+    campaigns: dict[str, dict[str, Any]] = {}
+    for index, campaign in enumerate(config["evaluation"]["independent_tests"]):
+        field = f"evaluation.independent_tests.{index}"
+        if campaign["name"] in campaigns:
+            raise ConfigError(
+                f"{field}.name: {campaign['name']!r} is already the name of another "
+                "campaign; each campaign needs its own name (and folder)"
+            )
+        if campaign["seed"] == config["seed"]:
+            raise ConfigError(
+                f"{field}.seed: {campaign['seed']} is the run's own seed, so the campaign "
+                "would replay the run's lenses, training lenses included; choose another seed"
+            )
+        campaigns[campaign["name"]] = _independent_test_config(config, campaign, field)
+    return campaigns
+
+
+def _independent_test_config(
+    config: dict[str, Any], campaign: dict[str, Any], field: str
+) -> dict[str, Any]:
+    """The run's config with the campaign's overrides, validated; see independent_test_configs."""
+    changed = _override(config, campaign["overrides"])
+    changed["evaluation"] = {**changed["evaluation"], "independent_tests": []}
+    try:
+        validate_config(changed)
+    except ConfigError as error:
+        raise ConfigError(f"{field}.overrides ({campaign['name']!r}): {error}") from None
+    _check_same_images(config, changed, campaign["overrides"], field)
+    changed["n_lenses"], changed["seed"] = campaign["n_lenses"], campaign["seed"]
+    return changed
+
+
+def _override(base: dict, changes: dict) -> dict:
+    """``merge_config``, except that a prior (a mapping with a ``dist``) replaces the old one
+    whole instead of keeping its other keys."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and "dist" not in value and isinstance(merged.get(key), dict):
+            merged[key] = _override(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _check_same_images(
+    config: dict[str, Any], changed: dict[str, Any], overrides: dict[str, Any], field: str
+) -> None:
+    """The model reads images of the run's size and bands only, channel by channel."""
+    num_pix, changed_num_pix = config["image"]["num_pix"], changed["image"]["num_pix"]
+    if changed_num_pix != num_pix:
+        raise ConfigError(
+            f"{field}.overrides.image.num_pix: the model reads {num_pix}x{num_pix} images, "
+            f"not {changed_num_pix}x{changed_num_pix}; a campaign keeps the run's image size"
+        )
+    if bands(changed) != bands(config):
+        observation = overrides.get("observation", {})
+        key = next((key for key in ("bands", "band") if key in observation), "survey")
+        raise ConfigError(
+            f"{field}.overrides.observation.{key}: the campaign would image bands "
+            f"{bands(changed)}, but the model learnt channels {bands(config)}; a campaign "
+            "images the run's bands in the run's order (another survey must have them too)"
+        )
 
 
 def image_shape(config: dict[str, Any]) -> tuple[int, int, int]:

@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from lenspipe.chunks import chunk_count
-from lenspipe.config import simulation_settings, validate_config
+from lenspipe.config import independent_test_configs, simulation_settings, validate_config
 from lenspipe.slurm_preflight import JobRequest, check_requests
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
@@ -18,6 +18,13 @@ N_CHUNKS = chunk_count(config["n_lenses"], config["chunk_size"])
 # Rules receive their settings as params, not through the global config: Snakemake records
 # params, so a job reruns when a setting it depends on changes (and only then).
 SIMULATION = simulation_settings(config)
+# The simulation settings of each independent test campaign (evaluation.independent_tests), by
+# name: the run's, with the campaign's seed, lens count and overrides.
+INDEPENDENT = f"{RUN}/independent"
+INDEPENDENT_TESTS = {
+    name: simulation_settings(campaign)
+    for name, campaign in independent_test_configs(config).items()
+}
 
 
 def survey_galleries(wildcards):
@@ -38,6 +45,30 @@ def fit_predictions(wildcards):
 def chunk_files(wildcards):
     """Every chunk file of the run, in lens order."""
     return [f"{RUN}/chunks/chunk_{chunk:05d}.npz" for chunk in range(N_CHUNKS)]
+
+
+def independent_simulation(wildcards):
+    """The simulation settings of independent test campaign ``name``."""
+    return INDEPENDENT_TESTS[wildcards.name]
+
+
+def independent_chunk_files(wildcards):
+    """Every chunk file of independent test campaign ``name``, in lens order."""
+    settings = INDEPENDENT_TESTS[wildcards.name]
+    chunks = chunk_count(settings["n_lenses"], settings["chunk_size"])
+    return [
+        f"{INDEPENDENT}/{wildcards.name}/chunks/chunk_{chunk:05d}.npz" for chunk in range(chunks)
+    ]
+
+
+def independent_predictions(wildcards):
+    """The CNN's predictions on every independent test campaign, in config order."""
+    return [f"{INDEPENDENT}/{name}/predictions.csv" for name in INDEPENDENT_TESTS]
+
+
+def independent_tests_table(wildcards):
+    """The side-by-side table of the test split and the campaigns, if there are campaigns."""
+    return [f"{RUN}/independent_tests.csv"] if INDEPENDENT_TESTS else []
 
 
 def slurm_requests():

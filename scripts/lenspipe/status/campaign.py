@@ -304,6 +304,9 @@ def _stage_statuses(
             status.detail = _training_progress(run_dir, config, status.state)
         stages.append(status)
         done[stage] = status.state == "done"
+    campaigns = [campaign["name"] for campaign in config["evaluation"]["independent_tests"]]
+    if campaigns:
+        stages.append(_independent_status(run_dir, campaigns, done["evaluate"]))
     surveys = config["evaluation"]["survey_galleries"]
     if surveys:
         drawn = sum(layout.survey_gallery_file(run_dir, survey).exists() for survey in surveys)
@@ -336,6 +339,19 @@ def _stage_status(
     failure = attempt_failure(state, slurm_log, log)
     verdict = "interrupted" if failure.cause == "STOPPED" else "failed"
     return StageStatus(stage, verdict, slurm_job_id=job_id, slurm_state=state, failure=failure)
+
+
+def _independent_status(run_dir: Path, names: list[str], evaluated_run: bool) -> StageStatus:
+    """The independent test campaigns as one stage: done when every campaign is evaluated and
+    the side-by-side table written; they simulate at any time but evaluate with the model."""
+    simulated = sum(layout.independent_store(run_dir, name).exists() for name in names)
+    evaluated = sum(layout.independent_metrics(run_dir, name).exists() for name in names)
+    detail = f"{evaluated} of {len(names)} campaigns evaluated, {simulated} simulated"
+    if evaluated == len(names) and (run_dir / layout.INDEPENDENT_TABLE).exists():
+        state = "done"
+    else:
+        state = "ready" if evaluated_run else "waiting"
+    return StageStatus("independent", state, detail)
 
 
 def _training_progress(run_dir: Path, config: dict[str, Any], state: str) -> str | None:

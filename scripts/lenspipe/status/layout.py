@@ -30,6 +30,8 @@ STAGE_NEEDS = {
     "compare": ("evaluate", "baseline_dense", "baseline_fit"),
 }
 """The stages each stage reads the outputs of (``simulate_chunk``: every chunk)."""
+INDEPENDENT_TABLE = "independent_tests.csv"
+"""The side-by-side table of the test split and the independent test campaigns."""
 
 
 def chunk_name(chunk: int) -> str:
@@ -67,3 +69,16 @@ def training_history_in_progress(run_dir: Path) -> Path:
 
 def survey_gallery_file(run_dir: Path, survey: str) -> Path:
     return run_dir / "plots" / "surveys" / f"{survey}.png"
+
+
+def independent_dir(run_dir: Path, name: str) -> Path:
+    """The folder of independent test campaign ``name``."""
+    return run_dir / "independent" / name
+
+
+def independent_store(run_dir: Path, name: str) -> Path:
+    return independent_dir(run_dir, name) / "lenses.zarr"
+
+
+def independent_metrics(run_dir: Path, name: str) -> Path:
+    return independent_dir(run_dir, name) / "metrics.json"

@@ -1,0 +1,20 @@
+"""Rule evaluate_independent: metrics and predicted vs true of the trained CNN on every lens of
+an independent test campaign."""
+
+from lenspipe.logs import rule_log
+
+with rule_log(snakemake):
+    # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.independent import evaluate_independent
+    from lenspipe.threads import limit_tensorflow_threads
+
+    limit_tensorflow_threads(snakemake.threads)
+
+    table = evaluate_independent(
+        batch_size=snakemake.params.batch_size,
+        store_path=snakemake.input.store,
+        normalisation_path=snakemake.input.normalisation,
+        model_path=snakemake.input.model,
+        outputs=dict(snakemake.output.items()),
+    )
+    print(table.to_string())

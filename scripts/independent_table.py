@@ -1,0 +1,18 @@
+"""Rule independent_table: the run's test split and each independent test campaign side by
+side."""
+
+from lenspipe.logs import rule_log
+
+with rule_log(snakemake):
+    from lenspipe.independent_metrics import TEST_SPLIT, write_side_by_side
+
+    table = write_side_by_side(
+        names=snakemake.params.targets,
+        predictions={
+            TEST_SPLIT: snakemake.input.test_split,
+            **dict(zip(snakemake.params.campaigns, snakemake.input.campaigns)),
+        },
+        normalisation_path=snakemake.input.normalisation,
+        table_path=snakemake.output.table,
+    )
+    print(table.to_string())

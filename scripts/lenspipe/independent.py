@@ -1,0 +1,71 @@
+"""Independent test campaigns: the trained model on lenses simulated from another seed.
+
+A campaign (``evaluation.independent_tests``) is simulated by the run's own chunk and
+consolidation code, from the campaign's seed and the run's settings changed by its overrides
+(``lenspipe.config.independent_test_configs``), into a store of its own. The trained model,
+with the run's normalisation (fit on the run's training subset, never refit on a campaign),
+predicts every lens of it through ``lenspipe.evaluate.predict_physical``, as the test split is
+predicted. A campaign may reach outside the training range of a target (wider priors, another
+survey); the network then extrapolates, and the metrics say how often that happened
+(``outside_training_range``).
+"""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from lenspipe.atomic import atomic_path
+from lenspipe.dataset import LensBatches
+from lenspipe.evaluate import TestPredictions, predict_physical, write_summary
+from lenspipe.independent_metrics import sample_metrics
+from lenspipe.normalise import load_normalisation
+from lenspipe.plots import plot_predicted_vs_true
+from lenspipe.store import open_store, read_parameters
+
+
+def predict_store(
+    store_path: str | Path,
+    normalisation_path: str | Path,
+    model_path: str | Path,
+    batch_size: int,
+) -> TestPredictions:
+    """Load the model and predict every lens of the store, with the run's normalisation."""
+    normalisation = load_normalisation(normalisation_path)
+    root = open_store(store_path)
+    lenses = np.arange(root["lens_index"].shape[0])
+    model = keras.models.load_model(model_path)
+    batches = LensBatches(store_path, lenses, normalisation, batch_size)
+    prediction, sigma, seconds_per_lens = predict_physical(model, batches, normalisation)
+    truth = read_parameters(root, normalisation.targets)
+    return TestPredictions(
+        lenses, normalisation.targets, truth, prediction, sigma, seconds_per_lens
+    )
+
+
+def evaluate_independent(
+    batch_size: int,
+    store_path: str | Path,
+    normalisation_path: str | Path,
+    model_path: str | Path,
+    outputs: dict[str, str | Path],
+) -> pd.DataFrame:
+    """Write the metrics (``metrics_csv``, ``metrics_json``), the per-lens predictions
+    (``predictions``) and ``predicted_vs_true`` of the model on every lens of a campaign's
+    store to the paths in ``outputs``; return the metrics."""
+    predicted = predict_store(store_path, normalisation_path, model_path, batch_size)
+    table = sample_metrics(
+        predicted.truth,
+        predicted.prediction,
+        predicted.sigma,
+        predicted.names,
+        load_normalisation(normalisation_path),
+    )
+    with atomic_path(outputs["metrics_csv"]) as temporary:
+        table.to_csv(temporary)
+    write_summary(predicted, table, outputs["metrics_json"], outputs["predictions"])
+    plot_predicted_vs_true(
+        predicted.truth, predicted.prediction, predicted.names, outputs["predicted_vs_true"]
+    )
+    return table
