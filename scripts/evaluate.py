@@ -16,5 +16,7 @@ with rule_log(snakemake):
         normalisation_path=snakemake.input.normalisation,
         split_path=snakemake.input.split,
         model_path=snakemake.input.model,
+        calibration_path=snakemake.input.calibration,
+        augment=snakemake.params.augment,
         outputs=dict(snakemake.output.items()),
     )

@@ -15,6 +15,8 @@ with rule_log(snakemake):
         store_path=snakemake.input.store,
         normalisation_path=snakemake.input.normalisation,
         model_path=snakemake.input.model,
+        calibration_path=snakemake.input.calibration,
+        augment=snakemake.params.augment,
         outputs=dict(snakemake.output.items()),
     )
     print(table.to_string())

@@ -24,6 +24,7 @@ LOCAL_CLUSTER = {
     # The node has 2 CPUs and about 22 GB of memory: memory requests stop doubling at 16 GB.
     "set-threads": {
         "train": 2,
+        "calibrate": 2,
         "evaluate": 2,
         "baseline_dense": 2,
         "evaluate_independent": 2,
@@ -34,6 +35,7 @@ LOCAL_CLUSTER = {
         for rule, base in (
             ("consolidate", 8000),
             ("train", 4000),
+            ("calibrate", 8000),
             ("evaluate", 8000),
             ("baseline_dense", 4000),
             ("evaluate_independent", 8000),

@@ -166,6 +166,18 @@ BAD_INPUTS = {
     ),
     "unknown loss": ({"training": {"loss": "mae"}}, "training.loss"),
     "augment not a switch": ({"training": {"augment": "yes"}}, "training.augment"),
+    "augmented ellipticity without its partner": (
+        {"training": {"targets": ["lens_theta_E", "lens_e1"]}},
+        "training.targets: with training.augment the targets must include lens_e2 too",
+    ),
+    "unknown learning-rate schedule": (
+        {"training": {"learning_rate_schedule": "step"}},
+        "training.learning_rate_schedule",
+    ),
+    "no convolution in a block": (
+        {"training": {"convs_per_block": 0}},
+        "training.convs_per_block",
+    ),
     "no lenses to fit": ({"baselines": {"fit": {"n_lenses": 0}}}, "baselines.fit.n_lenses"),
     "naive model without layers": (
         {"baselines": {"dense": {"dense_units": []}}},

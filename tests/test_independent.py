@@ -10,6 +10,7 @@ from conftest import TINY, build_store, fit_small_normalisation, production_conf
 from workflow_helpers import copy_workflow, job_counts, snakemake, status_report
 from workflow_helpers import workflow_with_config
 
+from lenspipe.atomic import write_json
 from lenspipe.chunk_job import simulate_chunk
 from lenspipe.config import independent_test_configs, merge_config, simulation_settings
 from lenspipe.config import validate_config
@@ -72,8 +73,10 @@ def test_the_model_is_evaluated_on_every_lens_of_a_campaign(small_store, tmp_pat
     config, store, _, _ = small_store
     _, normalisation = fit_small_normalisation(config, store)
     save_normalisation(normalisation, tmp_path / "normalisation.json")
-    model = compile_model(config["training"], (32, 32, 1))  # untrained, as real as any
+    model = compile_model(config["training"], (32, 32, 1), 1)  # untrained, as real as any
     model.save(tmp_path / "model.keras")
+    calibration = {name: {"sigma_scale": 1.0} for name in config["training"]["targets"]}
+    write_json(tmp_path / "calibration.json", {"n_validation": 1, "parameters": calibration})
     # Einstein radii from a wider prior than the training one: the model must extrapolate.
     wider = {"priors": {"lens": {"theta_E": {"dist": "uniform", "min": 0.5, "max": 2.5}}}}
     config = merge_config(
@@ -88,7 +91,13 @@ def test_the_model_is_evaluated_on_every_lens_of_a_campaign(small_store, tmp_pat
         "predicted_vs_true": tmp_path / "predicted_vs_true.png",
     }
     evaluate_independent(
-        16, campaign_store, tmp_path / "normalisation.json", tmp_path / "model.keras", outputs
+        16,
+        campaign_store,
+        tmp_path / "normalisation.json",
+        tmp_path / "model.keras",
+        tmp_path / "calibration.json",
+        True,
+        outputs,
     )
     targets = config["training"]["targets"]
     metrics = pd.read_csv(outputs["metrics_csv"], index_col="parameter")

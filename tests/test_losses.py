@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lenspipe.losses import gaussian_nll, mae, split_prediction
+from lenspipe.losses import gaussian_nll, mae, mse_nll, split_prediction
 from lenspipe.model import build_cnn, build_dense
 
 
@@ -56,3 +56,34 @@ def test_naive_model_is_dense_layers_on_the_flattened_image():
     assert model.output_shape == (None, 7)
     assert not any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
     assert model.get_layer("dense1").input.shape == (None, 256)
+
+
+def test_mse_nll_trains_the_means_by_the_mse_alone_and_the_variance_by_the_nll():
+    y_true = np.array([[1.0, 0.0]], dtype=np.float32)
+    mean = tf.Variable([[0.5, 2.0]], dtype=tf.float32)  # squared errors 0.25 and 4
+    for log_variance in ([[np.log(0.25), np.log(4.0)]], [[-5.0, 3.0]]):
+        log_variance = tf.Variable(log_variance, dtype=tf.float32)
+        with tf.GradientTape(persistent=True) as tape:
+            loss = mse_nll(y_true, tf.concat([mean, log_variance], axis=1))
+        # d/dmean of mean((y - m)^2) over 2 targets, whatever the predicted variance.
+        np.testing.assert_allclose(tape.gradient(loss, mean).numpy(), [[-0.5, 2.0]], rtol=1e-6)
+    variance_gradient = tape.gradient(loss, log_variance).numpy()
+    # The variance is pushed towards the squared error: exp(-5) is below 0.25 (the gradient
+    # is negative, so descent raises it) and exp(3) = 20 above 4 (lowered).
+    assert variance_gradient[0, 0] < 0 and variance_gradient[0, 1] > 0
+
+
+def test_detached_variance_head_leaves_the_shared_layers_to_the_means():
+    keras.utils.set_random_seed(3)
+    model = build_cnn((16, 16, 1), 2, [4], [8], 0.0, outputs_per_target=2, detached_variance=True)
+    images = np.random.default_rng(0).normal(size=(4, 16, 16, 1)).astype(np.float32)
+    shared = model.get_layer("dense1").kernel
+    with tf.GradientTape(persistent=True) as tape:
+        outputs = model(images)
+        means, log_variances = outputs[:, :2], outputs[:, 2:]
+        from_means = tf.reduce_sum(means)
+        from_variances = tf.reduce_sum(log_variances)
+    assert np.abs(tape.gradient(from_means, shared).numpy()).sum() > 0
+    assert not np.any(tape.gradient(from_variances, shared).numpy())
+    head = model.get_layer("log_variances").kernel
+    assert np.abs(tape.gradient(from_variances, head).numpy()).sum() > 0

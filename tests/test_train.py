@@ -1,6 +1,7 @@
 """Training: real Keras fits on a real store; an interrupted fit resumes from its backup."""
 
 import keras
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import fit_small_normalisation
@@ -64,3 +65,30 @@ def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
     )
     assert paths["curve_path"].stat().st_size > 1000
     assert not paths["work_dir"].exists()
+
+
+def test_resumed_training_follows_the_uninterrupted_one(prepared_run, tmp_path):
+    """Killed after epoch 1 and resumed, a training goes on with the same weights, optimizer
+    state, learning rate and data order as one never interrupted: its losses agree with the
+    uninterrupted run's ten times more closely than two seeds' do (the run-to-run spread)."""
+    training, seed, paths = prepared_run
+    training = dict(training, epochs=4, augment=True)
+
+    def run(name: str, run_seed: int, interrupt: bool) -> pd.DataFrame:
+        own = {key: value for key, value in paths.items()}
+        for key in ("work_dir", "model_path", "history_path", "curve_path"):
+            own[key] = tmp_path / name / paths[key].name
+        if interrupt:
+            with pytest.raises(Interrupt):
+                train(training, run_seed, **own, extra_callbacks=[InterruptAfterEpoch(1)])
+        train(training, run_seed, **own)
+        return pd.read_csv(own["history_path"]).set_index("epoch")
+
+    uninterrupted = run("uninterrupted", seed, interrupt=False)
+    resumed = run("resumed", seed, interrupt=True)
+    other_seed = run("other_seed", seed + 1, interrupt=False)
+    assert resumed.index.tolist() == [0, 1, 2, 3]
+    for column in ("loss", "val_loss"):
+        departure = (resumed[column] - uninterrupted[column]).abs().loc[2:]
+        spread = (other_seed[column] - uninterrupted[column]).abs().loc[2:]
+        assert np.all(departure <= 0.1 * spread), (column, departure, spread)

@@ -13,16 +13,19 @@ import keras
 from lenspipe.evaluate import predict_test_subset, write_summary
 from lenspipe.metrics import regression_metrics
 from lenspipe.model import build_dense
-from lenspipe.train import compile_with, train
+from lenspipe.train import compile_with, learning_rate, train
 
 
 def _compiled_dense(
-    training: dict[str, Any], dense: dict[str, Any], image_shape: tuple[int, int, int]
+    training: dict[str, Any],
+    dense: dict[str, Any],
+    image_shape: tuple[int, int, int],
+    steps_per_epoch: int,
 ) -> keras.Model:
     model = build_dense(
         image_shape, len(training["targets"]), dense["dense_units"], dense["dropout"]
     )
-    return compile_with(model, training["learning_rate"], "mse")
+    return compile_with(model, learning_rate(training, steps_per_epoch), "mse")
 
 
 def train_and_evaluate_dense(

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from lenspipe.augment import with_partners
 from lenspipe.bands import light_components
 from lenspipe.errors import ConfigError
 from lenspipe.parameters import (
@@ -93,6 +94,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(_schema_error_message(error))
     priors = parse_priors(config)
     _check_targets(config, priors)
+    _check_augmented_targets(config)
     _check_split(config)
     _check_image_fits_network(config)
     _check_observation(config)
@@ -236,6 +238,19 @@ def _check_targets(config: dict[str, Any], priors: dict[str, Prior]) -> None:
                 f"training.targets: {target!r} has a fixed prior, so there is nothing to "
                 "predict; give it a sampled prior or remove it from the targets"
             )
+
+
+def _check_augmented_targets(config: dict[str, Any]) -> None:
+    """With augmentation, each position, ellipticity or shear target needs its partner among
+    the targets: the prediction averages over flips and rotations, which mix the two."""
+    targets = config["training"]["targets"]
+    missing = with_partners(targets)[len(targets) :]
+    if config["training"]["augment"] and missing:
+        raise ConfigError(
+            f"training.targets: with training.augment the targets must include "
+            f"{', '.join(missing)} too: a flip or rotation mixes each pair of components, and "
+            "the prediction averages over them; add them or set training.augment: false"
+        )
 
 
 def _check_split(config: dict[str, Any]) -> None:

@@ -96,23 +96,23 @@ class LensBatches:
         """The batch with each lens flipped or rotated, and its targets to match."""
         rng = seeding.stream(self._shuffle_seed, seeding.AUGMENTATION, epoch, batch)
         transforms = rng.integers(0, N_TRANSFORMS, len(rows))
-        k = len(self._normalisation.targets)
-        targets = np.empty((len(rows), k))
-        for lens, transform in enumerate(transforms):
-            images[lens] = transform_image(images[lens], transform)
-            moved = transform_parameters(
-                self._physical[rows[lens]][None], self._columns, self._sky_matrices[transform]
+        physical = self._physical[rows]
+        for transform in np.unique(transforms):
+            chosen = transforms == transform
+            images[chosen] = transform_image(images[chosen], transform)
+            physical[chosen] = transform_parameters(
+                physical[chosen], self._columns, self._sky_matrices[transform]
             )
-            targets[lens] = moved[0, :k]
-        scaled = self._normalisation.transform_targets(targets)
+        k = len(self._normalisation.targets)
+        scaled = self._normalisation.transform_targets(physical[:, :k])
         return self._normalisation.image.transform(images), scaled
 
-    def as_dataset(self) -> tf.data.Dataset:
+    def as_dataset(self, first_epoch: int = 0) -> tf.data.Dataset:
         """A ``tf.data`` pipeline of the batches, read ahead in background threads.
 
         Unshuffled: one pass in lens order (for validation and prediction). Shuffled: an
-        endless stream, epoch after epoch, each in its own order; give ``fit`` the
-        ``steps_per_epoch=len(self)``.
+        endless stream, epoch after epoch from ``first_epoch`` (a resumed training's), each in
+        its own order; give ``fit`` the ``steps_per_epoch=len(self)``.
         """
         steps = len(self)
 
@@ -130,6 +130,6 @@ class LensBatches:
         steps_dataset = (
             tf.data.Dataset.range(steps)
             if self._shuffle_seed is None
-            else tf.data.Dataset.counter()
+            else tf.data.Dataset.counter(start=first_epoch * steps)
         )
         return steps_dataset.map(read_in_graph, num_parallel_calls=2).prefetch(2)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from lenspipe.atomic import atomic_path
 from lenspipe.dataset import LensBatches
-from lenspipe.evaluate import TestPredictions, predict_physical, write_summary
+from lenspipe.evaluate import TestPredictions, predict_lenses, write_summary
 from lenspipe.independent_metrics import sample_metrics
 from lenspipe.normalise import load_normalisation
 from lenspipe.plots import plot_predicted_vs_true
@@ -30,17 +30,20 @@ def predict_store(
     normalisation_path: str | Path,
     model_path: str | Path,
     batch_size: int,
+    calibration_path: str | Path,
+    augment: bool,
 ) -> TestPredictions:
-    """Load the model and predict every lens of the store, with the run's normalisation."""
-    normalisation = load_normalisation(normalisation_path)
-    root = open_store(store_path)
-    lenses = np.arange(root["lens_index"].shape[0])
-    model = keras.models.load_model(model_path)
-    batches = LensBatches(store_path, lenses, normalisation, batch_size)
-    prediction, sigma, seconds_per_lens = predict_physical(model, batches, normalisation)
-    truth = read_parameters(root, normalisation.targets)
-    return TestPredictions(
-        lenses, normalisation.targets, truth, prediction, sigma, seconds_per_lens
+    """Load the model and predict every lens of the store, with the run's normalisation and
+    calibration, as the test split is predicted (``lenspipe.evaluate.predict_lenses``)."""
+    lenses = np.arange(open_store(store_path)["lens_index"].shape[0])
+    return predict_lenses(
+        store_path,
+        normalisation_path,
+        model_path,
+        lenses,
+        batch_size,
+        calibration_path,
+        augment,
     )
 
 
@@ -49,12 +52,16 @@ def evaluate_independent(
     store_path: str | Path,
     normalisation_path: str | Path,
     model_path: str | Path,
+    calibration_path: str | Path,
+    augment: bool,
     outputs: dict[str, str | Path],
 ) -> pd.DataFrame:
     """Write the metrics (``metrics_csv``, ``metrics_json``), the per-lens predictions
     (``predictions``) and ``predicted_vs_true`` of the model on every lens of a campaign's
     store to the paths in ``outputs``; return the metrics."""
-    predicted = predict_store(store_path, normalisation_path, model_path, batch_size)
+    predicted = predict_store(
+        store_path, normalisation_path, model_path, batch_size, calibration_path, augment
+    )
     table = sample_metrics(
         predicted.truth,
         predicted.prediction,

@@ -88,3 +88,10 @@ def read_parameters(root: zarr.Group, names: list[str]) -> np.ndarray:
     """Return the parameter columns ``names`` of every lens, as float64 (N, len(names))."""
     columns = [list(root.attrs["parameter_names"]).index(name) for name in names]
     return root["parameters"][:, columns]
+
+
+def store_pix2angle(store_path: str | Path) -> np.ndarray:
+    """lenstronomy's pixel-to-angle matrix of the images in the store (from its settings)."""
+    from lenspipe.simulate import LensSimulator
+
+    return LensSimulator(dict(open_store(store_path).attrs["config"])).pix2angle()

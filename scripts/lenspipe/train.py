@@ -8,6 +8,7 @@ outputs.
 """
 
 import functools
+import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import pandas as pd
 import tensorflow as tf
 
@@ -25,12 +25,38 @@ from lenspipe.losses import keras_loss, mae, outputs_per_target
 from lenspipe.model import build_cnn
 from lenspipe.normalise import load_normalisation, load_split
 from lenspipe.plots import plot_training_curve
-from lenspipe.store import open_store
+from lenspipe.store import open_store, store_pix2angle
 
 
-def compile_model(training: dict[str, Any], image_shape: tuple[int, int, int]) -> keras.Model:
+def learning_rate(
+    training: dict[str, Any], steps_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The learning rate of ``training.learning_rate_schedule``: ``constant``, or ``cosine``:
+    a linear warm-up from a tenth of ``training.learning_rate`` over the first epoch, then a
+    cosine decay to a hundredth of it at the last epoch.
+
+    The rate is a function of the optimizer's step, which ``BackupAndRestore`` restores, so a
+    resumed training continues on the same curve.
+    """
+    peak = training["learning_rate"]
+    if training["learning_rate_schedule"] == "constant":
+        return peak
+    total = steps_per_epoch * training["epochs"]
+    warmup = min(steps_per_epoch, total // 2)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak / 10,
+        decay_steps=total - warmup,
+        alpha=0.01,
+        warmup_target=peak,
+        warmup_steps=warmup,
+    )
+
+
+def compile_model(
+    training: dict[str, Any], image_shape: tuple[int, int, int], steps_per_epoch: int
+) -> keras.Model:
     """Build and compile the CNN of the ``training`` settings, with the loss ``training.loss``
-    (MSE, or the Gaussian negative log-likelihood) on MinMax-scaled targets."""
+    on MinMax-scaled targets and the learning rate of ``learning_rate``."""
     model = build_cnn(
         image_shape,
         n_targets=len(training["targets"]),
@@ -39,11 +65,17 @@ def compile_model(training: dict[str, Any], image_shape: tuple[int, int, int]) -
         dropout=training["dropout"],
         batch_norm=training["batch_norm"],
         outputs_per_target=outputs_per_target(training["loss"]),
+        convs_per_block=training["convs_per_block"],
+        detached_variance=training["loss"] == "mse_nll",
     )
-    return compile_with(model, training["learning_rate"], training["loss"])
+    return compile_with(model, learning_rate(training, steps_per_epoch), training["loss"])
 
 
-def compile_with(model: keras.Model, learning_rate: float, loss: str) -> keras.Model:
+def compile_with(
+    model: keras.Model,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
+    loss: str,
+) -> keras.Model:
     """Compile ``model`` with Adam, the loss named ``loss`` and the MAE of its values."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
@@ -53,11 +85,10 @@ def compile_with(model: keras.Model, learning_rate: float, loss: str) -> keras.M
     return model
 
 
-def store_pix2angle(store_path: str | Path) -> np.ndarray:
-    """lenstronomy's pixel-to-angle matrix of the images in the store (from its settings)."""
-    from lenspipe.simulate import LensSimulator
-
-    return LensSimulator(dict(open_store(store_path).attrs["config"])).pix2angle()
+def _resumed_epoch(backup_dir: Path) -> int:
+    """The epoch a training resumes at: the one ``BackupAndRestore`` recorded, else 0."""
+    metadata = backup_dir / "training_metadata.json"
+    return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
 
 
 def _best_validation_loss(epoch_history: Path) -> float | None:
@@ -79,13 +110,13 @@ def train(
     history_path: str | Path,
     curve_path: str | Path,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
-    build: Callable[[tuple[int, int, int]], keras.Model] | None = None,
+    build: Callable[[tuple[int, int, int], int], keras.Model] | None = None,
 ) -> keras.callbacks.History:
     """Train, resuming from ``work_dir`` if an earlier attempt left a backup there.
 
     ``extra_callbacks`` (for example TensorBoard) run after lenspipe's own callbacks.
-    ``build`` makes the compiled model from the image shape; by default the CNN of
-    ``training`` (``compile_model``).
+    ``build`` makes the compiled model from the image shape and the steps per epoch; by
+    default the CNN of ``training`` (``compile_model``).
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -108,8 +139,9 @@ def train(
     )
     best_model = work_dir / "best.keras"
     epoch_history = work_dir / "history.csv"
+    backup = work_dir / "backup"
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
+        keras.callbacks.BackupAndRestore(str(backup)),
         keras.callbacks.ModelCheckpoint(
             str(best_model),
             monitor="val_loss",
@@ -122,9 +154,10 @@ def train(
         keras.callbacks.CSVLogger(str(epoch_history), append=True),
         *extra_callbacks,
     ]
-    model = (build or functools.partial(compile_model, training))(image_shape)
+    model = (build or functools.partial(compile_model, training))(image_shape, len(train_batches))
     history = model.fit(
-        train_batches.as_dataset(),
+        # A resumed training goes on with the data order of its next epoch, not epoch 0's.
+        train_batches.as_dataset(first_epoch=_resumed_epoch(backup)),
         steps_per_epoch=len(train_batches),
         shuffle=False,  # LensBatches reshuffles every epoch itself
         validation_data=validation_batches.as_dataset(),

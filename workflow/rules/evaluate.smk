@@ -4,6 +4,7 @@ rule evaluate:
         normalisation=rules.normalise.output.normalisation,
         split=rules.normalise.output.split,
         model=rules.train.output.model,
+        calibration=rules.calibrate.output.calibration,
     output:
         metrics_json=f"{RUN}/metrics.json",
         predictions=f"{RUN}/predictions.csv",
@@ -42,5 +43,6 @@ rule evaluate:
     params:
         batch_size=config["training"]["batch_size"],
         gallery_size=config["evaluation"]["gallery_size"],
+        augment=config["training"]["augment"],
     script:
         "../../scripts/evaluate.py"

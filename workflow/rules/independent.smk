@@ -50,6 +50,7 @@ rule evaluate_independent:
         # The run's scaling, fit on its training subset: never refit on a campaign.
         normalisation=rules.normalise.output.normalisation,
         model=rules.train.output.model,
+        calibration=rules.calibrate.output.calibration,
     output:
         metrics_json=f"{INDEPENDENT}/{{name}}/metrics.json",
         metrics_csv=f"{INDEPENDENT}/{{name}}/metrics.csv",
@@ -71,6 +72,7 @@ rule evaluate_independent:
     threads: 2
     params:
         batch_size=config["training"]["batch_size"],
+        augment=config["training"]["augment"],
     script:
         "../../scripts/evaluate_independent.py"
 

@@ -25,3 +25,25 @@ rule train:
         work_dir=f"{RUN}/work/train",
     script:
         "../../scripts/train.py"
+
+
+rule calibrate:
+    input:
+        store=rules.consolidate.output.store,
+        normalisation=rules.normalise.output.normalisation,
+        split=rules.normalise.output.split,
+        model=rules.train.output.model,
+    output:
+        calibration=f"{RUN}/calibration.json",
+    log:
+        f"{RUN}/logs/calibrate.log",
+    benchmark:
+        f"{RUN}/benchmarks/calibrate.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 2
+    params:
+        batch_size=config["training"]["batch_size"],
+        augment=config["training"]["augment"],
+    script:
+        "../../scripts/calibrate.py"

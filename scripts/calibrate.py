@@ -1,0 +1,21 @@
+"""Rule calibrate: the per-target factor of the CNN's standard deviations, on the validation
+subset."""
+
+from lenspipe.logs import rule_log
+
+with rule_log(snakemake):
+    # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.evaluate import calibrate
+    from lenspipe.threads import limit_tensorflow_threads
+
+    limit_tensorflow_threads(snakemake.threads)
+
+    calibrate(
+        store_path=snakemake.input.store,
+        normalisation_path=snakemake.input.normalisation,
+        split_path=snakemake.input.split,
+        model_path=snakemake.input.model,
+        batch_size=snakemake.params.batch_size,
+        augment=snakemake.params.augment,
+        calibration_path=snakemake.output.calibration,
+    )
