@@ -4,14 +4,20 @@ from lenspipe.logs import rule_log
 
 with rule_log(snakemake):
     from lenspipe.baseline_fit import fit_test_lenses
+    from lenspipe.fit import Search
 
     fit = snakemake.params.fit
     fit_test_lenses(
         simulation=snakemake.params.simulation,
         targets=snakemake.params.targets,
         n_lenses=fit["n_lenses"],
-        n_particles=fit["n_particles"],
-        n_iterations=fit["n_iterations"],
+        search=Search(
+            n_starts=fit["n_starts"],
+            n_particles=fit["n_particles"],
+            n_iterations=fit["n_iterations"],
+            polish_iterations=fit["polish_iterations"],
+        ),
+        chi2_tolerance=fit["chi2_tolerance"],
         store_path=snakemake.input.store,
         split_path=snakemake.input.split,
         predictions_path=snakemake.output.predictions,

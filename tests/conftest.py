@@ -30,7 +30,13 @@ SMALL = {
     "evaluation": {"gallery_size": 4},
     "baselines": {
         "dense": {"dense_units": [16]},
-        "fit": {"n_lenses": 2, "n_particles": 6, "n_iterations": 3},
+        "fit": {
+            "n_lenses": 2,
+            "n_starts": 1,
+            "n_particles": 6,
+            "n_iterations": 3,
+            "polish_iterations": 20,
+        },
     },
 }
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lenspipe.comparison import comparison_table, timing, write_comparison
+from lenspipe.comparison import comparison_table, fit_counts, timing, write_comparison
 from lenspipe.predictions import prediction_frame
 
 
@@ -16,7 +16,10 @@ def _frame(lenses, truth, prediction):
 
 CNN = _frame([3, 5, 8, 9], [[0, 0]] * 4, [[1, 0.1], [-1, 0.1], [1, -0.1], [-1, -0.1]])
 NAIVE = _frame([3, 5, 8, 9], [[0, 0]] * 4, [[3, 0.2], [-3, 0.2], [3, 0.2], [-3, -0.2]])
-FIT = _frame([5, 9], [[0, 0]] * 2, [[0.5, 0.3], [-0.5, 0.0]]).assign(seconds=[10.0, 30.0])
+# Lens 8's fit did not converge (its chi^2 stayed above the truth's): the comparison ignores it.
+FIT = _frame([5, 8, 9], [[0, 0]] * 3, [[0.5, 0.3], [9.0, 9.0], [-0.5, 0.0]]).assign(
+    seconds=[10.0, 20.0, 30.0], converged=[True, False, True]
+)
 
 
 def test_rmses_and_ratios_by_hand():
@@ -24,7 +27,7 @@ def test_rmses_and_ratios_by_hand():
     assert table.loc["a", "rmse_cnn"] == pytest.approx(1.0)
     assert table.loc["a", "rmse_naive"] == pytest.approx(3.0)
     assert table.loc["a", "cnn_over_naive"] == pytest.approx(1 / 3)
-    # On the fitted lenses 5 and 9 only: CNN errors -1, -1; fit errors 0.5, -0.5.
+    # On the converged fits of lenses 5 and 9 only: CNN errors -1, -1; fit errors 0.5, -0.5.
     assert table.loc["a", "rmse_cnn_on_fitted"] == pytest.approx(1.0)
     assert table.loc["a", "rmse_fit"] == pytest.approx(0.5)
     assert table.loc["a", "cnn_over_fit"] == pytest.approx(2.0)
@@ -33,6 +36,7 @@ def test_rmses_and_ratios_by_hand():
 
 
 def test_timing_and_the_written_summary(tmp_path):
+    # The fit's seconds per lens count every fitted lens, converged or not.
     assert timing(0.002, 0.001, FIT) == {
         "cnn_seconds_per_lens": 0.002,
         "naive_seconds_per_lens": 0.001,
@@ -46,7 +50,8 @@ def test_timing_and_the_written_summary(tmp_path):
     seconds = {"cnn": 0.002, "naive": 0.001}
     write_comparison(["a", "b"], paths, seconds, tmp_path / "t.csv", tmp_path / "s.json")
     summary = json.loads((tmp_path / "s.json").read_text())
-    assert (summary["n_test"], summary["n_fitted"]) == (4, 2)
+    assert (summary["n_test"], summary["n_fitted"], summary["n_converged"]) == (4, 3, 2)
+    assert summary["converged_fraction"] == pytest.approx(2 / 3)
     assert summary["parameters"]["a"]["cnn_over_naive"] == pytest.approx(1 / 3)
     assert pd.read_csv(tmp_path / "t.csv", index_col="parameter").shape == (2, 6)
 
@@ -55,3 +60,14 @@ def test_without_a_fit_its_columns_are_missing_not_invented():
     table = comparison_table(["a", "b"], CNN, NAIVE, None)
     assert table["rmse_fit"].isna().all() and table["cnn_over_fit"].isna().all()
     assert np.isnan(timing(0.002, 0.001, None)["cnn_speedup_over_fit"])
+    counts = fit_counts(None)
+    assert (counts["n_fitted"], counts["n_converged"]) == (0, 0)
+    assert np.isnan(counts["converged_fraction"])
+
+
+def test_without_a_converged_fit_the_fit_columns_are_missing_and_the_naive_ones_stay():
+    stuck = FIT.assign(converged=False)
+    table = comparison_table(["a", "b"], CNN, NAIVE, stuck)
+    assert table[["rmse_cnn_on_fitted", "rmse_fit", "cnn_over_fit"]].isna().all().all()
+    assert table.loc["a", "cnn_over_naive"] == pytest.approx(1 / 3)
+    assert fit_counts(stuck) == {"n_fitted": 3, "n_converged": 0, "converged_fraction": 0.0}

@@ -179,6 +179,16 @@ BAD_INPUTS = {
         "training.convs_per_block",
     ),
     "no lenses to fit": ({"baselines": {"fit": {"n_lenses": 0}}}, "baselines.fit.n_lenses"),
+    "no fit starts": ({"baselines": {"fit": {"n_starts": 0}}}, "baselines.fit.n_starts"),
+    "fractional fit starts": ({"baselines": {"fit": {"n_starts": 2.5}}}, "baselines.fit.n_starts"),
+    "mistyped fit starts": (
+        {"baselines": {"fit": {"n_start": 4}}},
+        "unknown config field 'baselines.fit.n_start': did you mean 'n_starts'?",
+    ),
+    "negative chi2 tolerance": (
+        {"baselines": {"fit": {"chi2_tolerance": -1}}},
+        "baselines.fit.chi2_tolerance",
+    ),
     "naive model without layers": (
         {"baselines": {"dense": {"dense_units": []}}},
         "baselines.dense.dense_units",

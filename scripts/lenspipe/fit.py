@@ -6,27 +6,71 @@ the lens centre, an elliptical Sersic source), the PSF, the pixel grid and the n
 (background and Poisson noise, through lenstronomy's likelihood). Light amplitudes are solved
 linearly by lenstronomy at every step. It fits the reference band (``observation.band``).
 
-It starts from a draw of the priors, seeded per lens (stream ``seeding.FIT``), never from the
-truth, and searches within the priors' ranges (a normal prior: mean ± 4 sigma) with
-lenstronomy's ``FittingSequence``: a particle swarm (PSO) over the whole prior range, then a
-second, narrower swarm around the best point (``sigma_scale`` 0.1, half the iterations). The
-shear is fitted about the origin (``ra_0 = dec_0 = 0``): the simulation puts it at the lens
-centre, which differs only by a constant deflection that the source position absorbs.
-The swarm's random numbers are seeded per lens from the master seed.
+The likelihood of these images is a needle in a haystack: the lensed arcs are bright, and
+moving theta_E by 0.01 arcsec costs of the order of 10^5 in chi^2. So a fit makes several
+starts, each from its own draw of the priors (seeded per lens and start, stream
+``seeding.FIT``, never the truth) and keeps the one of lowest chi^2. A start searches within
+the priors' ranges (a normal prior: mean +- 4 sigma) with lenstronomy's ``FittingSequence``:
+a particle swarm (PSO) over the whole range finds a basin, then BFGS (SciPy, through the
+sequence's ``SIMPLEX`` step) descends it to the bottom, which a swarm alone does not reach.
+
+chi^2 here is -2 ln L of lenstronomy's image likelihood: the sum over the image's pixels of
+(data - model)^2 / variance, the variance from the background and the model's Poisson noise.
+
+The shear is fitted about the origin (``ra_0 = dec_0 = 0``): the simulation puts it at the
+lens centre, which differs only by a constant deflection that the source position absorbs
+(``fit_kwargs`` and ``fit_columns`` convert between the two).
 """
 
+import contextlib
+import io
 import time
-from typing import Any
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy.optimize import OptimizeWarning
 
 from lenspipe import seeding
 from lenspipe.config import bands, parse_priors
-from lenspipe.parameters import LENS_LIGHT_MODEL_LIST, SOURCE_MODEL_LIST, lens_model_list
+from lenspipe.parameters import (
+    LENS_LIGHT_MODEL_LIST,
+    SOURCE_MODEL_LIST,
+    lens_model_list,
+    lenstronomy_kwargs,
+)
 from lenspipe.priors import Prior
+
+if TYPE_CHECKING:
+    from lenstronomy.Workflow.fitting_sequence import FittingSequence
 
 _MASS = ("theta_E", "e1", "e2", "center_x", "center_y")
 _SERSIC = ("R_sersic", "n_sersic", "e1", "e2")
+
+
+@dataclass(frozen=True)
+class Search:
+    """How hard a fit searches (``baselines.fit``): starts, swarm size, BFGS iterations."""
+
+    n_starts: int
+    n_particles: int
+    n_iterations: int
+    polish_iterations: int
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The best start of one lens's fit."""
+
+    parameters: dict[str, float]
+    """Fitted parameter columns (magnitudes and redshifts are not fitted)."""
+    chi2: float
+    """-2 ln L of the best fit."""
+    seconds: float
+    """Wall-time of all the starts."""
+    n_starts: int
 
 
 def _bounds(prior: Prior) -> tuple[float, float]:
@@ -64,15 +108,15 @@ class LensFitter:
         self._kwargs_psf = sim.kwargs_psf
         self._kwargs_numerics = {"supersampling_factor": config["image"]["supersampling"]}
 
-    def start(self, lens_index: int) -> dict[str, float]:
-        """The prior draw the fit of lens ``lens_index`` starts from (column -> value)."""
-        rng = seeding.stream(self._seed, seeding.FIT, lens_index)
+    def start(self, lens_index: int, start: int) -> dict[str, float]:
+        """The prior draw start ``start`` of lens ``lens_index`` begins at (column -> value)."""
+        rng = seeding.stream(self._seed, seeding.FIT, lens_index, start)
         return {
             name: float(prior.from_unit(rng.uniform(0.01, 0.99)))
             for name, prior in self._priors.items()
         }
 
-    def _component(self, prefix: str, names: tuple[str, ...], start: dict[str, float]):
+    def _component(self, prefix: str, names: tuple[str, ...], start: Mapping[str, float]):
         """init, sigma, lower, upper of the columns ``prefix + name`` (lenstronomy names)."""
         init, sigma, lower, upper = {}, {}, {}, {}
         for name in names:
@@ -81,7 +125,7 @@ class LensFitter:
             sigma[name], lower[name], upper[name] = (high - low) / 2, low, high
         return init, sigma, lower, upper
 
-    def kwargs_params(self, start: dict[str, float]) -> dict[str, list]:
+    def kwargs_params(self, start: Mapping[str, float]) -> dict[str, list]:
         """lenstronomy's kwargs_params: start, spread, fixed values and bounds per component."""
         mass_names = _MASS[:3] + (("gamma",) if self._mass == "EPL_NUMBA" else ())
         mass = self._component("lens", mass_names, start)
@@ -113,51 +157,101 @@ class LensFitter:
             "source_model": [[source[0]], [source[1]], [{}], [source[2]], [source[3]]],
         }
 
-    def fit(
-        self, image: np.ndarray, lens_index: int, n_particles: int, n_iterations: int
-    ) -> tuple[dict[str, float], float]:
-        """Fit one image (H, W, bands); return the fitted lens columns and the seconds taken."""
+    def _sequence(self, image: np.ndarray, start: Mapping[str, float]) -> "FittingSequence":
+        """lenstronomy's FittingSequence of one image (H, W, bands), starting at ``start``."""
         from lenstronomy.Workflow.fitting_sequence import FittingSequence
 
-        started = time.perf_counter()
-        # lenstronomy's swarm draws from NumPy's global random state: seed it per lens, so a
-        # fit is repeatable and does not depend on which lenses were fitted before it.
-        np.random.seed(seeding.stream(self._seed, seeding.FIT, lens_index, 1).integers(2**32))
         kwargs_data = dict(self._kwargs_data, image_data=np.asarray(image[..., self._band], float))
         data_joint = {
             "multi_band_list": [[kwargs_data, self._kwargs_psf, self._kwargs_numerics]],
             "multi_band_type": "single-band",
         }
         constraints = {"joint_lens_with_light": [[0, 0, ["center_x", "center_y"]]]}
-        sequence = FittingSequence(
+        return FittingSequence(
             data_joint,
             self._kwargs_model,
             constraints,
             {"check_bounds": True},
-            self.kwargs_params(self.start(lens_index)),
+            self.kwargs_params(start),
             verbose=False,
         )
-        sequence.fit_sequence(
-            [
-                [
-                    "PSO",
-                    {"sigma_scale": 1.0, "n_particles": n_particles, "n_iterations": n_iterations},
-                ],
-                [
-                    "PSO",
-                    {
-                        "sigma_scale": 0.1,
-                        "n_particles": n_particles,
-                        "n_iterations": max(1, n_iterations // 2),
-                    },
-                ],
-            ]
+
+    def _fit_start(
+        self, image: np.ndarray, lens_index: int, start: int, search: Search
+    ) -> tuple[dict[str, list[dict[str, float]]], float]:
+        """One start: a swarm over the prior range from prior draw ``start``, then BFGS.
+
+        Returns lenstronomy's best fit and its chi^2 (-2 ln L)."""
+        sequence = self._sequence(image, self.start(lens_index, start))
+        # lenstronomy's swarm draws from NumPy's global random state: seed it per lens and
+        # start, so a fit is repeatable and does not depend on which lenses ran before it.
+        np.random.seed(
+            seeding.stream(self._seed, seeding.FIT, lens_index, start, 1).integers(2**32)
         )
-        return _columns(sequence.best_fit()), time.perf_counter() - started
+        swarm = {
+            "sigma_scale": 1.0,
+            "n_particles": search.n_particles,
+            "n_iterations": search.n_iterations,
+        }
+        polish = {"n_iterations": search.polish_iterations, "method": "BFGS"}
+        # lenstronomy's SIMPLEX step prints its progress whatever its verbosity, and SciPy
+        # warns when BFGS stops at its iteration limit or at the precision of the chi^2:
+        # the chi^2 it reached is the record that counts.
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", OptimizeWarning)
+            sequence.fit_sequence([["PSO", swarm], ["SIMPLEX", polish]])
+        return sequence.best_fit(), -2 * sequence.best_fit_likelihood()
+
+    def fit(self, image: np.ndarray, lens_index: int, search: Search) -> FitResult:
+        """Fit one image (H, W, bands) from ``search.n_starts`` starts; keep the best."""
+        started = time.perf_counter()
+        starts = (self._fit_start(image, lens_index, k, search) for k in range(search.n_starts))
+        best, chi2 = min(starts, key=lambda result: result[1])
+        return FitResult(fit_columns(best), chi2, time.perf_counter() - started, search.n_starts)
+
+    def chi2(self, image: np.ndarray, values: Mapping[str, float]) -> float:
+        """chi^2 (-2 ln L) of one image at the parameter columns ``values`` (e.g. the truth).
+
+        The same likelihood as the fit's, light amplitudes solved linearly, but with no
+        penalty outside the search range."""
+        sequence = self._sequence(image, values)
+        params, likelihood = sequence.param_class, sequence.likelihood_class
+        kwargs = params.args2kwargs(params.kwargs2args(**fit_kwargs(values)))
+        return -2 * likelihood.log_likelihood(kwargs)
 
 
-def _columns(best: dict[str, list[dict[str, float]]]) -> dict[str, float]:
-    """The parameter-table columns of lenstronomy's best fit (magnitudes are not fitted)."""
+def _shear_deflection(shear: Mapping[str, float], x: float, y: float) -> tuple[float, float]:
+    """The constant deflection by which ``shear`` about the origin exceeds the same shear
+    about (x, y): lenstronomy's SHEAR deflects by [[g1, g2], [g2, -g1]] (position - centre)."""
+    gamma1, gamma2 = shear["gamma1"], shear["gamma2"]
+    return gamma1 * x + gamma2 * y, gamma2 * x - gamma1 * y
+
+
+def _without_magnitude(light: Mapping[str, float]) -> dict[str, float]:
+    """A light profile's keywords less its magnitude: the fit solves amplitudes linearly."""
+    return {name: value for name, value in light.items() if name != "magnitude"}
+
+
+def fit_kwargs(values: Mapping[str, float]) -> dict[str, list[dict[str, float]]]:
+    """lenstronomy keywords of a lens's parameter columns as the fit parametrises them:
+    the shear about the origin, the source moved to make up for it, no light amplitudes."""
+    kwargs = lenstronomy_kwargs(values)
+    mass, shear = kwargs["kwargs_lens"]
+    dx, dy = _shear_deflection(shear, shear["ra_0"], shear["dec_0"])
+    source = _without_magnitude(kwargs["kwargs_source_mag"][0])
+    source["center_x"] -= dx
+    source["center_y"] -= dy
+    return {
+        "kwargs_lens": [mass, dict(shear, ra_0=0.0, dec_0=0.0)],
+        "kwargs_lens_light": [_without_magnitude(kwargs["kwargs_lens_light_mag"][0])],
+        "kwargs_source": [source],
+    }
+
+
+def fit_columns(best: dict[str, list[dict[str, float]]]) -> dict[str, float]:
+    """The parameter-table columns of lenstronomy's best fit (magnitudes are not fitted),
+    the source offset back in the simulation's parametrisation (shear about the lens)."""
     (mass, shear), light, source = (
         best["kwargs_lens"],
         best["kwargs_lens_light"][0],
@@ -167,6 +261,7 @@ def _columns(best: dict[str, list[dict[str, float]]]) -> dict[str, float]:
     fitted |= {f"shear_{name}": float(shear[name]) for name in ("gamma1", "gamma2")}
     fitted |= {f"lens_light_{name}": float(light[name]) for name in _SERSIC}
     fitted |= {f"source_{name}": float(source[name]) for name in _SERSIC}
-    fitted["source_offset_x"] = float(source["center_x"] - mass["center_x"])
-    fitted["source_offset_y"] = float(source["center_y"] - mass["center_y"])
+    dx, dy = _shear_deflection(shear, mass["center_x"], mass["center_y"])
+    fitted["source_offset_x"] = float(source["center_x"] + dx - mass["center_x"])
+    fitted["source_offset_y"] = float(source["center_y"] + dy - mass["center_y"])
     return fitted
