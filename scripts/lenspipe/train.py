@@ -78,7 +78,7 @@ def train(
     model_path: str | Path,
     history_path: str | Path,
     curve_path: str | Path,
-    train_indices: np.ndarray | None = None,
+    train_indices: Sequence[int] | None = None,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     build: Callable[[tuple[int, int, int]], keras.Model] | None = None,
 ) -> keras.callbacks.History:
