@@ -24,15 +24,17 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/gallery.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/independent.smk"
+include: "workflow/rules/learning_curve.smk"
 
 
-# The driver runs `all`, the few-second galleries and the comparison tables itself; they are
-# not worth a SLURM job.
+# The driver runs `all`, the few-second galleries and the comparison and learning-curve tables
+# itself; they are not worth a SLURM job.
 localrules:
     all,
     survey_gallery,
     compare,
     independent_table,
+    learning_curve,
 
 
 rule all:
@@ -42,3 +44,4 @@ rule all:
         rules.compare.output,
         survey_galleries,
         independent_tests_table,
+        learning_curve_outputs,

@@ -28,6 +28,7 @@ LOCAL_CLUSTER = {
         "evaluate": 2,
         "baseline_dense": 2,
         "evaluate_independent": 2,
+        "train_subset": 2,
     },
     "default-resources": {"mem_mb": "min(2000 * 2 ** (attempt - 1), 16000)"},
     "set-resources": {
@@ -39,6 +40,7 @@ LOCAL_CLUSTER = {
             ("evaluate", 8000),
             ("baseline_dense", 4000),
             ("evaluate_independent", 8000),
+            ("train_subset", 4000),
         )
     },
 }

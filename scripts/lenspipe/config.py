@@ -96,6 +96,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_targets(config, priors)
     _check_augmented_targets(config)
     _check_split(config)
+    _check_learning_curve(config)
     _check_image_fits_network(config)
     _check_observation(config)
     _check_colours(config)
@@ -265,6 +266,37 @@ def _check_split(config: dict[str, Any]) -> None:
             raise ConfigError(
                 f"normalisation.split.{subset}: a fraction of {split[subset]} of n_lenses="
                 f"{config['n_lenses']} leaves no lens in the {subset} subset"
+            )
+
+
+def training_subset_size(config: dict[str, Any]) -> int:
+    """Lenses in the run's training subset, counted as ``lenspipe.split`` counts them."""
+    return split_counts(config["n_lenses"], config["normalisation"]["split"])["train"]
+
+
+def learning_curve_sizes(config: dict[str, Any]) -> list[int]:
+    """The training-set sizes of ``evaluation.learning_curve`` that get a model of their own,
+    smallest first: all but the full training subset, which is the train rule's model."""
+    full = training_subset_size(config)
+    return sorted(size for size in config["evaluation"]["learning_curve"] if size < full)
+
+
+def _check_learning_curve(config: dict[str, Any]) -> None:
+    """Each learning-curve size fills at least one batch and fits in the training subset."""
+    batch_size = config["training"]["batch_size"]
+    full = training_subset_size(config)
+    for index, size in enumerate(config["evaluation"]["learning_curve"]):
+        field = f"evaluation.learning_curve.{index}"
+        if size < batch_size:
+            raise ConfigError(
+                f"{field}: {size} training lenses are fewer than one batch "
+                f"(training.batch_size={batch_size}); expected at least {batch_size}"
+            )
+        if size > full:
+            raise ConfigError(
+                f"{field}: {size} training lenses, but the training subset has {full} "
+                f"(n_lenses={config['n_lenses']} times normalisation.split.train="
+                f"{config['normalisation']['split']['train']}); expected at most {full}"
             )
 
 

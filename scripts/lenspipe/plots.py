@@ -175,3 +175,20 @@ def plot_no_calibration(path: str | Path) -> None:
         va="center",
     )
     _save(figure, path)
+
+
+def plot_learning_curve(
+    sizes: np.ndarray, rmse: np.ndarray, names: list[str], path: str | Path
+) -> None:
+    """One panel per parameter: test RMSE (physical units) against the number of training
+    lenses, on a logarithmic axis; ``rmse`` is (len(sizes), len(names))."""
+    figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
+    for column, (axis, name) in enumerate(zip(axes, names)):
+        axis.plot(sizes, rmse[:, column], marker="o")
+        axis.set_xscale("log")
+        axis.set_xticks(sizes, [f"{size:,}" for size in sizes], fontsize="small")
+        axis.minorticks_off()
+        axis.set_title(name)
+        axis.set_xlabel("training lenses")
+        axis.set_ylabel("test RMSE")
+    _save(figure, path)

@@ -14,6 +14,7 @@ SPLIT = 1
 TRAINING = 2
 AUGMENTATION = 3
 FIT = 4
+LEARNING_CURVE = 5
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

@@ -109,11 +109,14 @@ def train(
     model_path: str | Path,
     history_path: str | Path,
     curve_path: str | Path,
+    train_indices: Sequence[int] | None = None,
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     build: Callable[[tuple[int, int, int], int], keras.Model] | None = None,
 ) -> keras.callbacks.History:
     """Train, resuming from ``work_dir`` if an earlier attempt left a backup there.
 
+    ``train_indices`` are the lenses to train on, by default the whole training subset of the
+    split (the learning curve passes a part of it).
     ``extra_callbacks`` (for example TensorBoard) run after lenspipe's own callbacks.
     ``build`` makes the compiled model from the image shape and the steps per epoch; by
     default the CNN of ``training`` (``compile_model``).
@@ -128,7 +131,7 @@ def train(
     image_shape = tuple(open_store(store_path)["images"].shape[1:])
     train_batches = LensBatches(
         store_path,
-        split["train"],
+        split["train"] if train_indices is None else train_indices,
         normalisation,
         training["batch_size"],
         shuffle_seed=seed,

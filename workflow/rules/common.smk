@@ -6,7 +6,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from lenspipe.chunks import chunk_count
-from lenspipe.config import independent_test_configs, simulation_settings, validate_config
+from lenspipe.config import (
+    independent_test_configs,
+    learning_curve_sizes,
+    simulation_settings,
+    training_subset_size,
+    validate_config,
+)
 from lenspipe.slurm_preflight import JobRequest, check_requests
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
@@ -25,6 +31,10 @@ INDEPENDENT_TESTS = {
     name: simulation_settings(campaign)
     for name, campaign in independent_test_configs(config).items()
 }
+# The training-set sizes of the learning curve (evaluation.learning_curve) that get a model of
+# their own, smallest first; the full training subset is the train rule's model.
+LEARNING_CURVE = f"{RUN}/learning_curve"
+LEARNING_CURVE_SIZES = learning_curve_sizes(config)
 
 
 def survey_galleries(wildcards):
@@ -69,6 +79,19 @@ def independent_predictions(wildcards):
 def independent_tests_table(wildcards):
     """The side-by-side table of the test split and the campaigns, if there are campaigns."""
     return [f"{RUN}/independent_tests.csv"] if INDEPENDENT_TESTS else []
+
+
+def learning_curve_predictions(wildcards):
+    """The test predictions of the learning curve's model of each smaller training set,
+    smallest first."""
+    return [f"{LEARNING_CURVE}/{size}/predictions.csv" for size in LEARNING_CURVE_SIZES]
+
+
+def learning_curve_outputs(wildcards):
+    """The learning curve's table and figure, if evaluation.learning_curve lists sizes."""
+    if not config["evaluation"]["learning_curve"]:
+        return []
+    return [f"{RUN}/learning_curve.csv", f"{RUN}/plots/learning_curve.png"]
 
 
 def slurm_requests():

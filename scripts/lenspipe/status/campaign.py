@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lenspipe.chunks import chunk_count, chunk_range
-from lenspipe.config import simulation_settings
+from lenspipe.config import learning_curve_sizes, simulation_settings
 from lenspipe.job_record import read_job_record
 from lenspipe.status import layout
 from lenspipe.status.causes import Failure, attempt_failure
@@ -307,6 +307,12 @@ def _stage_statuses(
     campaigns = [campaign["name"] for campaign in config["evaluation"]["independent_tests"]]
     if campaigns:
         stages.append(_independent_status(run_dir, campaigns, done["evaluate"]))
+    if config["evaluation"]["learning_curve"]:
+        stages.append(
+            _learning_curve_status(
+                run_dir, learning_curve_sizes(config), done["normalise"], done["evaluate"]
+            )
+        )
     surveys = config["evaluation"]["survey_galleries"]
     if surveys:
         drawn = sum(layout.survey_gallery_file(run_dir, survey).exists() for survey in surveys)
@@ -352,6 +358,29 @@ def _independent_status(run_dir: Path, names: list[str], evaluated_run: bool) ->
     else:
         state = "ready" if evaluated_run else "waiting"
     return StageStatus("independent", state, detail)
+
+
+def _learning_curve_status(
+    run_dir: Path, sizes: list[int], normalised: bool, evaluated_run: bool
+) -> StageStatus:
+    """The learning curve as one stage: done when the model of every smaller training set
+    has predicted the test subset and the table and figure are written. Its models train once
+    the data are normalised; the table also needs the run's own model evaluated."""
+    trained = sum(layout.learning_curve_predictions(run_dir, size).exists() for size in sizes)
+    written = all((run_dir / output).exists() for output in layout.LEARNING_CURVE_OUTPUTS)
+    table = "table written" if written else "table not written"
+    detail = f"{trained} of {len(sizes)} training sets trained, {table}"
+    for size in sizes:
+        text = _read(layout.learning_curve_history_in_progress(run_dir, size))
+        if text is not None:
+            detail += f"; {size} lenses: {max(len(text.splitlines()) - 1, 0)} epochs"
+    if trained == len(sizes) and written:
+        state = "done"
+    elif normalised and (trained < len(sizes) or evaluated_run):
+        state = "ready"
+    else:
+        state = "waiting"
+    return StageStatus("learning_curve", state, detail)
 
 
 def _training_progress(run_dir: Path, config: dict[str, Any], state: str) -> str | None:

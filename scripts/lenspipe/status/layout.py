@@ -35,6 +35,8 @@ STAGE_NEEDS = {
 """The stages each stage reads the outputs of (``simulate_chunk``: every chunk)."""
 INDEPENDENT_TABLE = "independent_tests.csv"
 """The side-by-side table of the test split and the independent test campaigns."""
+LEARNING_CURVE_OUTPUTS = ("learning_curve.csv", "plots/learning_curve.png")
+"""The learning curve's table and figure."""
 
 
 def chunk_name(chunk: int) -> str:
@@ -85,3 +87,16 @@ def independent_store(run_dir: Path, name: str) -> Path:
 
 def independent_metrics(run_dir: Path, name: str) -> Path:
     return independent_dir(run_dir, name) / "metrics.json"
+
+
+def learning_curve_dir(run_dir: Path, size: int) -> Path:
+    """The folder of the learning curve's model trained on ``size`` lenses."""
+    return run_dir / "learning_curve" / str(size)
+
+
+def learning_curve_predictions(run_dir: Path, size: int) -> Path:
+    return learning_curve_dir(run_dir, size) / "predictions.csv"
+
+
+def learning_curve_history_in_progress(run_dir: Path, size: int) -> Path:
+    return run_dir / "work" / "learning_curve" / str(size) / "history.csv"

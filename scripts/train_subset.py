@@ -1,0 +1,24 @@
+"""Rule train_subset: the train rule's CNN trained on n_train lenses of the training subset
+(a point of the learning curve), and its predictions on the test subset; resumes from
+work_dir."""
+
+from lenspipe.logs import rule_log
+
+with rule_log(snakemake):
+    # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.learning_curve import train_on_subset
+    from lenspipe.threads import limit_tensorflow_threads
+
+    limit_tensorflow_threads(snakemake.threads)
+
+    metrics = train_on_subset(
+        training=snakemake.params.training,
+        seed=snakemake.params.seed,
+        n_train=int(snakemake.wildcards.n_train),
+        store_path=snakemake.input.store,
+        normalisation_path=snakemake.input.normalisation,
+        split_path=snakemake.input.split,
+        work_dir=snakemake.params.work_dir,
+        outputs=dict(snakemake.output.items()),
+    )
+    print(metrics.to_string())
