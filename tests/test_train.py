@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from conftest import fit_small_normalisation
 
+from lenspipe.model import load_trained_model
 from lenspipe.normalise import save_normalisation, save_split
 from lenspipe.train import train
 
@@ -59,7 +60,7 @@ def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
     assert pd.read_csv(paths["history_path"])["epoch"].tolist() == [0, 1, 2]
     assert paths["model_path"].read_bytes() == best_before
     # The default loss is the Gaussian NLL: a mean and a log-variance per target.
-    assert keras.models.load_model(paths["model_path"]).output_shape == (
+    assert load_trained_model(paths["model_path"]).output_shape == (
         None,
         2 * len(training["targets"]),
     )

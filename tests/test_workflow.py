@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-import keras
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +18,8 @@ from workflow_helpers import (
     snakemake,
     status_report,
 )
+
+from lenspipe.model import load_trained_model
 
 pytestmark = pytest.mark.workflow
 
@@ -101,9 +103,11 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     fit_columns = comparison[["rmse_cnn_on_fitted", "rmse_fit", "cnn_over_fit"]]
     assert np.isfinite(fit_columns).all().all() == (summary["n_converged"] > 0)
     assert len(pd.read_csv(run / "history.csv")) == 2
-    # compile=False: the model's loss (lenspipe.losses.gaussian_nll) is not needed to predict.
-    model = keras.models.load_model(run / "model.keras", compile=False)
+    model = load_trained_model(run / "model.keras")
     assert model.output_shape == (None, 2 * len(targets))  # mean and log-variance
+    calibration = json.loads((run / "calibration.json").read_text())["parameters"]
+    assert sorted(calibration) == sorted(targets)
+    assert all(calibration[name]["sigma_scale"] > 0 for name in targets)
     for plot in ("training_curve", "predicted_vs_true", "residuals", "calibration", "gallery"):
         assert (run / "plots" / f"{plot}.png").stat().st_size > 1000
     assert not (run / "work" / "train").exists()

@@ -24,6 +24,7 @@ from lenspipe.calibration import load_sigma_scales, save_calibration
 from lenspipe.dataset import LensBatches
 from lenspipe.losses import split_prediction
 from lenspipe.metrics import regression_metrics
+from lenspipe.model import load_trained_model
 from lenspipe.normalise import Normalisation, load_normalisation, load_split
 from lenspipe.plots import (
     plot_calibration,
@@ -139,7 +140,7 @@ def predict_lenses(
     for a model trained with ``augment``."""
     lenses = np.sort(np.asarray(lenses))
     normalisation = load_normalisation(normalisation_path)
-    model = keras.models.load_model(model_path)
+    model = load_trained_model(model_path)
     batches = LensBatches(store_path, lenses, normalisation, batch_size)
     scales = (
         None

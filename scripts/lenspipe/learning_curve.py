@@ -71,8 +71,15 @@ def train_on_subset(
         curve_path=outputs["curve"],
         train_indices=chosen,
     )
+    # Predicted as the train rule's model is (averaged over the flips and rotations when
+    # augmented); the calibration only scales sigma, which the curve does not use.
     predicted = predict_test_subset(
-        store_path, normalisation_path, split_path, outputs["model"], training["batch_size"]
+        store_path,
+        normalisation_path,
+        split_path,
+        outputs["model"],
+        training["batch_size"],
+        augment=training["augment"],
     )
     write_predictions(
         outputs["predictions"],

@@ -29,6 +29,8 @@ flattened into one vector and fed to Dense layers, which must learn from scratch
 neighbouring pixels belong together and that a shifted arc is the same arc.
 """
 
+from pathlib import Path
+
 import keras
 from keras import layers, ops
 
@@ -79,6 +81,13 @@ def build_cnn(
     else:
         parameters = _linear_head(features, n_targets * outputs_per_target)
     return keras.Model(inputs=image, outputs=parameters, name="lens_cnn")
+
+
+def load_trained_model(path: str | Path) -> keras.Model:
+    """Load a model that lenspipe saved, with its loss and the ``StopGradient`` layer known."""
+    import lenspipe.losses  # noqa: F401  (registers the losses the model was compiled with)
+
+    return keras.models.load_model(path)
 
 
 def build_dense(
