@@ -49,9 +49,12 @@ def load_config(configfiles: list[str]) -> dict:
 
 def make_data(configfiles: list[str], run: Path) -> None:
     """Run the workflow up to the normalisation (the store, the split and the scalers)."""
-    command = [sys.executable, "-m", "snakemake", str(run / "normalisation.json"), "--cores"]
+    target = str((run / "normalisation.json").relative_to(REPO))
+    command = [sys.executable, "-m", "snakemake", target, "--cores"]
     command += ["2", "--configfile", "config/config.yaml", *configfiles]
-    subprocess.run(command, cwd=REPO, check=True, capture_output=True)
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
 
 
 def reference_cnn(image_shape: tuple[int, int, int], n_targets: int):
