@@ -223,7 +223,7 @@ def test_a_quasar_leaves_the_extended_light_and_the_first_columns_unchanged():
 def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
     import pandas as pd
 
-    from lenspipe.evaluate import evaluate
+    from lenspipe.evaluate import calibrate, evaluate
     from lenspipe.normalise import save_normalisation, save_split
     from lenspipe.store import open_store
     from lenspipe.train import train
@@ -267,6 +267,16 @@ def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
             "gallery",
         )
     }
+    calibration = tmp_path / "calibration.json"
+    calibrate(
+        store,
+        paths["normalisation.json"],
+        paths["split.csv"],
+        paths["model.keras"],
+        16,
+        training["augment"],
+        calibration,
+    )
     evaluate(
         16,
         4,
@@ -274,6 +284,8 @@ def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
         paths["normalisation.json"],
         paths["split.csv"],
         paths["model.keras"],
+        calibration,
+        training["augment"],
         outputs,
     )
     metrics = pd.read_csv(outputs["metrics_csv"], index_col=0)

@@ -51,6 +51,7 @@ def test_planned_run_expects_every_chunk_and_gives_the_command(tmp_path):
         ("consolidate", "waiting"),
         ("normalise", "waiting"),
         ("train", "waiting"),
+        ("calibrate", "waiting"),
         ("evaluate", "waiting"),
         ("baseline_dense", "waiting"),
         ("baseline_fit", "waiting"),

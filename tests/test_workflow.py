@@ -118,7 +118,7 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     status = status_report(workdir, "tiny.yaml")
     assert file_tree(workdir) == before
     assert status["counts"]["finished"] == 3 and status["progress"]["lenses_done"] == 96
-    assert [stage["state"] for stage in status["stages"]] == ["done"] * 8
+    assert [stage["state"] for stage in status["stages"]] == ["done"] * 9
     assert status["stages"][2]["detail"] == "2 of up to 2 epochs"
     assert not status["resume"]["needed"] and status["resume"]["command"] is None
     rules = {rule["rule"]: rule for rule in status["efficiency"]}
@@ -127,6 +127,7 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
         "consolidate",
         "normalise",
         "train",
+        "calibrate",
         "evaluate",
         "baseline_dense",
         "baseline_fit",
@@ -148,11 +149,12 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     # The naive baseline trains for the same epochs; the fit does not depend on them.
     assert job_counts(plan.stdout + plan.stderr) == {
         "train": 1,
+        "calibrate": 1,
         "evaluate": 1,
         "baseline_dense": 1,
         "compare": 1,
         "all": 1,
-        "total": 5,
+        "total": 6,
     }
     (workdir / "new_seed.yaml").write_text(yaml.safe_dump({"seed": 8}))
     plan = snakemake("-n", "--configfile", "tiny.yaml", "new_seed.yaml", cwd=workdir)
