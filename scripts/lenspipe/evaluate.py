@@ -85,7 +85,7 @@ def predict_physical(
     or None for a model without uncertainties) in physical units, and the seconds per lens.
 
     ``sigma_scales`` (k) multiply the standard deviations (the calibration); with
-    ``sky_matrices`` (``test_time_matrices``) each prediction averages the 8 flips and
+    ``sky_matrices`` (``averaging_matrices``) each prediction averages the 8 flips and
     rotations of its image.
     """
     started = time.perf_counter()
@@ -106,7 +106,7 @@ def predict_physical(
     return mean, sigma if sigma_scales is None else sigma * sigma_scales, seconds_per_lens
 
 
-def test_time_matrices(store_path: str | Path, augment: bool) -> list[np.ndarray] | None:
+def averaging_matrices(store_path: str | Path, augment: bool) -> list[np.ndarray] | None:
     """The sky matrices of the 8 transforms for a model trained with ``augment``, else None."""
     if not augment:
         return None
@@ -148,7 +148,7 @@ def predict_lenses(
         else load_sigma_scales(calibration_path, normalisation.targets)
     )
     prediction, sigma, seconds_per_lens = predict_physical(
-        model, batches, normalisation, scales, test_time_matrices(store_path, augment)
+        model, batches, normalisation, scales, averaging_matrices(store_path, augment)
     )
     truth = read_parameters(open_store(store_path), normalisation.targets)[lenses]
     return TestPredictions(
