@@ -36,7 +36,7 @@ def probe(mode: str, n_lenses: int, store: str, normalisation_path: str) -> dict
     indices = np.arange(n_lenses)
     training = production_config()["training"]
     image_shape = tuple(open_store(store)["images"].shape[1:])
-    model = compile_model(training, image_shape)
+    model = compile_model(training, image_shape, -(-n_lenses // BATCH_SIZE))
 
     class EpochTimer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
