@@ -46,14 +46,16 @@ def display_image(image: np.ndarray) -> np.ndarray:
 
 
 def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
-    """Loss and MAE of training and validation per epoch (log scale)."""
+    """Loss and MAE of training and validation per epoch (log scale where every value is
+    positive; a likelihood loss can be negative)."""
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for axis, metric in zip(axes, ("loss", "mae")):
         axis.plot(history["epoch"] + 1, history[metric], label="training")
         axis.plot(history["epoch"] + 1, history[f"val_{metric}"], label="validation")
         axis.set_xlabel("epoch")
         axis.set_ylabel(f"{metric} (scaled targets)")
-        axis.set_yscale("log")
+        positive = (history[[metric, f"val_{metric}"]] > 0).all().all()
+        axis.set_yscale("log" if positive else "linear")
         axis.legend()
     _save(figure, path)
 
