@@ -23,7 +23,7 @@ from lenspipe.augment import N_TRANSFORMS, sky_matrix, transform_image, transfor
 from lenspipe.calibration import load_sigma_scales, save_calibration
 from lenspipe.dataset import LensBatches
 from lenspipe.losses import split_prediction
-from lenspipe.metrics import regression_metrics
+from lenspipe.metrics import metrics_with_coverage
 from lenspipe.model import load_trained_model
 from lenspipe.normalise import Normalisation, load_normalisation, load_split
 from lenspipe.plots import (
@@ -35,7 +35,7 @@ from lenspipe.plots import (
 )
 from lenspipe.predictions import write_predictions
 from lenspipe.store import open_store, read_parameters, store_pix2angle
-from lenspipe.uncertainty import calibration_curve, coverage_table
+from lenspipe.uncertainty import calibration_curve
 
 CALIBRATION_LEVELS = np.linspace(0.05, 0.95, 19)
 
@@ -252,9 +252,7 @@ def evaluate(
     test, names = predicted.lens_indices, predicted.names
     truth, prediction, sigma = predicted.truth, predicted.prediction, predicted.sigma
 
-    table = regression_metrics(truth, prediction, names)
-    if sigma is not None:
-        table = table.join(coverage_table(truth, prediction, sigma, names))
+    table = metrics_with_coverage(truth, prediction, sigma, names)
     with atomic_path(outputs["metrics_csv"]) as temporary:
         table.to_csv(temporary)
     write_summary(predicted, table, outputs["metrics_json"], outputs["predictions"])

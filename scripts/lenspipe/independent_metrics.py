@@ -14,9 +14,8 @@ import numpy as np
 import pandas as pd
 
 from lenspipe.atomic import atomic_path
-from lenspipe.metrics import regression_metrics
+from lenspipe.metrics import metrics_with_coverage
 from lenspipe.normalise import Normalisation, load_normalisation
-from lenspipe.uncertainty import coverage_table
 
 TEST_SPLIT = "test split"
 """The label of the run's own test subset in the side-by-side table (a campaign's name has no
@@ -55,9 +54,7 @@ def sample_metrics(
 ) -> pd.DataFrame:
     """One row per target: the metrics of ``lenspipe.metrics``, the coverage of
     ``lenspipe.uncertainty`` when there are uncertainties, and ``outside_training_range``."""
-    table = regression_metrics(truth, prediction, names)
-    if sigma is not None:
-        table = table.join(coverage_table(truth, prediction, sigma, names))
+    table = metrics_with_coverage(truth, prediction, sigma, names)
     return table.assign(outside_training_range=outside_training_range(truth, names, normalisation))
 
 

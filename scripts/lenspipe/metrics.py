@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics
 
+from lenspipe.uncertainty import coverage_table
+
 METRIC_COLUMNS = ("rmse", "mae", "median_abs_error", "bias", "r2")
 
 
@@ -29,3 +31,14 @@ def regression_metrics(
             }
         )
     return pd.DataFrame(rows, columns=["parameter", *METRIC_COLUMNS]).set_index("parameter")
+
+
+def metrics_with_coverage(
+    truth: np.ndarray, prediction: np.ndarray, sigma: np.ndarray | None, names: list[str]
+) -> pd.DataFrame:
+    """``regression_metrics``, joined by the coverage columns of
+    ``lenspipe.uncertainty.coverage_table`` for a model with uncertainties (``sigma``)."""
+    table = regression_metrics(truth, prediction, names)
+    if sigma is None:
+        return table
+    return table.join(coverage_table(truth, prediction, sigma, names))
