@@ -40,16 +40,14 @@ def save_calibration(
     """Fit the factors on these (validation) predictions and write them, with the coverage
     before and after, as JSON; return the factors."""
     scales = fit_sigma_scales(truth, mean, sigma)
-    record = {}
-    for column, name in enumerate(names):
-        record[name] = {"sigma_scale": float(scales[column])}
-        for level in COVERAGE_LEVELS:
-            key = f"{round(level * 100)}"
-            column_truth, column_mean = truth[:, column], mean[:, column]
-            raw = coverage(column_truth, column_mean, sigma[:, column], level)
-            scaled = coverage(column_truth, column_mean, scales[column] * sigma[:, column], level)
-            record[name][f"validation_coverage_{key}_before"] = float(raw)
-            record[name][f"validation_coverage_{key}_after"] = float(scaled)
+    record = {name: {"sigma_scale": float(scale)} for name, scale in zip(names, scales)}
+    for level in COVERAGE_LEVELS:
+        key = f"validation_coverage_{round(level * 100)}"
+        before = coverage(truth, mean, sigma, level)
+        after = coverage(truth, mean, sigma * scales, level)
+        for column, name in enumerate(names):
+            record[name][f"{key}_before"] = float(before[column])
+            record[name][f"{key}_after"] = float(after[column])
     write_json(path, {"n_validation": int(len(truth)), "parameters": record})
     return scales
 
