@@ -1,5 +1,6 @@
 """A chunk job saves its lenses in parts and resumes from them, producing identical bytes."""
 
+import io
 import json
 import signal
 import subprocess
@@ -8,10 +9,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import REPO, small_config
-from lenspipe.chunk_job import JOURNAL_FILE, part_ranges, simulate_chunk
-from lenspipe.chunks import write_chunk
+from lenspipe.chunk_job import JOURNAL_FILE, part_path, part_ranges, simulate_chunk
+from lenspipe.chunks import read_chunk, write_chunk
+from lenspipe.errors import ChunkError
+from lenspipe.simulate import LensSimulator
 
 CONFIG = small_config(n_lenses=40, chunk_size=20, checkpoint_every=5)
 
@@ -77,15 +81,57 @@ def test_parts_saved_under_other_settings_are_not_reused(tmp_path):
     assert "settings changed: removed" in (tmp_path / "work" / JOURNAL_FILE).read_text()
 
 
-def test_an_unreadable_part_is_simulated_again(tmp_path):
+PART_DAMAGES = {
+    "truncated": lambda data: data[: len(data) // 3],
+    "empty": lambda data: b"",
+    "flipped byte in the images": lambda data: data[:3000] + b"\xff" + data[3001:],
+    "not an archive": lambda data: b"not a zip archive",
+}
+
+
+@pytest.mark.parametrize("damage", PART_DAMAGES.values(), ids=PART_DAMAGES.keys())
+def test_a_damaged_part_is_named_and_simulated_again(tmp_path, damage):
     work = tmp_path / "work"
     work.mkdir()
-    (work / "lenses_000000025-000000029.npz").write_bytes(b"not a zip archive")
+    part = range(25, 30)
+    simulator = LensSimulator(CONFIG)
+    images, parameters = simulator.simulate_many(part)
+    file = part_path(work, part)
+    write_chunk(file, np.asarray(part), images, parameters, simulator.parameter_names)
+    file.write_bytes(damage(file.read_bytes()))
 
-    resumed = run_chunk(CONFIG, tmp_path)
+    log = io.StringIO()
+    resumed = tmp_path / "chunk_00001.npz"
+    simulate_chunk(CONFIG, 1, resumed, work, CONFIG["checkpoint_every"], progress=log)
     reference = run_chunk(CONFIG, tmp_path / "reference")
     assert resumed.read_bytes() == reference.read_bytes()
-    assert "discarded unreadable part" in (work / JOURNAL_FILE).read_text()
+    for record in ((work / JOURNAL_FILE).read_text(), log.getvalue()):
+        assert f"discarded unreadable part, simulating it again: {file}" in record
+
+
+def test_a_damaged_chunk_file_is_never_read_as_other_lenses(tmp_path):
+    """Every truncation and every flipped byte of a chunk file either raises ChunkError or,
+    where the byte is one no reader uses (a zip timestamp), reads back the same arrays."""
+    names = tuple(f"column_{k}" for k in range(5))
+    images = np.random.default_rng(0).random((4, 8, 8, 1), dtype=np.float32)
+    parameters = np.random.default_rng(1).random((4, 5))
+    path = tmp_path / "chunk.npz"
+    write_chunk(path, np.arange(4), images, parameters, names)
+    good = path.read_bytes()
+    damaged = [good[:size] for size in range(0, len(good), 11)]
+    damaged += [good[:k] + bytes([good[k] ^ 0x10]) + good[k + 1 :] for k in range(len(good))]
+    unreadable = 0
+    for data in damaged:
+        path.write_bytes(data)
+        try:
+            read_images, read_parameters = read_chunk(path, range(4), (8, 8, 1), names)
+        except ChunkError as error:
+            assert str(path) in str(error)
+            unreadable += 1
+        else:
+            np.testing.assert_array_equal(read_images, images)
+            np.testing.assert_array_equal(read_parameters, parameters)
+    assert unreadable > 0.8 * len(damaged)
 
 
 def test_chunk_file_bytes_do_not_depend_on_when_they_were_written(tmp_path):
@@ -119,9 +165,6 @@ def test_default_config_writes_the_lenses_it_wrote_before_the_new_switches(tmp_p
 
 
 def test_a_quasar_chunk_with_a_cut_resumes_from_its_nan_padded_parts(tmp_path):
-    from lenspipe.chunk_job import part_path
-    from lenspipe.simulate import LensSimulator
-
     config = small_config(
         n_lenses=40,
         chunk_size=20,

@@ -93,17 +93,44 @@ def test_bad_chunk_is_named_and_nothing_is_written(small_store, tmp_path, corrup
     with pytest.raises(ChunkError, match=str(copies[1])):
         consolidate(config, copies, store, table)
     assert not store.exists() and not table.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in copies)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [copies[0].name, copies[2].name, "damaged"]
+    )
+    assert [p.name for p in (tmp_path / "damaged").iterdir()] == [copies[1].name]
 
 
-def test_unreadable_chunk_is_named(small_store, tmp_path):
+DAMAGES = {
+    "truncated": lambda data: data[: len(data) // 2],
+    "empty": lambda data: b"",
+    "flipped byte": lambda data: data[:4000] + bytes([data[4000] ^ 0x40]) + data[4001:],
+    "not an archive": lambda data: b"not a chunk",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_a_damaged_chunk_is_named_and_set_aside_for_the_rerun(small_store, tmp_path, damage):
     config, _, _, chunks = small_store
-    broken = tmp_path / "broken.npz"
-    broken.write_bytes(b"not a chunk")
-    with pytest.raises(ChunkError, match="broken.npz"):
-        consolidate(
-            config, [chunks[0], broken, chunks[2]], tmp_path / "s.zarr", tmp_path / "t.parquet"
-        )
+    copies = []
+    for path in chunks:
+        copies.append(tmp_path / "chunks" / path.name)
+        copies[-1].parent.mkdir(exist_ok=True)
+        shutil.copy(path, copies[-1])
+    copies[1].write_bytes(damage(copies[1].read_bytes()))
+    damaged_bytes = copies[1].read_bytes()
+
+    with pytest.raises(ChunkError) as error:
+        consolidate(config, copies, tmp_path / "s.zarr", tmp_path / "t.parquet")
+    moved = tmp_path / "chunks" / "damaged" / copies[1].name
+    message = str(error.value)
+    assert str(copies[1]) in message and str(moved) in message
+    assert "simulates chunk 1 again" in message
+    assert not copies[1].exists() and moved.read_bytes() == damaged_bytes
+
+    # Damaged a second time: the first copy set aside is kept, not overwritten.
+    copies[1].write_bytes(b"damaged again")
+    with pytest.raises(ChunkError, match="chunk_00001.1.npz"):
+        consolidate(config, copies, tmp_path / "s.zarr", tmp_path / "t.parquet")
+    assert moved.read_bytes() == damaged_bytes
 
 
 def test_wrong_number_of_chunks_is_refused(small_store, tmp_path):

@@ -1,6 +1,7 @@
 """The Snakemake workflow itself: plan, lint, format, bad config, and a tiny end-to-end run."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -17,6 +18,7 @@ from workflow_helpers import (
     lenspipe_status,
     snakemake,
     status_report,
+    workflow_with_config,
 )
 
 from lenspipe.model import load_trained_model
@@ -67,6 +69,33 @@ def test_bad_config_stops_before_any_job_and_writes_nothing(tmp_path, bad, field
     assert result.returncode != 0
     assert field in result.stderr
     assert not (workdir / "results").exists()
+
+
+def test_a_damaged_chunk_file_is_named_and_the_rerun_repairs_it(tmp_path):
+    workdir = workflow_with_config(tmp_path, "repair")
+    table = "results/repair/parameters.parquet"
+    chunk = workdir / "results" / "repair" / "chunks" / "chunk_00002.npz"
+    first = snakemake(table, "--cores", "2", "--configfile", "config/test.yaml", cwd=workdir)
+    assert first.returncode == 0, first.stderr[-3000:]
+    original = chunk.read_bytes()
+    (workdir / "results" / "repair" / "parameters.parquet").unlink()
+    shutil.rmtree(workdir / "results" / "repair" / "lenses.zarr")
+    chunk.write_bytes(original[: len(original) // 2])
+
+    failed = snakemake(table, "--cores", "2", "--configfile", "config/test.yaml", cwd=workdir)
+    assert failed.returncode != 0
+    log = (workdir / "results" / "repair" / "logs" / "consolidate.log").read_text()
+    assert "results/repair/chunks/chunk_00002.npz: cannot read chunk file" in log
+    assert "results/repair/chunks/damaged/chunk_00002.npz" in log
+
+    rerun = snakemake(table, "--cores", "2", "--configfile", "config/test.yaml", cwd=workdir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert chunk.read_bytes() == original
+    assert job_counts(rerun.stdout + rerun.stderr) == {
+        "simulate_chunk": 1,
+        "consolidate": 1,
+        "total": 2,
+    }
 
 
 def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):

@@ -60,7 +60,7 @@ def simulate_chunk(
     lenses = chunk_range(chunk, config["n_lenses"], config["chunk_size"])
     parts = part_ranges(lenses, checkpoint_every)
     _forget_other_settings(work_dir, config)
-    pieces = [_load_saved_part(work_dir, part, config) for part in parts]
+    pieces = [_load_saved_part(work_dir, part, config, progress) for part in parts]
     saved_lenses = sum(len(part) for part, piece in zip(parts, pieces) if piece is not None)
     _journal(work_dir, f"attempt started: {saved_lenses} of {len(lenses)} lenses already saved")
 
@@ -117,11 +117,12 @@ def _forget_other_settings(work_dir: Path, config: dict[str, Any]) -> None:
 
 
 def _load_saved_part(
-    work_dir: Path, part: range, config: dict[str, Any]
+    work_dir: Path, part: range, config: dict[str, Any], progress: TextIO | None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The images and parameters of ``part`` if an earlier attempt saved them readably.
 
-    An unreadable part file is removed, so that the part is simulated again.
+    An unreadable part file (truncated, emptied, flipped bytes) is removed, named in the
+    journal and the log, so that the part is simulated again.
     """
     file = part_path(work_dir, part)
     if not file.exists():
@@ -129,7 +130,10 @@ def _load_saved_part(
     try:
         return read_chunk(file, part, image_shape(config), parameter_names(config))
     except ChunkError as error:
-        _journal(work_dir, f"discarded unreadable part: {error}")
+        message = f"discarded unreadable part, simulating it again: {error}"
+        _journal(work_dir, message)
+        if progress is not None:
+            print(message, file=progress)
         file.unlink()
         return None
 

@@ -77,8 +77,12 @@ def read_chunk(
             arrays = {
                 key: data[key] for key in ("lens_index", "images", "parameters", "parameter_names")
             }
-    except (OSError, KeyError, ValueError) as error:
-        raise ChunkError(f"{path}: cannot read chunk file: {error}") from None
+    # A damaged archive fails in many ways (BadZipFile, a bad CRC, EOFError, OSError, KeyError,
+    # ValueError, NotImplementedError for a flipped compression field...): all mean unreadable.
+    except Exception as error:
+        raise ChunkError(
+            f"{path}: cannot read chunk file: {type(error).__name__}: {error}"
+        ) from None
     lens_index, images, parameters = arrays["lens_index"], arrays["images"], arrays["parameters"]
     count = len(expected_lenses)
     if not np.array_equal(lens_index, np.asarray(expected_lenses)):

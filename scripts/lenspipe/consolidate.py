@@ -30,8 +30,11 @@ def consolidate(
 ) -> None:
     """Check every chunk and write the store and the parameter table.
 
-    Chunks are read one at a time, so memory stays bounded by one chunk. A bad chunk raises
-    ChunkError naming its file, and nothing is left at ``store_path`` or ``table_path``.
+    Chunks are read one at a time, so memory stays bounded by one chunk. A bad chunk
+    (unreadable, or not the lenses this config makes) is moved aside into a ``damaged/``
+    folder beside it, so that rerunning the workflow simulates it again; ChunkError then
+    names the file, where it went and what to run. Nothing is left at ``store_path`` or
+    ``table_path``.
     """
     n_lenses, chunk_size = config["n_lenses"], config["chunk_size"]
     expected = chunk_count(n_lenses, chunk_size)
@@ -50,7 +53,10 @@ def consolidate(
             tqdm(chunk_paths, file=progress, disable=progress is None, unit="chunk")
         ):
             lenses = chunk_range(chunk, n_lenses, chunk_size)
-            images, parameters = read_chunk(path, lenses, shape, names)
+            try:
+                images, parameters = read_chunk(path, lenses, shape, names)
+            except ChunkError as error:
+                raise ChunkError(f"{error}\n{_set_aside(Path(path), chunk)}") from None
             block = slice(lenses.start, lenses.stop)
             store_images[block] = images
             store_parameters[block] = parameters
@@ -62,6 +68,24 @@ def consolidate(
             root.attrs["lensing_cut"] = rejection_summary(rejected)
         zarr.consolidate_metadata(str(temporary_store))
     write_parameter_table(store_path, table_path)
+
+
+def _set_aside(path: Path, chunk: int) -> str:
+    """Move a bad chunk file into ``damaged/`` beside it (never over an earlier one) and
+    say what happened and how to regenerate it."""
+    damaged = path.parent / "damaged"
+    damaged.mkdir(exist_ok=True)
+    target = damaged / path.name
+    copy = 1
+    while target.exists():
+        target = damaged / f"{path.stem}.{copy}{path.suffix}"
+        copy += 1
+    path.rename(target)
+    return (
+        f"Moved it to {target}. Rerun the same snakemake command: it simulates chunk {chunk} "
+        "again and consolidates. If the same check fails again, the settings themselves make "
+        "such lenses."
+    )
 
 
 def write_parameter_table(store_path: str | Path, table_path: str | Path) -> None:
