@@ -78,7 +78,7 @@ def test_parts_saved_under_other_settings_are_not_reused(tmp_path):
     resumed = run_chunk(CONFIG, tmp_path)
     reference = run_chunk(CONFIG, tmp_path / "reference")
     assert resumed.read_bytes() == reference.read_bytes()
-    assert "settings changed: removed" in (tmp_path / "work" / JOURNAL_FILE).read_text()
+    assert "settings changed (seed): removed" in (tmp_path / "work" / JOURNAL_FILE).read_text()
 
 
 PART_DAMAGES = {

@@ -93,3 +93,30 @@ def test_resumed_training_follows_the_uninterrupted_one(prepared_run, tmp_path):
         departure = (resumed[column] - uninterrupted[column]).abs().loc[2:]
         spread = (other_seed[column] - uninterrupted[column]).abs().loc[2:]
         assert np.all(departure <= 0.1 * spread), (column, departure, spread)
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"learning_rate": 3e-4}, "training.learning_rate"),
+        ({"dense_units": [8]}, "training.dense_units"),
+        ({"seed": 99}, "seed"),
+    ],
+)
+def test_a_rerun_with_other_settings_starts_afresh_and_keeps_the_old_work(
+    prepared_run, capsys, change, field
+):
+    training, seed, paths = prepared_run
+    with pytest.raises(Interrupt):
+        train(training, seed, **paths, extra_callbacks=[InterruptAfterEpoch(1)])
+    capsys.readouterr()
+
+    changed_seed = change.get("seed", seed)
+    changed_training = dict(training, **{k: v for k, v in change.items() if k != "seed"})
+    history = train(changed_training, changed_seed, **paths)
+    assert history.epoch == [0, 1, 2]  # nothing resumed
+    assert pd.read_csv(paths["history_path"])["epoch"].tolist() == [0, 1, 2]
+    message = capsys.readouterr().out
+    assert f"made with other settings ({field})" in message
+    replaced = paths["work_dir"].with_name("work.replaced")
+    assert str(replaced) in message and (replaced / "backup").is_dir()

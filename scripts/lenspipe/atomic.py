@@ -36,6 +36,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         _remove(temporary)
 
 
+def unused_name(path: str | Path) -> Path:
+    """``path`` if nothing is there, else the first free ``stem.1.suffix``, ``stem.2.suffix``...
+    beside it: for setting a file or folder aside without overwriting an earlier one."""
+    path = Path(path)
+    candidate, copy = path, 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}.{copy}{path.suffix}")
+        copy += 1
+    return candidate
+
+
 def write_json(path: str | Path, data: Any) -> None:
     """Write ``data`` as indented JSON to ``path``, atomically."""
     with atomic_path(path) as temporary:

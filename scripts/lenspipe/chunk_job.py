@@ -7,7 +7,6 @@ parts made by several attempts is byte-for-byte the chunk one uninterrupted atte
 After success the parts are removed and only the attempt journal is kept.
 """
 
-import json
 import os
 import socket
 from pathlib import Path
@@ -23,8 +22,8 @@ from lenspipe.job_record import now
 from lenspipe.lensing_cut import rejection_summary
 from lenspipe.parameters import cut_enabled, parameter_names
 from lenspipe.simulate import LensSimulator
+from lenspipe.work_settings import SETTINGS_FILE, changes_since_recorded, record_settings
 
-SETTINGS_FILE = "settings.json"
 JOURNAL_FILE = "journal.txt"
 
 
@@ -105,15 +104,14 @@ def simulate_chunk(
 
 def _forget_other_settings(work_dir: Path, config: dict[str, Any]) -> None:
     """Remove saved parts made with different simulation settings; record the current ones."""
-    settings = json.dumps(config, sort_keys=True)
-    settings_file = work_dir / SETTINGS_FILE
-    if settings_file.exists() and settings_file.read_text() != settings:
+    changed = changes_since_recorded(work_dir, config)
+    if changed:
         stale = sorted(work_dir.glob("lenses_*.npz"))
         for file in stale:
             file.unlink()
-        _journal(work_dir, f"settings changed: removed {len(stale)} saved parts")
-    work_dir.mkdir(parents=True, exist_ok=True)
-    settings_file.write_text(settings)
+        fields = ", ".join(changed)
+        _journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
+    record_settings(work_dir, config)
 
 
 def _load_saved_part(

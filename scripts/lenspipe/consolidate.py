@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import zarr
 from tqdm import tqdm
 
-from lenspipe.atomic import atomic_path
+from lenspipe.atomic import atomic_path, unused_name
 from lenspipe.chunks import chunk_count, chunk_range, read_chunk
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
@@ -75,11 +75,7 @@ def _set_aside(path: Path, chunk: int) -> str:
     say what happened and how to regenerate it."""
     damaged = path.parent / "damaged"
     damaged.mkdir(exist_ok=True)
-    target = damaged / path.name
-    copy = 1
-    while target.exists():
-        target = damaged / f"{path.stem}.{copy}{path.suffix}"
-        copy += 1
+    target = unused_name(damaged / path.name)
     path.rename(target)
     return (
         f"Moved it to {target}. Rerun the same snakemake command: it simulates chunk {chunk} "

@@ -8,6 +8,7 @@ outputs.
 """
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -16,16 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from lenspipe.atomic import atomic_path
+from lenspipe.atomic import atomic_path, unused_name
 from lenspipe.dataset import LensBatches
 from lenspipe.losses import keras_loss, mae, outputs_per_target
 from lenspipe.model import build_cnn
 from lenspipe.normalise import load_normalisation, load_split
 from lenspipe.plots import plot_training_curve
 from lenspipe.store import open_store, store_pix2angle
+from lenspipe.work_settings import changes_since_recorded, record_settings
 
 
 def learning_rate(
@@ -99,6 +102,29 @@ def _best_validation_loss(epoch_history: Path) -> float | None:
     return float(losses.min()) if len(losses) else None
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _set_aside_other_settings(work_dir: Path, settings: dict[str, Any]) -> None:
+    """Move work in progress made with other settings (or unrecorded ones) out of the way,
+    to ``<work_dir>.replaced`` (numbered if taken), so the training starts afresh and never
+    resumes another training's weights, optimizer or learning rate."""
+    if not work_dir.exists():
+        return
+    changed = changes_since_recorded(work_dir, settings)
+    if changed == []:
+        return
+    target = unused_name(work_dir.with_name(f"{work_dir.name}.replaced"))
+    work_dir.rename(target)
+    fields = ", ".join(changed) if changed is not None else "settings not recorded"
+    print(
+        f"Not resuming the training work in progress: it was made with other settings "
+        f"({fields}). Starting afresh; the old work is kept in {target} (delete it when "
+        "no longer needed)."
+    )
+
+
 def train(
     training: dict[str, Any],
     seed: int,
@@ -113,7 +139,9 @@ def train(
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     build: Callable[[tuple[int, int, int], int], keras.Model] | None = None,
 ) -> keras.callbacks.History:
-    """Train, resuming from ``work_dir`` if an earlier attempt left a backup there.
+    """Train, resuming from ``work_dir`` if an earlier attempt with the same settings (the
+    ``training`` settings, seed, training lenses and normalisation) left a backup there; work
+    made with other settings is set aside and the training starts afresh.
 
     ``train_indices`` are the lenses to train on, by default the whole training subset of the
     split (the learning curve passes a part of it).
@@ -122,16 +150,24 @@ def train(
     default the CNN of ``training`` (``compile_model``).
     """
     work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    split = load_split(split_path)
+    train_lenses = split["train"] if train_indices is None else train_indices
+    settings = {
+        "training": training,
+        "seed": seed,
+        "train_lenses": _digest(np.asarray(train_lenses, dtype=np.int64).tobytes()),
+        "normalisation": _digest(Path(normalisation_path).read_bytes()),
+    }
+    _set_aside_other_settings(work_dir, settings)
+    record_settings(work_dir, settings)
     gpus = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
     print(f"Training on {', '.join(gpus) if gpus else 'the CPU: TensorFlow sees no GPU'}")
     keras.utils.set_random_seed(seed)
     normalisation = load_normalisation(normalisation_path)
-    split = load_split(split_path)
     image_shape = tuple(open_store(store_path)["images"].shape[1:])
     train_batches = LensBatches(
         store_path,
-        split["train"] if train_indices is None else train_indices,
+        train_lenses,
         normalisation,
         training["batch_size"],
         shuffle_seed=seed,

@@ -1,0 +1,37 @@
+"""Settings recorded beside work in progress, so a resumed job never mixes in work made with
+other settings: the chunk jobs' saved parts and the training's backup."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+SETTINGS_FILE = "settings.json"
+
+
+def changes_since_recorded(work_dir: Path, settings: dict[str, Any]) -> list[str] | None:
+    """Dotted names of the fields in which ``settings`` differ from those recorded in
+    ``work_dir`` (empty if none); None if no readable settings are recorded there."""
+    try:
+        recorded = json.loads((work_dir / SETTINGS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return changed_fields(recorded, json.loads(json.dumps(settings)))
+
+
+def record_settings(work_dir: Path, settings: dict[str, Any]) -> None:
+    """Record ``settings`` in ``work_dir`` (created if needed)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / SETTINGS_FILE).write_text(json.dumps(settings, sort_keys=True))
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted names of the fields whose values differ between ``old`` and ``new``."""
+    changed = []
+    for key in sorted(set(old) | set(new)):
+        name = f"{prefix}{key}"
+        before, after = old.get(key), new.get(key)
+        if isinstance(before, dict) and isinstance(after, dict):
+            changed += changed_fields(before, after, f"{name}.")
+        elif before != after:
+            changed.append(name)
+    return changed
