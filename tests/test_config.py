@@ -193,6 +193,53 @@ BAD_INPUTS = {
         {"baselines": {"dense": {"dense_units": []}}},
         "baselines.dense.dense_units",
     ),
+    # Issue 15: each of these passed the dry run and failed (or misbehaved) later.
+    "lens count as a float": (
+        {"n_lenses": 1000.0},
+        "config field 'n_lenses': expected a whole number, got 1000.0",
+    ),
+    "epochs as a bool": ({"training": {"epochs": True}}, "config field 'training.epochs'"),
+    "infinite prior bound": (
+        {"priors": {"lens": {"theta_E": {"dist": "uniform", "min": 0.8, "max": float("inf")}}}},
+        "config field 'priors.lens.theta_E.max': expected a finite number, got inf",
+    ),
+    "NaN pixel scale": (
+        {"observation": {"overrides": {"pixel_scale": float("nan")}}},
+        "config field 'observation.overrides.pixel_scale': expected a finite number",
+    ),
+    "run name climbing out of results": ({"run_name": ".."}, "config field 'run_name'"),
+    "run name that is results itself": ({"run_name": "."}, "not starting with . or -"),
+    "run name with a slash": ({"run_name": "a/b"}, "config field 'run_name'"),
+    "huge image": ({"image": {"num_pix": 100000}}, "config field 'image.num_pix'"),
+    "negative Einstein radius": (
+        {"priors": {"lens": {"theta_E": {"dist": "uniform", "min": -0.5, "max": 1.0}}}},
+        "priors.lens.theta_E: theta_E is an Einstein radius in arcsec, so its values must lie "
+        "strictly between 0 and inf, but this uniform prior reaches [-0.5, 1]",
+    ),
+    "Einstein radius from an unbounded normal": (
+        {"priors": {"lens": {"theta_E": {"dist": "normal", "mean": 1.0, "sigma": 0.1}}}},
+        "priors.lens.theta_E: theta_E is an Einstein radius",
+    ),
+    "magnitude out of sane bounds": (
+        {"priors": {"source": {"magnitude": {"dist": "uniform", "min": 20.0, "max": 90.0}}}},
+        "priors.source.magnitude: magnitude is an apparent magnitude",
+    ),
+    "negative half-light radius": (
+        {"priors": {"lens_light": {"R_sersic": {"dist": "uniform", "min": -1.0, "max": 1.0}}}},
+        "priors.lens_light.R_sersic",
+    ),
+    **{
+        f"min above max in the unused prior {component}.{name}": (
+            {"priors": {component: {name: {"dist": "uniform", "min": high, "max": low}}}},
+            f"priors.{component}.{name}: expected min < max",
+        )
+        for component, name, low, high in [
+            ("lens", "gamma", 1.8, 2.2),
+            ("lens", "z", 0.2, 0.8),
+            ("source", "z", 1.0, 3.0),
+            ("point_source", "magnitude", 20.0, 22.0),
+        ]
+    },
 }
 
 

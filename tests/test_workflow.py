@@ -60,15 +60,21 @@ def test_snakefiles_are_snakefmt_formatted():
         ({"training": {"targets": ["lens_mass"]}}, "training.targets"),
         ({"observation": {"bands": ["g", "r"]}}, "observation.bands"),
         ({"lensing_cut": {"max_draws": 0}}, "lensing_cut.max_draws"),
+        ({"n_lenses": 1000.0}, "n_lenses"),
+        ({"run_name": ".."}, "run_name"),
+        ({"priors": {"lens": {"theta_E": {"max": float("inf")}}}}, "priors.lens.theta_E.max"),
     ],
 )
 def test_bad_config_stops_before_any_job_and_writes_nothing(tmp_path, bad, field):
-    workdir = copy_workflow(tmp_path)
+    workdir = copy_workflow(tmp_path / "workflow")
     (workdir / "bad.yaml").write_text(yaml.safe_dump(bad))
     result = snakemake("--cores", "1", "--configfile", "bad.yaml", cwd=workdir)
     assert result.returncode != 0
-    assert field in result.stderr
+    # The message is the whole output: one line naming the field, no traceback frames.
+    assert "Config error: " in result.stderr and field in result.stderr
+    assert 'File "' not in result.stderr and "Traceback" not in result.stderr
     assert not (workdir / "results").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["workflow"]
 
 
 def test_a_damaged_chunk_file_is_named_and_the_rerun_repairs_it(tmp_path):

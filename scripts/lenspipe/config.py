@@ -25,7 +25,7 @@ from lenspipe.parameters import (
     sampled_parameters,
     time_delay_columns,
 )
-from lenspipe.priors import Prior, parse_prior
+from lenspipe.priors import Prior, check_physical_range, parse_prior
 from lenspipe.split import split_counts
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -45,7 +45,21 @@ def _extend_with_defaults(validator_class: type) -> type:
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
-_DefaultFillingValidator = _extend_with_defaults(jsonschema.Draft202012Validator)
+def _strict_types(validator_class: type) -> type:
+    """``validator_class`` whose ``integer`` is a whole int (not 1000.0, not a bool) and whose
+    ``number`` is finite (YAML's .inf and .nan are refused)."""
+    checker = validator_class.TYPE_CHECKER.redefine_many(
+        {
+            "integer": lambda _, value: isinstance(value, int) and not isinstance(value, bool),
+            "number": lambda _, value: isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(value),
+        }
+    )
+    return jsonschema.validators.extend(validator_class, type_checker=checker)
+
+
+_DefaultFillingValidator = _extend_with_defaults(_strict_types(jsonschema.Draft202012Validator))
 
 
 def load_schema() -> dict[str, Any]:
@@ -68,7 +82,13 @@ def _schema_error_message(error: jsonschema.ValidationError) -> str:
         close = difflib.get_close_matches(unknown[0], known, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return f"unknown config field '{field}': {hint}expected one of {', '.join(known)}"
-    return f"config field '{_field_name(error.absolute_path) or '<top level>'}': {error.message}"
+    field = _field_name(error.absolute_path) or "<top level>"
+    if error.validator == "type" and error.validator_value in ("integer", "number"):
+        number = "a whole number" if error.validator_value == "integer" else "a finite number"
+        return f"config field '{field}': expected {number}, got {error.instance!r}"
+    description = error.schema.get("description")
+    explained = f" ({description})" if description and error.validator == "pattern" else ""
+    return f"config field '{field}': {error.message}{explained}"
 
 
 def merge_config(base: dict, changes: dict) -> dict:
@@ -92,6 +112,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         raise ConfigError(_schema_error_message(error))
+    _check_every_prior(config)
     priors = parse_priors(config)
     _check_targets(config, priors)
     _check_augmented_targets(config)
@@ -217,6 +238,15 @@ def parse_priors(config: dict[str, Any]) -> dict[str, Prior]:
         )
         for component, name in sampled_parameters(config)
     }
+
+
+def _check_every_prior(config: dict[str, Any]) -> None:
+    """Every prior in the config, used by this run or not, is well formed and stays within
+    its parameter's physical range (``lenspipe.priors.PHYSICAL_RANGES``)."""
+    for component, entries in config["priors"].items():
+        for name, spec in entries.items():
+            field = f"priors.{component}.{name}"
+            check_physical_range(field, name, parse_prior(field, spec))
 
 
 def _check_targets(config: dict[str, Any], priors: dict[str, Prior]) -> None:

@@ -89,3 +89,33 @@ def parse_prior(field: str, spec: dict[str, Any]) -> Prior:
     if dist == "log_uniform" and not prior.min > 0:
         raise ConfigError(f"{field}.min: a log_uniform prior needs min > 0, got {prior.min}")
     return prior
+
+
+# The values each parameter can physically take, by parameter name, as open intervals, with
+# what the parameter is: a prior whose support leaves the interval is refused.
+PHYSICAL_RANGES = {
+    "theta_E": (0.0, np.inf, "an Einstein radius in arcsec"),
+    "R_sersic": (0.0, np.inf, "a half-light radius in arcsec"),
+    "n_sersic": (0.0, 10.0, "a Sersic index"),
+    "magnitude": (0.0, 40.0, "an apparent magnitude"),
+    "e1": (-1.0, 1.0, "an ellipticity component"),
+    "e2": (-1.0, 1.0, "an ellipticity component"),
+    "gamma": (1.0, 3.0, "a power-law mass slope"),
+    "gamma1": (-1.0, 1.0, "a shear component"),
+    "gamma2": (-1.0, 1.0, "a shear component"),
+    "z": (0.0, 20.0, "a redshift"),
+}
+
+
+def check_physical_range(field: str, name: str, prior: Prior) -> None:
+    """Raise ConfigError naming ``field`` if ``prior`` can give a value that parameter
+    ``name`` cannot physically take (see ``PHYSICAL_RANGES``)."""
+    if name not in PHYSICAL_RANGES:
+        return
+    lowest, highest, what = PHYSICAL_RANGES[name]
+    low, high = prior.support()
+    if not (lowest < low and high < highest):
+        raise ConfigError(
+            f"{field}: {name} is {what}, so its values must lie strictly between {lowest:g} "
+            f"and {highest:g}, but this {prior.dist} prior reaches [{low:g}, {high:g}]"
+        )

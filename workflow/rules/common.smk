@@ -13,11 +13,15 @@ from lenspipe.config import (
     training_subset_size,
     validate_config,
 )
+from lenspipe.errors import ConfigError
 from lenspipe.slurm_preflight import JobRequest, check_requests
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
-# job is planned or anything is written.
-validate_config(config)
+# job is planned or anything is written; the message is the whole output (no traceback).
+try:
+    validate_config(config)
+except ConfigError as error:
+    sys.exit(f"Config error: {error}")
 
 RUN = f"results/{config['run_name']}"
 N_CHUNKS = chunk_count(config["n_lenses"], config["chunk_size"])
