@@ -1,5 +1,10 @@
 """Rule baseline_fit: lenstronomy maximum-likelihood fits of the first test lenses."""
 
+import sys
+
+# This workflow's lenspipe, beside this script, before any other copy installed.
+sys.path.insert(0, snakemake.scriptdir)
+
 from lenspipe.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,5 +1,10 @@
 """Rule compare: the CNN, the naive model and the fit side by side on the test lenses."""
 
+import sys
+
+# This workflow's lenspipe, beside this script, before any other copy installed.
+sys.path.insert(0, snakemake.scriptdir)
+
 from lenspipe.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,5 +1,10 @@
 """Rule evaluate: metrics and figures of the trained CNN on the test subset."""
 
+import sys
+
+# This workflow's lenspipe, beside this script, before any other copy installed.
+sys.path.insert(0, snakemake.scriptdir)
+
 from lenspipe.logs import rule_log
 
 with rule_log(snakemake):

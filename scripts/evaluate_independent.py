@@ -1,6 +1,11 @@
 """Rule evaluate_independent: metrics and predicted vs true of the trained CNN on every lens of
 an independent test campaign."""
 
+import sys
+
+# This workflow's lenspipe, beside this script, before any other copy installed.
+sys.path.insert(0, snakemake.scriptdir)
+
 from lenspipe.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,5 +1,10 @@
 """Rule train: fit the CNN, streaming batches from the store; resumes from work_dir."""
 
+import sys
+
+# This workflow's lenspipe, beside this script, before any other copy installed.
+sys.path.insert(0, snakemake.scriptdir)
+
 from lenspipe.logs import rule_log
 
 with rule_log(snakemake):

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+import sysconfig
 
 
 import numpy as np
@@ -102,6 +103,36 @@ def test_a_damaged_chunk_file_is_named_and_the_rerun_repairs_it(tmp_path):
         "consolidate": 1,
         "total": 2,
     }
+
+
+def test_jobs_import_their_own_workflows_lenspipe_whatever_else_is_installed(tmp_path):
+    """An environment with another lenspipe installed (a decoy that fails on import) ahead of
+    the workflow's scripts/ on sys.path: the driver and every job still use the workflow's."""
+    environment = tmp_path / "decoy_env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", environment], check=True)
+    (site_packages,) = environment.glob("lib/python3*/site-packages")
+    decoy = site_packages / "lenspipe"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy lenspipe was imported')\n")
+    # The decoy environment also sees the test environment's packages (snakemake and all).
+    (site_packages / "test_environment.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n"
+    )
+    python = environment / "bin" / "python"
+    probe = subprocess.run([python, "-c", "import lenspipe"], capture_output=True, text=True)
+    assert "the decoy lenspipe was imported" in probe.stderr
+
+    workdir = workflow_with_config(tmp_path, "decoy")
+    target = "results/decoy/normalisation.json"
+    result = subprocess.run(
+        [python, "-m", "snakemake", target, "--cores", "2", "--configfile", "config/test.yaml"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "decoy" not in (workdir / "results/decoy/logs/normalise.log").read_text()
 
 
 def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
