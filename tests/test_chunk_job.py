@@ -13,9 +13,10 @@ import pytest
 
 from conftest import REPO, small_config
 from lenspipe.chunk_job import JOURNAL_FILE, part_path, part_ranges, simulate_chunk
-from lenspipe.chunks import read_chunk, write_chunk
+from lenspipe.chunks import read_chunk, read_platforms, write_chunk
 from lenspipe.errors import ChunkError
 from lenspipe.simulate import LensSimulator
+from lenspipe.versions import cpu_platform
 
 CONFIG = small_config(n_lenses=40, chunk_size=20, checkpoint_every=5)
 
@@ -97,7 +98,7 @@ def test_a_damaged_part_is_named_and_simulated_again(tmp_path, damage):
     simulator = LensSimulator(CONFIG)
     images, parameters = simulator.simulate_many(part)
     file = part_path(work, part)
-    write_chunk(file, np.asarray(part), images, parameters, simulator.parameter_names)
+    write_chunk(file, np.asarray(part), images, parameters, ["test"], simulator.parameter_names)
     file.write_bytes(damage(file.read_bytes()))
 
     log = io.StringIO()
@@ -116,7 +117,7 @@ def test_a_damaged_chunk_file_is_never_read_as_other_lenses(tmp_path):
     images = np.random.default_rng(0).random((4, 8, 8, 1), dtype=np.float32)
     parameters = np.random.default_rng(1).random((4, 5))
     path = tmp_path / "chunk.npz"
-    write_chunk(path, np.arange(4), images, parameters, names)
+    write_chunk(path, np.arange(4), images, parameters, ["test"], names)
     good = path.read_bytes()
     damaged = [good[:size] for size in range(0, len(good), 11)]
     damaged += [good[:k] + bytes([good[k] ^ 0x10]) + good[k + 1 :] for k in range(len(good))]
@@ -136,7 +137,7 @@ def test_a_damaged_chunk_file_is_never_read_as_other_lenses(tmp_path):
 
 def test_chunk_file_bytes_do_not_depend_on_when_they_were_written(tmp_path):
     names = tuple(f"column_{k}" for k in range(17))
-    arrays = (np.arange(3), np.zeros((3, 4, 4, 1), np.float32), np.ones((3, 17)), names)
+    arrays = (np.arange(3), np.zeros((3, 4, 4, 1), np.float32), np.ones((3, 17)), ["a"], names)
     write_chunk(tmp_path / "first.npz", *arrays)
     time.sleep(2.1)  # zip timestamps have a resolution of 2 s
     write_chunk(tmp_path / "second.npz", *arrays)
@@ -179,10 +180,37 @@ def test_a_quasar_chunk_with_a_cut_resumes_from_its_nan_padded_parts(tmp_path):
     images, parameters = simulator.simulate_many(part)
     assert np.isnan(parameters).any()  # quasars with fewer than 4 images
     write_chunk(
-        part_path(saved, part), np.asarray(part), images, parameters, simulator.parameter_names
+        part_path(saved, part),
+        np.asarray(part),
+        images,
+        parameters,
+        [cpu_platform()],
+        simulator.parameter_names,
     )
 
     resumed = run_chunk(config, tmp_path / "resumed")
     reference = run_chunk(config, tmp_path / "reference")
     assert resumed.read_bytes() == reference.read_bytes()
     assert "5 of 20 lenses already saved" in (saved / JOURNAL_FILE).read_text()
+
+
+def test_a_chunk_records_every_processor_type_that_made_its_lenses(tmp_path):
+    """A chunk resumed from a part saved on another node type says so: same lenses, but its
+    platforms (and so its bytes) name both processors."""
+    work = tmp_path / "work"
+    part = range(25, 30)
+    simulator = LensSimulator(CONFIG)
+    images, parameters = simulator.simulate_many(part)
+    other = "aarch64 Other processor"
+    file = part_path(work, part)
+    work.mkdir()
+    write_chunk(file, np.asarray(part), images, parameters, [other], simulator.parameter_names)
+
+    resumed = run_chunk(CONFIG, tmp_path)
+    reference = run_chunk(CONFIG, tmp_path / "reference")
+    assert read_platforms(resumed) == sorted([cpu_platform(), other])
+    assert read_platforms(reference) == [cpu_platform()]
+    with np.load(resumed) as got, np.load(reference) as expected:
+        for key in ("lens_index", "images", "parameters", "parameter_names"):
+            np.testing.assert_array_equal(got[key], expected[key])
+    assert f"(platform: {cpu_platform()})" in (work / JOURNAL_FILE).read_text()

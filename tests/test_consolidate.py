@@ -14,6 +14,7 @@ from lenspipe.errors import ChunkError
 from lenspipe.parameters import parameter_names
 from lenspipe.simulate import LensSimulator
 from lenspipe.store import open_store
+from lenspipe.versions import cpu_platform
 
 
 def test_store_holds_every_lens_with_provenance(small_store):
@@ -28,6 +29,7 @@ def test_store_holds_every_lens_with_provenance(small_store):
     assert root.attrs["config"]["n_lenses"] == 60
     assert root.attrs["parameter_names"] == list(names)
     assert set(root.attrs["versions"]) >= {"lenstronomy", "zarr", "numpy"}
+    assert root.attrs["platforms"] == [cpu_platform()]
     images, parameters = LensSimulator(config).simulate_many([0, 41])
     assert np.array_equal(root["images"].oindex[[0, 41]], images)
     assert np.array_equal(root["parameters"].oindex[[0, 41]], parameters)
@@ -62,7 +64,14 @@ def _corrupt(path, **changes):
     arrays.update(changes)
     path.unlink()
     names = tuple(arrays["parameter_names"].tolist())
-    write_chunk(path, arrays["lens_index"], arrays["images"], arrays["parameters"], names)
+    write_chunk(
+        path,
+        arrays["lens_index"],
+        arrays["images"],
+        arrays["parameters"],
+        arrays["platforms"].tolist(),
+        names,
+    )
 
 
 CORRUPTIONS = {

@@ -9,7 +9,9 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from conftest import SMALL
 from local_cluster import local_profile, slurm_is_up
 from workflow_helpers import (
     job_counts,
@@ -198,15 +200,48 @@ def test_cancelled_chunk_job_leaves_no_chunk_and_is_repaired(tmp_path):
     assert store_bytes(workdir / "results/cancelled") == store_bytes(reference)
 
 
-def test_stopped_training_job_resumes_from_its_backup(tmp_path):
+def test_requeued_chunk_job_resumes_and_ends_byte_identical(tmp_path):
+    """``scontrol requeue`` (what preemption does with the profile's --requeue): the same job
+    starts again, resumes from its saved parts, and the store is the uninterrupted one's."""
     workdir = workflow_with_config(
-        tmp_path,
-        "training",
-        n_lenses=400,
-        chunk_size=200,
-        checkpoint_every=200,
-        training={"epochs": 12, "early_stopping_patience": 12},
+        tmp_path, "requeued", n_lenses=20, chunk_size=20, testing={"seconds_per_lens": 0.5}
     )
+    profile = local_profile(workdir)
+    args = run_args("results/requeued/lenses.zarr", profile)
+    driver = start_driver(workdir, *args)
+    work = workdir / "results/requeued/work/chunks/chunk_00000"
+    wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 120, 0.1, driver)
+    (job,) = active_jobs(workdir, "simulate_chunk")
+    subprocess.run(["scontrol", "requeue", job["id"]], check=True)
+
+    driver.wait(timeout=600)
+    output = (workdir / "driver.log").read_text()
+    assert driver.returncode == 0, output[-3000:]
+    journal = (work / "journal.txt").read_text()
+    starts = [line for line in journal.splitlines() if "attempt started" in line]
+    assert len(starts) == 2 and " 0 of 20" not in starts[1], journal
+    assert all(f"[SLURM job {job['id']}]" in line for line in starts), journal
+
+    reference = local_reference(
+        tmp_path, "requeued-reference", "lenses.zarr", n_lenses=20, chunk_size=20
+    )
+    assert store_bytes(workdir / "results/requeued") == store_bytes(reference)
+
+
+TRAINING_RUN = {
+    "n_lenses": 400,
+    "chunk_size": 200,
+    "checkpoint_every": 200,
+    "training": {"epochs": 12, "early_stopping_patience": 12},
+}
+
+
+@pytest.mark.parametrize("stop", ["scancel", "scontrol requeue"])
+def test_stopped_training_job_resumes_with_continuous_losses(tmp_path, stop):
+    """A cancelled (then retried) or requeued training job resumes at the epoch it reached,
+    and its losses follow an uninterrupted run's ten times more closely than a run on
+    another draw of the lenses does (the run-to-run spread)."""
+    workdir = workflow_with_config(tmp_path, "training", **TRAINING_RUN)
     profile = local_profile(workdir)
     args = run_args("results/training/model.keras", profile)
     driver = start_driver(workdir, *args)
@@ -217,22 +252,31 @@ def test_stopped_training_job_resumes_from_its_backup(tmp_path):
 
     wait_for(lambda: epochs_logged() >= 2, "two epochs of training", 600, 0.1, driver)
     job = active_jobs(workdir, "train")[0]
-    subprocess.run(["scancel", job["id"]], check=True)
-    stopped_after = epochs_logged()
-    assert stopped_after < 12
+    subprocess.run([*stop.split(), job["id"]], check=True)
+    assert epochs_logged() < 12
 
     driver.wait(timeout=600)
     output = (workdir / "driver.log").read_text()
     assert driver.returncode == 0, output[-3000:]
-    assert "SLURM status is: 'CANCELLED'" in output
+    if stop == "scancel":
+        assert "SLURM status is: 'CANCELLED'" in output
     train_log = (workdir / "results/training/logs/train.log").read_text()
     first_epoch = int(train_log.split("Epoch ")[1].split("/")[0])
     assert first_epoch > 1, train_log[:2000]
-    epochs = [
-        line.split(",")[0]
-        for line in (workdir / "results/training/history.csv").read_text().splitlines()[1:]
-    ]
-    assert epochs == [str(epoch) for epoch in range(12)]
+    resumed = pd.read_csv(workdir / "results/training/history.csv").set_index("epoch")
+    assert resumed.index.tolist() == list(range(12))
+
+    def uninterrupted(name: str, **changes) -> pd.DataFrame:
+        run = local_reference(tmp_path, name, "model.keras", **TRAINING_RUN, **changes)
+        return pd.read_csv(run / "history.csv").set_index("epoch")
+
+    same = uninterrupted("uninterrupted")
+    other = uninterrupted("other-lenses", seed=SMALL["seed"] + 1)
+    resumed_epochs = slice(first_epoch - 1, None)  # the log counts epochs from 1
+    for column in ("loss", "val_loss"):
+        departure = (resumed[column] - same[column]).abs().loc[resumed_epochs]
+        spread = (other[column] - same[column]).abs().loc[resumed_epochs]
+        assert departure.mean() <= 0.1 * spread.mean(), (column, departure, spread)
 
 
 def test_requests_the_cluster_cannot_meet_stop_the_run_before_any_submission(tmp_path):

@@ -80,7 +80,7 @@ def test_journal_lines_become_attempts(tmp_path):
         "2026-11-28T06:02:00+00:00 [SLURM job 9] [host n2 pid 12] settings changed: removed 0 "
         "saved parts\n"
         "2026-11-28T06:02:00+00:00 [SLURM job 9] [host n2 pid 12] attempt started: "
-        "10 of 20 lenses already saved\n"
+        "10 of 20 lenses already saved (platform: x86_64 AMD EPYC 7763 64-Core Processor)\n"
         "2026-11-28T06:03:00+00:00 [SLURM job 9] [host n2 pid 12] finished: chunk written\n"
         "2026-11-28T07:00:00+00:00 attempt started: 5 of 20 lenses already saved\n"
     )
@@ -89,6 +89,11 @@ def test_journal_lines_become_attempts(tmp_path):
         ("7", "n1", 11, 0, False),
         ("9", "n2", 12, 10, True),
         (None, None, None, 5, False),
+    ]
+    assert [a.platform for a in attempts] == [
+        None,  # journals from before lenspipe recorded the processor
+        "x86_64 AMD EPYC 7763 64-Core Processor",
+        None,
     ]
     assert attempts[0].started == datetime.datetime(2026, 11, 28, 6, tzinfo=datetime.UTC)
     assert read_journal(tmp_path / "missing.txt") == []

@@ -23,6 +23,7 @@ from workflow_helpers import (
 )
 
 from lenspipe.model import load_trained_model
+from lenspipe.versions import cpu_platform
 
 pytestmark = pytest.mark.workflow
 
@@ -184,6 +185,7 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     status = status_report(workdir, "tiny.yaml")
     assert file_tree(workdir) == before
     assert status["counts"]["finished"] == 3 and status["progress"]["lenses_done"] == 96
+    assert status["platforms"] == {cpu_platform(): 3}
     assert [stage["state"] for stage in status["stages"]] == ["done"] * 9
     assert status["stages"][2]["detail"] == "2 of up to 2 epochs"
     assert not status["resume"]["needed"] and status["resume"]["command"] is None

@@ -15,13 +15,14 @@ from typing import Any, TextIO
 import numpy as np
 from tqdm import tqdm
 
-from lenspipe.chunks import chunk_range, read_chunk, write_chunk
+from lenspipe.chunks import chunk_range, read_chunk, read_platforms, write_chunk
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
 from lenspipe.job_record import now
 from lenspipe.lensing_cut import rejection_summary
 from lenspipe.parameters import cut_enabled, parameter_names
 from lenspipe.simulate import LensSimulator
+from lenspipe.versions import cpu_platform
 from lenspipe.work_settings import SETTINGS_FILE, changes_since_recorded, record_settings
 
 JOURNAL_FILE = "journal.txt"
@@ -61,7 +62,11 @@ def simulate_chunk(
     _forget_other_settings(work_dir, config)
     pieces = [_load_saved_part(work_dir, part, config, progress) for part in parts]
     saved_lenses = sum(len(part) for part, piece in zip(parts, pieces) if piece is not None)
-    _journal(work_dir, f"attempt started: {saved_lenses} of {len(lenses)} lenses already saved")
+    _journal(
+        work_dir,
+        f"attempt started: {saved_lenses} of {len(lenses)} lenses already saved "
+        f"(platform: {cpu_platform()})",
+    )
 
     simulator = LensSimulator(config)
     names = simulator.parameter_names
@@ -76,15 +81,19 @@ def simulate_chunk(
     with bar:
         for index, part in enumerate(parts):
             if pieces[index] is None:
-                pieces[index] = simulator.simulate_many(part, bar, pause_seconds)
-                write_chunk(part_path(work_dir, part), np.asarray(part), *pieces[index], names)
+                images, parameters = simulator.simulate_many(part, bar, pause_seconds)
+                pieces[index] = (images, parameters, [cpu_platform()])
+                write_chunk(
+                    part_path(work_dir, part), np.asarray(part), *pieces[index], names=names
+                )
 
-    parameters = np.concatenate([parameters for _, parameters in pieces])
+    parameters = np.concatenate([parameters for _, parameters, _ in pieces])
     write_chunk(
         path,
         np.asarray(lenses),
-        np.concatenate([images for images, _ in pieces]),
+        np.concatenate([images for images, _, _ in pieces]),
         parameters,
+        [platform for _, _, platforms in pieces for platform in platforms],
         names,
     )
     if cut_enabled(config):
@@ -116,8 +125,9 @@ def _forget_other_settings(work_dir: Path, config: dict[str, Any]) -> None:
 
 def _load_saved_part(
     work_dir: Path, part: range, config: dict[str, Any], progress: TextIO | None
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The images and parameters of ``part`` if an earlier attempt saved them readably.
+) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """The images, parameters and platforms of ``part`` if an earlier attempt saved them
+    readably.
 
     An unreadable part file (truncated, emptied, flipped bytes) is removed, named in the
     journal and the log, so that the part is simulated again.
@@ -126,7 +136,10 @@ def _load_saved_part(
     if not file.exists():
         return None
     try:
-        return read_chunk(file, part, image_shape(config), parameter_names(config))
+        return (
+            *read_chunk(file, part, image_shape(config), parameter_names(config)),
+            read_platforms(file),
+        )
     except ChunkError as error:
         message = f"discarded unreadable part, simulating it again: {error}"
         _journal(work_dir, message)

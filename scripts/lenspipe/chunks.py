@@ -1,7 +1,8 @@
 """Chunk files: the images and parameter rows of one contiguous range of lenses.
 
 A chunk is an uncompressed ``.npz`` with ``lens_index`` (int64, N), ``images`` (float32,
-N x H x W x bands), ``parameters`` (float64, N x P) and ``parameter_names`` (P strings).
+N x H x W x bands), ``parameters`` (float64, N x P), ``parameter_names`` (P strings) and
+``platforms`` (the processors that simulated its lenses, ``lenspipe.versions.cpu_platform``).
 Its bytes depend only on its contents: the archive members carry a fixed timestamp, unlike
 ``numpy.savez``, so a resumed chunk job writes exactly the file an uninterrupted one would.
 """
@@ -9,6 +10,7 @@ Its bytes depend only on its contents: the archive members carry a fixed timesta
 import math
 import zipfile
 from pathlib import Path
+from collections.abc import Sequence
 from typing import BinaryIO
 
 import numpy as np
@@ -38,14 +40,17 @@ def write_chunk(
     lens_index: np.ndarray,
     images: np.ndarray,
     parameters: np.ndarray,
-    parameter_names: tuple[str, ...],
+    platforms: Sequence[str],
+    names: tuple[str, ...],
 ) -> None:
-    """Write one chunk file atomically, with bytes that depend only on the arrays."""
+    """Write one chunk file atomically, with bytes that depend only on the arrays, the
+    ``platforms`` that made them and the column ``names``."""
     arrays = {
         "lens_index": np.asarray(lens_index, dtype=np.int64),
         "images": images,
         "parameters": parameters,
-        "parameter_names": np.array(parameter_names),
+        "parameter_names": np.array(names),
+        "platforms": np.array(sorted(set(platforms)), dtype=str),
     }
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
         _write_npz(handle, arrays)
@@ -57,6 +62,13 @@ def _write_npz(handle: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
             member = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
             with archive.open(member, "w", force_zip64=True) as stream:
                 np.lib.format.write_array(stream, np.asanyarray(array), allow_pickle=False)
+
+
+def read_platforms(path: str | Path) -> list[str]:
+    """The processors that made a readable chunk file ([] for files from before lenspipe
+    recorded them)."""
+    with np.load(path, allow_pickle=False) as data:
+        return data["platforms"].tolist() if "platforms" in data.files else []
 
 
 def read_chunk(

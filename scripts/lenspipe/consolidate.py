@@ -11,7 +11,7 @@ import zarr
 from tqdm import tqdm
 
 from lenspipe.atomic import atomic_path, unused_name
-from lenspipe.chunks import chunk_count, chunk_range, read_chunk
+from lenspipe.chunks import chunk_count, chunk_range, read_chunk, read_platforms
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
 from lenspipe.lensing_cut import rejection_summary
@@ -49,6 +49,7 @@ def consolidate(
         root = create_store(temporary_store, config)
         store_images, store_parameters = root["images"], root["parameters"]
         store_lens_index = root["lens_index"]
+        platforms: set[str] = set()  # the processors that made the lenses
         for chunk, path in enumerate(
             tqdm(chunk_paths, file=progress, disable=progress is None, unit="chunk")
         ):
@@ -57,12 +58,14 @@ def consolidate(
                 images, parameters = read_chunk(path, lenses, shape, names)
             except ChunkError as error:
                 raise ChunkError(f"{error}\n{_set_aside(Path(path), chunk)}") from None
+            platforms.update(read_platforms(path))
             block = slice(lenses.start, lenses.stop)
             store_images[block] = images
             store_parameters[block] = parameters
             store_lens_index[block] = np.arange(lenses.start, lenses.stop)
             # Free this chunk before the next is read, so at most one chunk is in memory.
             del images, parameters
+        root.attrs["platforms"] = sorted(platforms)
         if cut_enabled(config):
             rejected = store_parameters[:, names.index("rejected_draws")]
             root.attrs["lensing_cut"] = rejection_summary(rejected)

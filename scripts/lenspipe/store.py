@@ -7,8 +7,9 @@ Layout of ``lenses.zarr``:
 - ``lens_index``: int64 (N,), equal to 0..N-1;
 - group attributes: ``config`` (the simulation settings of the run's config: lens count,
   chunk size, seed, observation, lens system, colours, lensing cut, image, priors), ``seed``,
-  ``parameter_names``, ``bands`` (the channel order), ``versions``, and with a lensing cut
-  ``lensing_cut`` (lenses, rejected draws, rejection rate).
+  ``parameter_names``, ``bands`` (the channel order), ``versions``, ``platforms`` (the
+  processors that simulated the lenses, ``lenspipe.versions.cpu_platform``), and with a
+  lensing cut ``lensing_cut`` (lenses, rejected draws, rejection rate).
 """
 
 import warnings

@@ -42,6 +42,7 @@ class AttemptStatus:
     slurm_job_id: str | None
     outcome: str  # "finished", "running", or a cause of lenspipe.status.causes.EXPLANATIONS
     failure: Failure | None = None
+    platform: str | None = None  # the processor it ran on, when the journal says
 
 
 @dataclass
@@ -116,6 +117,9 @@ class CampaignStatus:
     progress: Progress
     efficiency: list[RuleEfficiency]
     resume: Resume
+    # Chunks simulated (at least in part) on each processor type, from the journals: data
+    # bytes are reproducible per processor type (see the README on determinism).
+    platforms: dict[str, int] = field(default_factory=dict)
 
 
 def collect_status(
@@ -155,6 +159,7 @@ def collect_status(
         progress=_progress(run_dir, config, chunks, efficiency, now),
         efficiency=efficiency,
         resume=_resume(workdir, chunks, stages, configfiles, profile, slurm),
+        platforms=_platforms(chunks),
     )
     _relative_logs(status, workdir)
     return status
@@ -219,7 +224,9 @@ def _chunk_status(
             )
         )
     status.attempts = [
-        AttemptStatus(number, attempt.started.isoformat(), attempt.slurm_job_id, "")
+        AttemptStatus(
+            number, attempt.started.isoformat(), attempt.slurm_job_id, "", None, attempt.platform
+        )
         for number, attempt in enumerate(attempts, start=1)
     ]
     for attempt in attempts:
@@ -270,6 +277,15 @@ def _finish_chunk_status(
         status.state = "partial"
         status.failure = last.failure if last else None
     return status
+
+
+def _platforms(chunks: list[ChunkStatus]) -> dict[str, int]:
+    """How many chunks each processor type worked on, most first."""
+    counts: dict[str, int] = {}
+    for chunk in chunks:
+        for platform in {attempt.platform for attempt in chunk.attempts if attempt.platform}:
+            counts[platform] = counts.get(platform, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _attempt_running(attempt: JournalAttempt, slurm: _SlurmView) -> bool:

@@ -9,7 +9,10 @@ _LINE = re.compile(
     r"^(?P<time>\S+)(?: \[SLURM job (?P<slurm>[^\]]+)\])?"
     r"(?: \[host (?P<host>\S+) pid (?P<pid>\d+)\])? (?P<message>.*)$"
 )
-_STARTED = re.compile(r"attempt started: (?P<saved>\d+) of \d+ lenses already saved")
+_STARTED = re.compile(
+    r"attempt started: (?P<saved>\d+) of \d+ lenses already saved"
+    r"(?: \(platform: (?P<platform>.*)\))?"
+)
 
 
 @dataclass
@@ -22,6 +25,7 @@ class JournalAttempt:
     pid: int | None
     saved_before: int
     finished: bool = False
+    platform: str | None = None  # the processor (lenspipe.versions.cpu_platform)
 
 
 def read_journal(path: Path) -> list[JournalAttempt]:
@@ -45,6 +49,7 @@ def read_journal(path: Path) -> list[JournalAttempt]:
                     host=match["host"],
                     pid=int(match["pid"]) if match["pid"] else None,
                     saved_before=int(started["saved"]),
+                    platform=started["platform"],
                 )
             )
         elif message.startswith("finished:") and attempts:

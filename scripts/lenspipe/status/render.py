@@ -20,6 +20,14 @@ def render(status: CampaignStatus) -> str:
         f"{counts['failed']:,} failed, {counts['not_started']:,} not started",
     ]
     lines += _progress_lines(status)
+    if status.platforms:
+        lines.append(
+            "Processors  "
+            + "; ".join(
+                f"{platform} ({count:,} chunk{'s' if count > 1 else ''})"
+                for platform, count in status.platforms.items()
+            )
+        )
     lines += _chunk_sections(status.chunks)
     lines += ["", "Later stages"]
     for stage in status.stages:
