@@ -1,10 +1,11 @@
 """Config validation: defaults, and a named error for every kind of bad input."""
 
 import pytest
-from conftest import production_config, small_config
+from conftest import REPO, production_config, small_config
 from lenspipe.config import merge_config
 
 from lenspipe.config import independent_test_configs, validate_config
+from lenspipe.config_reference import config_reference
 from lenspipe.errors import ConfigError
 
 
@@ -351,3 +352,11 @@ def test_a_campaign_may_change_the_survey_when_it_has_the_runs_band():
     config = small_config(**_campaign(overrides={"observation": {"survey": "DES"}}))
     assert config["evaluation"]["independent_tests"][0]["n_lenses"] == 1000  # the default
     assert independent_test_configs(config)["shifted"]["observation"]["survey"] == "DES"
+
+
+def test_the_configuration_reference_is_generated_from_the_current_schema():
+    """config/README.md is what scripts/make_config_reference.py writes from the schema now."""
+    reference = (REPO / "config" / "README.md").read_text()
+    assert reference == config_reference(), "run scripts/make_config_reference.py"
+    for field in ("`n_lenses`", "`priors.lens.theta_E`", "`training.learning_rate_schedule`"):
+        assert field in reference
