@@ -218,3 +218,42 @@ def test_a_python_process_counts_as_alive_until_it_ends():
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+@pytest.mark.parametrize("quasar", [True, False])
+def test_the_status_follows_the_stages_the_workflow_runs(tmp_path, quasar):
+    """A run with a lensed quasar has no fit baseline (the workflow skips it): with every
+    other output present it is complete. Without a quasar, the missing fit is what is left."""
+    from conftest import small_config
+
+    from lenspipe.chunks import chunk_count
+    from lenspipe.status import layout
+    from lenspipe.status.campaign import collect_status
+
+    config = small_config(lens_system={"point_source": quasar})
+    run = tmp_path / "results" / config["run_name"]
+    outputs = [
+        layout.chunk_file(run, chunk)
+        for chunk in range(chunk_count(config["n_lenses"], config["chunk_size"]))
+    ]
+    outputs += [
+        run / output
+        for stage, files in layout.STAGE_OUTPUTS.items()
+        if stage != "baseline_fit"
+        for output in files
+    ]
+    outputs += [
+        layout.survey_gallery_file(run, s) for s in config["evaluation"]["survey_galleries"]
+    ]
+    for output in outputs:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.touch()
+
+    status = collect_status(tmp_path, config, ["config/test.yaml"])
+    stages = {stage.stage: stage.state for stage in status.stages}
+    if quasar:
+        assert "baseline_fit" not in stages and set(stages.values()) == {"done"}
+        assert not status.resume.needed
+    else:
+        assert stages["baseline_fit"] == "ready" and stages["compare"] == "done"
+        assert status.resume.needed and status.resume.stages_to_run == ["baseline_fit"]

@@ -15,6 +15,7 @@ from lenspipe.config import (
 )
 from lenspipe.errors import ConfigError
 from lenspipe.slurm_preflight import JobRequest, check_requests
+from lenspipe.status.layout import fit_baseline_runs
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
 # job is planned or anything is written; the message is the whole output (no traceback).
@@ -51,7 +52,7 @@ def survey_galleries(wildcards):
 def fit_predictions(wildcards):
     """The fit baseline's predictions, unless a lensed quasar (which the fit does not model)
     is simulated: then the comparison has no fit column."""
-    if config["lens_system"]["point_source"]:
+    if not fit_baseline_runs(config):
         return []
     return rules.baseline_fit.output.predictions
 

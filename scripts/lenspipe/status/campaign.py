@@ -313,8 +313,8 @@ def _stage_statuses(
 ) -> list[StageStatus]:
     done = {"simulate_chunk": all(chunk.state == "finished" for chunk in chunks)}
     stages = []
-    for stage in layout.STAGES:
-        upstream_done = all(done[need] for need in layout.STAGE_NEEDS[stage])
+    for stage, needs in layout.run_stages(config).items():
+        upstream_done = all(done[need] for need in needs)
         status = _stage_status(run_dir, stage, upstream_done, slurm)
         if stage == "train":
             status.detail = _training_progress(run_dir, config, status.state)

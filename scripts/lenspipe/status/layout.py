@@ -1,6 +1,7 @@
 """Where a run keeps each file; the paths the rules in workflow/rules/ declare."""
 
 from pathlib import Path
+from typing import Any
 
 STAGES = (
     "consolidate",
@@ -33,6 +34,25 @@ STAGE_NEEDS = {
     "compare": ("evaluate", "baseline_dense", "baseline_fit"),
 }
 """The stages each stage reads the outputs of (``simulate_chunk``: every chunk)."""
+
+
+def fit_baseline_runs(config: dict[str, Any]) -> bool:
+    """Whether the workflow runs the fit baseline: not when a lensed quasar is simulated,
+    which the fit does not model. The rules (``workflow/rules/common.smk``) ask this too."""
+    return not config["lens_system"]["point_source"]
+
+
+def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The stages after the chunks that the workflow runs for ``config``, in order, each with
+    the stages it reads the outputs of."""
+    skipped = set() if fit_baseline_runs(config) else {"baseline_fit"}
+    return {
+        stage: tuple(need for need in STAGE_NEEDS[stage] if need not in skipped)
+        for stage in STAGES
+        if stage not in skipped
+    }
+
+
 INDEPENDENT_TABLE = "independent_tests.csv"
 """The side-by-side table of the test split and the independent test campaigns."""
 LEARNING_CURVE_OUTPUTS = ("learning_curve.csv", "plots/learning_curve.png")
