@@ -215,10 +215,10 @@ BAD_INPUTS = {
     "negative Einstein radius": (
         {"priors": {"lens": {"theta_E": {"dist": "uniform", "min": -0.5, "max": 1.0}}}},
         "priors.lens.theta_E: theta_E is an Einstein radius in arcsec, so its values must lie "
-        "strictly between 0 and inf, but this uniform prior reaches [-0.5, 1]",
+        "strictly between 0 and inf, but this uniform prior can draw values from -0.5 to 1",
     ),
-    "Einstein radius from an unbounded normal": (
-        {"priors": {"lens": {"theta_E": {"dist": "normal", "mean": 1.0, "sigma": 0.1}}}},
+    "Einstein radius from a normal that reaches below 0": (
+        {"priors": {"lens": {"theta_E": {"dist": "normal", "mean": 0.3, "sigma": 0.2}}}},
         "priors.lens.theta_E: theta_E is an Einstein radius",
     ),
     "magnitude out of sane bounds": (
@@ -360,3 +360,11 @@ def test_the_configuration_reference_is_generated_from_the_current_schema():
     assert reference == config_reference(), "run scripts/make_config_reference.py"
     for field in ("`n_lenses`", "`priors.lens.theta_E`", "`training.learning_rate_schedule`"):
         assert field in reference
+
+
+def test_a_prior_unbounded_in_form_is_accepted_when_it_cannot_draw_unphysical_values():
+    # The simulation draws from uniform numbers in [2**-53, 1 - 2**-53]: a normal prior on
+    # theta_E 8 sigma above 0 never draws a negative value.
+    config = {"n_lenses": 10, "priors": {"lens": {"theta_E": {"dist": "normal"}}}}
+    config["priors"]["lens"]["theta_E"].update(mean=1.0, sigma=0.1)
+    assert validate_config(config)["priors"]["lens"]["theta_E"]["sigma"] == 0.1

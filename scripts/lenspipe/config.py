@@ -25,7 +25,13 @@ from lenspipe.parameters import (
     sampled_parameters,
     time_delay_columns,
 )
-from lenspipe.priors import Prior, check_physical_range, parse_prior
+from lenspipe.priors import (
+    GaussianCopula,
+    Prior,
+    check_physical_range,
+    gaussian_copula,
+    parse_prior,
+)
 from lenspipe.split import split_counts
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -114,6 +120,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(_schema_error_message(error))
     _check_every_prior(config)
     priors = parse_priors(config)
+    prior_copula(config)
     _check_targets(config, priors)
     _check_augmented_targets(config)
     _check_split(config)
@@ -240,10 +247,19 @@ def parse_priors(config: dict[str, Any]) -> dict[str, Prior]:
     }
 
 
+def prior_copula(config: dict[str, Any]) -> GaussianCopula | None:
+    """The Gaussian copula of ``priors.correlations`` over this run's sampled parameters."""
+    priors = parse_priors(config)
+    fixed = {name for name, prior in priors.items() if prior.is_fixed}
+    return gaussian_copula(config["priors"]["correlations"], list(priors), fixed)
+
+
 def _check_every_prior(config: dict[str, Any]) -> None:
     """Every prior in the config, used by this run or not, is well formed and stays within
     its parameter's physical range (``lenspipe.priors.PHYSICAL_RANGES``)."""
     for component, entries in config["priors"].items():
+        if component == "correlations":
+            continue
         for name, spec in entries.items():
             field = f"priors.{component}.{name}"
             check_physical_range(field, name, parse_prior(field, spec))

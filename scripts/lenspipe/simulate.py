@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from lenspipe import seeding
 from lenspipe.bands import colour_offsets, in_band
-from lenspipe.config import bands, image_shape, parse_priors
+from lenspipe.config import bands, image_shape, parse_priors, prior_copula
 from lenspipe.errors import SimulationError
 from lenspipe.lensing_cut import arc_snr, passes, source_magnification
 from lenspipe.observation import band_kwargs
@@ -33,10 +33,7 @@ from lenspipe.parameters import (
     parameter_names,
 )
 from lenspipe.point_sources import shared_point_source, solve, time_delays
-
-# Generator.random() returns multiples of 2**-53 in [0, 1); clipping to this range keeps the
-# inverse CDF of an unbounded prior finite (u = 0 would map to minus infinity).
-_UNIT_LOW, _UNIT_HIGH = 2.0**-53, 1.0 - 2.0**-53
+from lenspipe.priors import UNIT_HIGH, UNIT_LOW
 
 
 @dataclass
@@ -60,6 +57,7 @@ class LensSimulator:
         self.parameter_names = parameter_names(config)
         self.add_noise: bool = config["image"]["noise"]
         self._priors = list(parse_priors(config).values())
+        self._copula = prior_copula(config)
         system = config["lens_system"]
         self._has_quasar: bool = system["point_source"]
         self._cosmology = None
@@ -109,7 +107,9 @@ class LensSimulator:
 
     def draw_parameters(self, rng: np.random.Generator) -> np.ndarray:
         """Draw one value per sampled parameter column, in column order."""
-        unit = np.clip(rng.random(len(self._priors)), _UNIT_LOW, _UNIT_HIGH)
+        unit = np.clip(rng.random(len(self._priors)), UNIT_LOW, UNIT_HIGH)
+        if self._copula is not None:
+            unit = np.clip(self._copula.correlate(unit), UNIT_LOW, UNIT_HIGH)
         return np.array([prior.from_unit(u) for prior, u in zip(self._priors, unit)])
 
     def render(self, sampled: np.ndarray) -> Rendering:
