@@ -5,7 +5,9 @@ changing only what differs on the local one-node cluster (see ``local_profile``)
 """
 
 import os
+import re
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -205,7 +207,8 @@ def test_stopped_training_job_resumes_from_its_backup(tmp_path):
         n_lenses=400,
         chunk_size=200,
         checkpoint_every=200,
-        training={"epochs": 12, "early_stopping_patience": 12},
+        # The local node's GPU is a counted GRES without a device: TensorFlow sees none.
+        training={"epochs": 12, "early_stopping_patience": 12, "allow_cpu_fallback": True},
     )
     profile = local_profile(workdir)
     args = run_args("results/training/model.keras", profile)
@@ -267,3 +270,66 @@ def test_requests_the_cluster_cannot_meet_stop_the_run_before_any_submission(tmp
     assert "has been submitted with SLURM jobid" not in output
     assert slurm_jobs(workdir) == []
     assert chunk.read_bytes() == before
+
+
+def test_every_job_of_the_default_target_passes_the_check_and_is_submitted(tmp_path):
+    # The Amarel profile's partitions, runtimes, account and --gres=gpu:1 (memory capped to
+    # the local node by local_profile), on every attempt of every rule of the default target.
+    workdir = workflow_with_config(tmp_path, "everything")
+    profile = local_profile(workdir)
+    driver = start_driver(workdir, "--profile", profile, "--configfile", "config/test.yaml")
+    wait_for(lambda: slurm_jobs(workdir), "the first submission", 300, 0.5, driver)
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.wait()
+    for job in slurm_jobs(workdir):  # the jobs it had submitted, finished or not
+        subprocess.run(["scancel", job["id"]], capture_output=True)
+    output = driver.log_path.read_text()
+    checked = output.split("lenspipe: the SLURM requests of ")[1].splitlines()[0]
+    assert re.match(r"\d+ rules, attempts 1-4, fit the cluster's partitions", checked), checked
+    for rule in ("simulate_chunk", "consolidate", "normalise", "train", "evaluate"):
+        assert rule in checked, checked
+    assert "nothing was submitted" not in output
+    wait_for(lambda: not active_jobs(workdir, ""), "the cancelled jobs to end", 60, 0.5)
+
+
+@pytest.mark.parametrize(
+    "flags, accepted",
+    [
+        (["--partition=gpu", "--gres=gpu:1"], True),
+        (["--partition=gpu", "--gres=gpu:1", "--account=general"], True),
+        (["--partition=gpu", "--gres=gpu:2"], False),  # more GPUs than the node has
+        (["--partition=gpu", "--gres=gpu:h100:1"], False),  # a GPU type the node lacks
+        (["--partition=gpu", "--gres=gpu:1", "--constraint=no_such_gpu"], False),
+    ],
+)
+def test_the_cluster_takes_gpu_requests_as_a_gres_gpu_cluster_does(flags, accepted):
+    result = subprocess.run(
+        ["sbatch", "--test-only", *flags, "--time=10", "--mem=1000", "--wrap", "true"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode == 0) == accepted, result.stderr
+
+
+def test_training_that_asked_for_a_gpu_and_sees_none_stops_at_once_naming_the_node(tmp_path):
+    workdir = workflow_with_config(tmp_path, "nogpu")
+    normalised = snakemake(
+        "results/nogpu/normalisation.json",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/test.yaml",
+        cwd=workdir,
+    )
+    assert normalised.returncode == 0, normalised.stderr[-3000:]
+    profile = local_profile(workdir, retries=0)
+    result = snakemake(*run_args("results/nogpu/model.keras", profile), cwd=workdir, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    log = (workdir / "results/nogpu/logs/train.log").read_text()
+    assert "MissingGpuError" in log, log[-3000:]
+    assert f"TensorFlow sees no GPU on node {socket.gethostname()}" in log
+    assert "asked SLURM for 1 GPU(s)" in log
+    assert "Epoch 1/" not in log
+    assert not (workdir / "results/nogpu/model.keras").exists()
