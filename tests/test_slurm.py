@@ -15,6 +15,8 @@ import pytest
 from local_cluster import local_profile, slurm_is_up
 from workflow_helpers import (
     job_counts,
+    lenspipe_status,
+    locked_by,
     snakemake,
     start_driver,
     status_report,
@@ -333,3 +335,29 @@ def test_training_that_asked_for_a_gpu_and_sees_none_stops_at_once_naming_the_no
     assert "asked SLURM for 1 GPU(s)" in log
     assert "Epoch 1/" not in log
     assert not (workdir / "results/nogpu/model.keras").exists()
+
+
+def test_a_lock_whose_driver_runs_as_a_slurm_job_elsewhere_is_unlocked_only_after_it(tmp_path):
+    workdir = workflow_with_config(tmp_path, "driverjob")
+    job = subprocess.run(
+        ["sbatch", "--parsable", "--time=5", "--mem=100", "--wrap", "sleep 300"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    try:
+        locked_by(workdir, "amarel-login-9", 4242, slurm_job_id=job)
+        resume = status_report(workdir, "config/test.yaml")["resume"]
+        assert not resume["unlock_first"]
+        assert resume["driver_elsewhere"]["state"] == "running"
+        text = lenspipe_status(workdir, "config/test.yaml").stdout
+        assert f"runs on amarel-login-9 (pid 4242) as SLURM job {job}" in text
+        assert "--unlock" not in text
+    finally:
+        subprocess.run(["scancel", job], check=True)
+    wait_for(
+        lambda: status_report(workdir, "config/test.yaml")["resume"]["unlock_first"],
+        "the status to see the driver job ended",
+        60,
+        1,
+    )

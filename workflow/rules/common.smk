@@ -14,6 +14,7 @@ from lenspipe.config import (
     training_subset_size,
     validate_config,
 )
+from lenspipe.driver_record import remove_driver_record, write_driver_record
 from lenspipe.slurm_preflight import JobRequest, check_requests, gpu_request
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
@@ -133,3 +134,14 @@ def slurm_requests():
 onstart:
     if workflow.executor_plugin.name == "slurm":
         print(check_requests(slurm_requests()), file=sys.stderr)
+    # Where this driver runs (host, pid, SLURM job), next to Snakemake's lock, for the status
+    # command; removed when the driver ends by itself, left behind (like the lock) when killed.
+    write_driver_record()
+
+
+onsuccess:
+    remove_driver_record()
+
+
+onerror:
+    remove_driver_record()
