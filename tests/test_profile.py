@@ -85,6 +85,12 @@ def test_the_gpu_constraint_is_set_in_one_place_for_gpu_jobs_only(monkeypatch):
     assert "constraint" not in profile["default-resources"]
 
 
+def test_the_plugins_efficiency_report_is_on_and_written_outside_the_results():
+    profile = load_profile()
+    assert profile["slurm-efficiency-report"] is True
+    assert profile["slurm-efficiency-report-path"] == "slurm_efficiency"
+
+
 def test_the_status_check_interval_the_plugin_overrides_is_not_set():
     assert "seconds-between-status-checks" not in load_profile()
 
