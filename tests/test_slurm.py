@@ -122,6 +122,9 @@ def test_timed_out_chunk_is_resubmitted_with_more_time_and_resumes(tmp_path):
     after = status_report(workdir, "config/test.yaml", "--profile", profile)
     assert after["counts"]["finished"] == 1
     assert [a["outcome"] for a in after["chunks"][0]["attempts"]] == ["TIMEOUT", "finished"]
+    # The plugin deleted the successful attempt's SLURM log; the status does not need it.
+    second = after["chunks"][0]["attempts"][1]["slurm_job_id"]
+    assert not (workdir / f".snakemake/slurm_logs/rule_simulate_chunk/00000/{second}.log").exists()
     (chunk_use,) = after["efficiency"]
     assert chunk_use["runtime_requested_minutes"] == 2
     assert "needed more runtime than its first request" in chunk_use["verdicts"]
