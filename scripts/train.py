@@ -9,10 +9,19 @@ from lenspipe.logs import rule_log
 
 with rule_log(snakemake):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.devices import check_training_device
     from lenspipe.threads import limit_tensorflow_threads
     from lenspipe.train import train
 
     limit_tensorflow_threads(snakemake.threads)
+    # Stops at once, naming the node, if the job asked SLURM for a GPU and TensorFlow sees
+    # none. Read from the config, not params: where the model trains does not change it, so
+    # switching the setting must not retrain.
+    print(
+        check_training_device(
+            snakemake.resources, snakemake.config["training"]["allow_cpu_fallback"]
+        )
+    )
 
     train(
         training=snakemake.params.training,

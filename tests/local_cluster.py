@@ -18,7 +18,7 @@ AMAREL_PROFILE = REPO / "profiles" / "amarel" / "config.v9+.yaml"
 LOCAL_CLUSTER = {
     # No accounting database here, so sacct cannot report job states.
     "slurm-status-command": "squeue",
-    # Tiny jobs: look at their states every 2 s instead of every 30 s.
+    # Tiny jobs: look at their states after 2 s instead of the plugin's 40 s.
     "slurm-init-seconds-before-status-checks": 2,
     "seconds-between-status-checks": 2,
     # The node has 2 CPUs and about 22 GB of memory: memory requests stop doubling at 16 GB.

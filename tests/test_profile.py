@@ -1,12 +1,16 @@
 """The Amarel profile: what it asks SLURM for, on each attempt, and where the account comes from."""
 
+import re
+
 import pytest
 import yte
 from conftest import REPO
 from workflow_helpers import copy_workflow, job_counts, snakemake
 
 PROFILE = REPO / "profiles" / "amarel" / "config.v9+.yaml"
-PARTITION_LIMIT_MINUTES = 14 * 24 * 60
+# Amarel's wall-time limit on main, gpu, mem and nonpre (`sinfo`, 2026): 3 days.
+PARTITION_LIMIT_MINUTES = 3 * 24 * 60
+GPU_RULES = ("train", "train_subset")
 
 
 def load_profile() -> dict:
@@ -42,26 +46,73 @@ def test_retries_resume_and_requeue_are_on():
     assert profile["executor"] == "slurm"
     assert profile["retries"] >= 2
     assert profile["rerun-incomplete"] and profile["keep-going"] and profile["slurm-requeue"]
-    assert profile["set-resources"]["train"]["slurm_partition"] == "gpu"
-    assert profile["set-resources"]["train"]["gpu"] == 1
 
 
-def test_the_account_comes_from_sbatch_account_when_set(monkeypatch):
+def test_every_runtime_is_capped_at_its_partitions_three_day_limit():
+    profile = load_profile()
+    rules = set(profile["set-threads"]) | set(profile["set-resources"])
+    for rule in rules:
+        assert evaluate(resource(profile, rule, "runtime"), 20) == PARTITION_LIMIT_MINUTES, rule
+
+
+def test_partition_limits_are_written_in_one_place():
+    # Every runtime goes through the one helper over PARTITION_MAX_MINUTES; no cap is repeated.
+    text = PROFILE.read_text()
+    assert text.count("PARTITION_MAX_MINUTES = ") == 1
+    assert not re.search(r"\b(4320|20160)\b", text)
+    runtimes = re.findall(r"^\s*runtime: (.*)$", text, re.M)
+    assert runtimes and all(value.startswith("?runtime(") for value in runtimes), runtimes
+
+
+def test_gpu_jobs_ask_with_gres_on_the_gpu_partition_and_no_constraint_by_default(monkeypatch):
+    monkeypatch.delenv("LENSPIPE_GPU_CONSTRAINT", raising=False)
+    profile = load_profile()
+    for rule in GPU_RULES:
+        resources = profile["set-resources"][rule]
+        assert resources["slurm_partition"] == "gpu"
+        assert resources["gres"] == "gpu:1"
+        # `gpu: N` would become --gpus=N, which clusters without that option refuse.
+        assert "gpu" not in resources and "gpu_model" not in resources
+        assert "constraint" not in resources
+    assert "gres" not in profile["default-resources"]
+
+
+def test_the_gpu_constraint_is_set_in_one_place_for_gpu_jobs_only(monkeypatch):
+    monkeypatch.setenv("LENSPIPE_GPU_CONSTRAINT", "ampere")
+    profile = load_profile()
+    for rule, resources in profile["set-resources"].items():
+        assert resources.get("constraint") == ("ampere" if rule in GPU_RULES else None), rule
+    assert "constraint" not in profile["default-resources"]
+
+
+def test_the_plugins_efficiency_report_is_on_and_written_outside_the_results():
+    profile = load_profile()
+    assert profile["slurm-efficiency-report"] is True
+    assert profile["slurm-efficiency-report-path"] == "slurm_efficiency"
+
+
+def test_the_status_check_interval_the_plugin_overrides_is_not_set():
+    assert "seconds-between-status-checks" not in load_profile()
+
+
+def test_the_account_is_general_unless_sbatch_account_names_another(monkeypatch):
     monkeypatch.delenv("SBATCH_ACCOUNT", raising=False)
-    assert "slurm_account" not in load_profile()["default-resources"]
+    assert load_profile()["default-resources"]["slurm_account"] == "general"
     monkeypatch.setenv("SBATCH_ACCOUNT", "astro_group")
     assert load_profile()["default-resources"]["slurm_account"] == "astro_group"
 
 
 @pytest.mark.workflow
-def test_dry_run_with_the_profile_shows_each_jobs_slurm_resources(tmp_path):
+def test_dry_run_with_the_profile_shows_each_jobs_slurm_resources(tmp_path, monkeypatch):
+    monkeypatch.delenv("SBATCH_ACCOUNT", raising=False)
+    monkeypatch.delenv("LENSPIPE_GPU_CONSTRAINT", raising=False)
     result = snakemake("--profile", "profiles/amarel", "-n", cwd=copy_workflow(tmp_path))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert job_counts(output)["simulate_chunk"] == 10
     chunk_jobs = output.split("rule simulate_chunk:")[1:]
     assert len(chunk_jobs) == 10
-    assert all("slurm_partition=main, runtime=30" in job for job in chunk_jobs)
+    assert all("slurm_partition=main, slurm_account=general, runtime=30" in j for j in chunk_jobs)
     train_job = output.split("rule train:")[1].split("rule ")[0]
-    assert "slurm_partition=gpu, runtime=360, gpu=1" in train_job
+    assert "slurm_partition=gpu, slurm_account=general, runtime=360, gres=gpu:1" in train_job
     assert not (tmp_path / "results").exists()

@@ -5,7 +5,9 @@ changing only what differs on the local one-node cluster (see ``local_profile``)
 """
 
 import os
+import re
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from conftest import SMALL
 from local_cluster import local_profile, slurm_is_up
 from workflow_helpers import (
     job_counts,
+    lenspipe_status,
+    locked_by,
     snakemake,
     start_driver,
     status_report,
@@ -112,11 +116,17 @@ def test_timed_out_chunk_is_resubmitted_with_more_time_and_resumes(tmp_path):
     assert driver.returncode == 0, output[-3000:]
     assert "SLURM status is: 'TIMEOUT'" in output
     assert "runtime=1" in output and "runtime=2" in output
+    # The profile's efficiency report needs sacct, which this cluster lacks: said, no report.
+    assert "Failed to retrieve job data for workflow" in output
+    assert not (workdir / "slurm_efficiency").exists()
 
     # After the run: finished on the second attempt, and the profile's first request too small.
     after = status_report(workdir, "config/test.yaml", "--profile", profile)
     assert after["counts"]["finished"] == 1
     assert [a["outcome"] for a in after["chunks"][0]["attempts"]] == ["TIMEOUT", "finished"]
+    # The plugin deleted the successful attempt's SLURM log; the status does not need it.
+    second = after["chunks"][0]["attempts"][1]["slurm_job_id"]
+    assert not (workdir / f".snakemake/slurm_logs/rule_simulate_chunk/00000/{second}.log").exists()
     (chunk_use,) = after["efficiency"]
     assert chunk_use["runtime_requested_minutes"] == 2
     assert "needed more runtime than its first request" in chunk_use["verdicts"]
@@ -232,7 +242,8 @@ TRAINING_RUN = {
     "n_lenses": 400,
     "chunk_size": 200,
     "checkpoint_every": 200,
-    "training": {"epochs": 12, "early_stopping_patience": 12},
+    # The local node's GPU is a counted GRES without a device: TensorFlow sees none.
+    "training": {"epochs": 12, "early_stopping_patience": 12, "allow_cpu_fallback": True},
 }
 
 
@@ -311,3 +322,100 @@ def test_requests_the_cluster_cannot_meet_stop_the_run_before_any_submission(tmp
     assert "has been submitted with SLURM jobid" not in output
     assert slurm_jobs(workdir) == []
     assert chunk.read_bytes() == before
+
+
+def test_every_job_of_the_default_target_passes_the_check_and_is_submitted(tmp_path):
+    # The Amarel profile's partitions, runtimes, account and --gres=gpu:1 (memory capped to
+    # the local node by local_profile), on every attempt of every rule of the default target.
+    workdir = workflow_with_config(tmp_path, "everything")
+    profile = local_profile(workdir)
+    driver = start_driver(workdir, "--profile", profile, "--configfile", "config/test.yaml")
+    wait_for(lambda: slurm_jobs(workdir), "the first submission", 300, 0.5, driver)
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.wait()
+    for job in slurm_jobs(workdir):  # the jobs it had submitted, finished or not
+        subprocess.run(["scancel", job["id"]], capture_output=True)
+    output = driver.log_path.read_text()
+    checked = output.split("lenspipe: the SLURM requests of ")[1].splitlines()[0]
+    assert re.match(r"\d+ rules, attempts 1-4, fit the cluster's partitions", checked), checked
+    for rule in ("simulate_chunk", "consolidate", "normalise", "train", "evaluate"):
+        assert rule in checked, checked
+    assert "nothing was submitted" not in output
+    wait_for(lambda: not active_jobs(workdir, ""), "the cancelled jobs to end", 60, 0.5)
+
+
+@pytest.mark.parametrize(
+    "flags, accepted",
+    [
+        (["--partition=gpu", "--gres=gpu:1"], True),
+        (["--partition=gpu", "--gres=gpu:1", "--account=general"], True),
+        (["--partition=gpu", "--gres=gpu:2"], False),  # more GPUs than the node has
+        (["--partition=gpu", "--gres=gpu:h100:1"], False),  # a GPU type the node lacks
+        (["--partition=gpu", "--gres=gpu:1", "--constraint=no_such_gpu"], False),
+    ],
+)
+def test_the_cluster_takes_gpu_requests_as_a_gres_gpu_cluster_does(flags, accepted):
+    result = subprocess.run(
+        ["sbatch", "--test-only", *flags, "--time=10", "--mem=1000", "--wrap", "true"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (result.returncode == 0) == accepted, result.stderr
+
+
+def test_training_that_asked_for_a_gpu_and_sees_none_stops_at_once_naming_the_node(tmp_path):
+    workdir = workflow_with_config(tmp_path, "nogpu")
+    normalised = snakemake(
+        "results/nogpu/normalisation.json",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/test.yaml",
+        cwd=workdir,
+    )
+    assert normalised.returncode == 0, normalised.stderr[-3000:]
+    profile = local_profile(workdir, retries=0)
+    result = snakemake(*run_args("results/nogpu/model.keras", profile), cwd=workdir, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    log = (workdir / "results/nogpu/logs/train.log").read_text()
+    assert "MissingGpuError" in log, log[-3000:]
+    assert f"TensorFlow sees no GPU on node {socket.gethostname()}" in log
+    assert "asked SLURM for 1 GPU(s)" in log
+    assert "Epoch 1/" not in log
+    assert not (workdir / "results/nogpu/model.keras").exists()
+
+
+def test_a_lock_whose_driver_runs_as_a_slurm_job_elsewhere_is_unlocked_only_after_it(tmp_path):
+    workdir = workflow_with_config(tmp_path, "driverjob")
+    job = subprocess.run(
+        [
+            "sbatch",
+            "--parsable",
+            "--time=5",
+            "--mem=100",
+            "--output=/dev/null",
+            "--wrap",
+            "sleep 300",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    try:
+        locked_by(workdir, "amarel-login-9", 4242, slurm_job_id=job)
+        resume = status_report(workdir, "config/test.yaml")["resume"]
+        assert not resume["unlock_first"]
+        assert resume["driver_elsewhere"]["state"] == "running"
+        text = lenspipe_status(workdir, "config/test.yaml").stdout
+        assert f"runs on amarel-login-9 (pid 4242) as SLURM job {job}" in text
+        assert "--unlock" not in text
+    finally:
+        subprocess.run(["scancel", job], check=True)
+    wait_for(
+        lambda: status_report(workdir, "config/test.yaml")["resume"]["unlock_first"],
+        "the status to see the driver job ended",
+        60,
+        1,
+    )

@@ -5,13 +5,16 @@ The SLURM case (a timed-out chunk) is in test_slurm.py.
 
 import os
 import signal
+import socket
 from pathlib import Path
 
 import pytest
+from lenspipe.driver_record import read_driver_record
 from lenspipe.job_record import read_job_record
 from workflow_helpers import (
     file_tree,
     lenspipe_status,
+    locked_by,
     snakemake,
     start_driver,
     status_report,
@@ -131,6 +134,10 @@ def test_running_then_killed_run_is_counted_right_and_its_resume_command_finishe
     assert report["progress"]["eta_seconds"] is None  # nothing runs
     resume = report["resume"]
     assert resume["unlock_first"] and resume["drivers_running"] == []
+    # The killed driver left its record (this host, its pid) beside the lock.
+    record = read_driver_record(workdir)
+    assert (record["host"], record["pid"]) == (socket.gethostname(), driver.pid)
+    assert resume["driver_elsewhere"] is None
     assert resume["lenses_to_simulate"] == 40 - report["progress"]["lenses_done"]
     assert "snakemake --unlock" in status_text(workdir)
 
@@ -143,6 +150,7 @@ def test_running_then_killed_run_is_counted_right_and_its_resume_command_finishe
         assert (run / f"chunks/chunk_{chunk:05d}.npz").stat().st_mtime_ns == mtime
     after = status(workdir)
     assert after["counts"]["finished"] == 4
+    assert read_driver_record(workdir) is None  # a driver that ends by itself removes it
     assert after["progress"]["lenses_done"] == 40
     assert after["stages"][0]["state"] == "done"
     assert after["stages"][1]["state"] == "ready"
@@ -178,3 +186,24 @@ def test_chunk_that_fails_on_a_python_error_is_reported_with_its_log(tmp_path):
     assert any("read the log" in advice for advice in report["resume"]["advice"])
     text = status_text(workdir)
     assert "PYTHON_ERROR" in text and "| IsADirectoryError" in text
+
+
+def test_a_lock_whose_driver_ran_on_another_machine_is_never_unlocked(tmp_path):
+    workdir = workflow_with_config(tmp_path, "elsewhere")
+    locked_by(workdir, "amarel2.hpc.rutgers.edu", 31337)
+    resume = status(workdir)["resume"]
+    assert not resume["unlock_first"]
+    assert resume["driver_elsewhere"]["host"] == "amarel2.hpc.rutgers.edu"
+    assert resume["driver_elsewhere"]["state"] == "unknown"
+    text = status_text(workdir)
+    assert "--unlock" not in text
+    assert "was started on amarel2.hpc.rutgers.edu (pid 31337)" in text
+    assert "ssh amarel2.hpc.rutgers.edu ps -fp 31337" in text
+
+
+def test_a_lock_whose_driver_died_on_this_machine_is_unlocked(tmp_path):
+    workdir = workflow_with_config(tmp_path, "here")
+    locked_by(workdir, socket.gethostname(), 2**22 + 7)  # above Linux's largest pid: dead
+    resume = status(workdir)["resume"]
+    assert resume["unlock_first"] and resume["driver_elsewhere"] is None
+    assert "snakemake --unlock" in status_text(workdir)

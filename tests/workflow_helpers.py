@@ -12,6 +12,7 @@ import yaml
 from conftest import TINY
 
 from lenspipe.config import merge_config
+from lenspipe.driver_record import RECORD
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -113,3 +114,12 @@ def wait_for(condition, what: str, timeout: float = 300, interval: float = 0.5, 
             raise AssertionError(f"the driver ended while waiting for {what}:\n{log[-3000:]}")
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def locked_by(workdir: Path, host: str, pid: int, slurm_job_id: str | None = None) -> None:
+    """Snakemake's lock, with the driver record of a driver on ``host``."""
+    locks = workdir / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text("")
+    record = {"host": host, "pid": pid, "slurm_job_id": slurm_job_id, "started": "2026-11-28"}
+    (workdir / RECORD).write_text(json.dumps(record))

@@ -1,4 +1,5 @@
-"""Command line: ``python -m lenspipe status`` (see ``python -m lenspipe status --help``)."""
+"""Command line: ``python -m lenspipe status`` and ``python -m lenspipe cluster-check`` (see
+``--help`` of each)."""
 
 import argparse
 import dataclasses
@@ -7,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from lenspipe.cluster_check import report as cluster_report
 from lenspipe.errors import ConfigError
 from lenspipe.status.campaign import collect_status
 from lenspipe.status.render import render
@@ -39,7 +41,22 @@ def main(argv: list[str] | None = None) -> int:
         help="the workflow folder (default: the current one)",
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    check = commands.add_parser(
+        "cluster-check",
+        help="before a first run: partitions, account, GPUs, and whether the profile fits",
+        description="Print the cluster's partitions and limits (sinfo), your accounts "
+        "(sacctmgr), GPU types and node features, and every rule's request in the profile on "
+        "every attempt, checked against the partitions. Submits nothing. Exit status 0: all "
+        "fit; 1: something does not; 2: SLURM cannot be asked.",
+    )
+    check.add_argument(
+        "--profile", default="profiles/amarel", help="the profile folder (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "cluster-check":
+        lines, exit_status = cluster_report(args.profile)
+        print("\n".join(lines))
+        return exit_status
     try:
         config = load_run_config(args.directory, args.configfile)
     except ConfigError as error:

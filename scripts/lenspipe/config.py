@@ -147,6 +147,19 @@ SIMULATION_FIELDS = (
 )
 
 
+# Training settings that decide where a model trains, not what it learns: kept out of the
+# rules' params, so that changing them does not retrain (Snakemake reruns a job whose params
+# changed).
+DEVICE_SETTINGS = ("allow_cpu_fallback",)
+
+
+def model_training_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """``config["training"]`` without the device settings (DEVICE_SETTINGS)."""
+    return {
+        name: value for name, value in config["training"].items() if name not in DEVICE_SETTINGS
+    }
+
+
 def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
     """The part of a validated config that determines the simulated lenses and the store."""
     return {field: config[field] for field in SIMULATION_FIELDS}

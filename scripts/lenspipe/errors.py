@@ -15,3 +15,7 @@ class SlurmRequestError(ValueError):
 
 class SimulationError(RuntimeError):
     """Lenses cannot be simulated as configured; the message names the config field."""
+
+
+class MissingGpuError(RuntimeError):
+    """A job that asked SLURM for a GPU sees none; the message names the node."""

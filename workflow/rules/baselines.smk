@@ -17,7 +17,7 @@ rule baseline_dense:
         "../../envs/training.yaml"
     threads: 2
     params:
-        training=config["training"],
+        training=TRAINING,
         dense=config["baselines"]["dense"],
         seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.

@@ -9,12 +9,14 @@ from lenspipe.chunks import chunk_count
 from lenspipe.config import (
     independent_test_configs,
     learning_curve_sizes,
+    model_training_settings,
     simulation_settings,
     training_subset_size,
     validate_config,
 )
+from lenspipe.driver_record import remove_driver_record, write_driver_record
 from lenspipe.errors import ConfigError
-from lenspipe.slurm_preflight import JobRequest, check_requests
+from lenspipe.slurm_preflight import JobRequest, check_requests, gpu_request
 from lenspipe.status.layout import fit_baseline_runs
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
@@ -29,6 +31,8 @@ N_CHUNKS = chunk_count(config["n_lenses"], config["chunk_size"])
 # Rules receive their settings as params, not through the global config: Snakemake records
 # params, so a job reruns when a setting it depends on changes (and only then).
 SIMULATION = simulation_settings(config)
+# The training settings that shape the model: the params of the training rules.
+TRAINING = model_training_settings(config)
 # The simulation settings of each independent test campaign (evaluation.independent_tests), by
 # name: the run's, with the campaign's seed, lens count and overrides.
 INDEPENDENT = f"{RUN}/independent"
@@ -113,6 +117,7 @@ def slurm_requests():
     for rule_name, job in first_job_of_rule.items():
         for attempt in range(1, workflow.execution_settings.retries + 2):
             resources = job.rule.expand_resources(job.wildcards_dict, job.input, attempt)
+            gpus, gpu_type = gpu_request(resources)
             requests.append(
                 JobRequest(
                     rule_name=rule_name,
@@ -120,14 +125,28 @@ def slurm_requests():
                     partition=resources.get("slurm_partition"),
                     runtime_minutes=resources.get("runtime"),
                     mem_mb=resources.get("mem_mb"),
-                    gpus=int(resources.get("gpu", 0) or 0),
+                    gpus=gpus,
+                    gpu_type=gpu_type,
+                    constraint=resources.get("constraint") or None,
                 )
             )
     return requests
 
 
-# Before anything is submitted to SLURM: stop with one message if a partition, runtime, memory
-# or GPU request cannot be met, rather than failing (or pending for ever) job by job.
+# Before anything is submitted to SLURM: stop with one message if a partition, runtime, memory,
+# GPU (gres or gpu) or constraint request cannot be met, rather than failing (or pending for
+# ever) job by job.
 onstart:
     if workflow.executor_plugin.name == "slurm":
-        check_requests(slurm_requests())
+        print(check_requests(slurm_requests()), file=sys.stderr)
+    # Where this driver runs (host, pid, SLURM job), next to Snakemake's lock, for the status
+    # command; removed when the driver ends by itself, left behind (like the lock) when killed.
+    write_driver_record()
+
+
+onsuccess:
+    remove_driver_record()
+
+
+onerror:
+    remove_driver_record()

@@ -25,7 +25,7 @@ rule train_subset:
         "../../envs/training.yaml"
     threads: 2
     params:
-        training=config["training"],
+        training=TRAINING,
         seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
         work_dir=f"{RUN}/work/learning_curve/{{n_train}}",

@@ -19,7 +19,7 @@ rule train:
         "../../envs/training.yaml"
     threads: 2
     params:
-        training=config["training"],
+        training=TRAINING,
         seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
         work_dir=f"{RUN}/work/train",

@@ -5,6 +5,7 @@ record at the top of each rule log, benchmark files; see ``lenspipe.status.layou
 ``squeue``/``sacct`` when SLURM answers, so it is cheap enough to run every minute.
 """
 
+import dataclasses
 import datetime
 import json
 import re
@@ -14,6 +15,7 @@ from typing import Any
 
 from lenspipe.chunks import chunk_count, chunk_range
 from lenspipe.config import learning_curve_sizes, simulation_settings
+from lenspipe.driver_record import driver_elsewhere
 from lenspipe.job_record import read_job_record
 from lenspipe.status import layout
 from lenspipe.status.causes import Failure, attempt_failure
@@ -95,6 +97,9 @@ class Resume:
     command: str | None
     unlock_first: bool
     drivers_running: list[int]
+    # The driver that Snakemake's lock belongs to, when it ran on another machine and may
+    # still run there (lenspipe.driver_record): host, pid, SLURM job, start, state.
+    driver_elsewhere: dict | None
     chunks_to_run: int
     lenses_to_simulate: int
     stages_to_run: list[str]
@@ -525,6 +530,9 @@ def _resume(
     )
     locks = workdir / ".snakemake" / "locks"
     locked = locks.is_dir() and any(locks.iterdir())
+    # A driver on another login node or in a batch job is invisible to snakemake_drivers:
+    # while it may run, removing its lock would let a second driver run beside it.
+    elsewhere = driver_elsewhere(workdir) if locked else None
     needed = bool(unfinished or to_run)
     if profile is None and slurm.seen_slurm:
         profile = "profiles/amarel"
@@ -536,8 +544,9 @@ def _resume(
     return Resume(
         needed=needed,
         command=command if needed else None,
-        unlock_first=needed and locked and not drivers and not any_active,
+        unlock_first=needed and locked and not drivers and not any_active and not elsewhere,
         drivers_running=drivers,
+        driver_elsewhere=dataclasses.asdict(elsewhere) if elsewhere else None,
         chunks_to_run=len(unfinished),
         lenses_to_simulate=sum(chunk.lenses - chunk.saved_lenses for chunk in unfinished),
         stages_to_run=to_run,

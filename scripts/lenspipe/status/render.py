@@ -159,6 +159,8 @@ def _resume_lines(status: CampaignStatus) -> list[str]:
         lines.append(
             f"Running     a Snakemake driver runs in this folder (pid {pids}); when it ends:"
         )
+    if resume.driver_elsewhere:
+        lines += _elsewhere_lines(resume.driver_elsewhere)
     if status.progress.started is None:
         lines.append(f"Start       runs everything: {reruns}")
     else:
@@ -171,6 +173,27 @@ def _resume_lines(status: CampaignStatus) -> list[str]:
     lines.append(f"  {resume.command}")
     lines += [f"  note: {advice}" for advice in resume.advice]
     return lines
+
+
+def _elsewhere_lines(driver: dict) -> list[str]:
+    """Where the driver that holds the lock runs, and how to check it, instead of an unlock."""
+    where = f"on {driver['host']}"
+    if driver["pid"] is not None:
+        where += f" (pid {driver['pid']})"
+    if driver["slurm_job_id"]:
+        where += f" as SLURM job {driver['slurm_job_id']}"
+    if driver["started"]:
+        where += f", started {driver['started']}"
+    if driver["state"] == "running":
+        head = f"Elsewhere   the driver that holds the lock runs {where}; when it ends:"
+        check = f"  squeue -j {driver['slurm_job_id']}   # until it is gone"
+    else:
+        head = f"Elsewhere   the driver that holds the lock was started {where} and may still run"
+        check = (
+            f"  ssh {driver['host']} ps -fp {driver['pid']}   # check there first; "
+            "resume only once it has stopped, and remove its lock only then"
+        )
+    return [head, check]
 
 
 def chunk_ranges(numbers: list[int]) -> str:

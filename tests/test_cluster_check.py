@@ -1,0 +1,63 @@
+"""``python -m lenspipe cluster-check``: the profile's requests against a real cluster."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+from local_cluster import local_profile, slurm_is_up
+
+from lenspipe.cluster_check import load_profile, profile_requests
+
+
+def test_the_amarel_profile_requests_every_attempt_of_every_rule(monkeypatch):
+    monkeypatch.delenv("LENSPIPE_GPU_CONSTRAINT", raising=False)
+    requests = profile_requests(load_profile(REPO / "profiles" / "amarel"))
+    train = [request for request in requests if request.rule_name == "train"]
+    assert [request.attempt for request in train] == [1, 2, 3, 4]
+    assert {(r.partition, r.gpus, r.gpu_type, r.constraint) for r in train} == {
+        ("gpu", 1, None, None)
+    }
+    assert [request.runtime_minutes for request in train] == [360, 720, 1440, 2880]
+    chunks = [request for request in requests if request.rule_name == "simulate_chunk"]
+    assert {(request.partition, request.gpus) for request in chunks} == {("main", 0)}
+    assert max(request.runtime_minutes for request in requests) <= 3 * 1440
+
+
+def cluster_check(cwd, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lenspipe", "cluster-check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO / "scripts")},
+    )
+
+
+@pytest.mark.slurm
+def test_on_the_local_cluster_it_names_what_does_not_fit_and_says_when_all_fits(tmp_path):
+    if not slurm_is_up():
+        pytest.skip(
+            "no SLURM cluster answers on localhost; start one: bash scripts/start_slurm.sh"
+        )
+    amarel = cluster_check(REPO, "--profile", "profiles/amarel")
+    # The local node is smaller than Amarel's: the retries' memory does not fit.
+    assert amarel.returncode == 1, amarel.stdout + amarel.stderr
+    output = amarel.stdout
+    assert "  gpu         14-00:00" in output and "  main        14-00:00" in output
+    assert "Account     the profile asks for: general" in output
+    assert "your associations: unavailable (sacctmgr failed: " in output  # no accounting here
+    assert "  train                       gpu: runtime 360 -> 2880 min" in output
+    assert ", 1 GPU" in output
+    assert (
+        "rule train (attempt 3) asks for mem_mb=64000, more than any node of partition 'gpu'"
+        in output
+    )
+
+    adapted = cluster_check(REPO, "--profile", local_profile(tmp_path))
+    assert adapted.returncode == 0, adapted.stdout + adapted.stderr
+    assert (
+        "Fits        every request above, on every attempt, fits its partition" in adapted.stdout
+    )
