@@ -7,10 +7,11 @@ import yte
 from conftest import REPO
 from workflow_helpers import copy_workflow, job_counts, snakemake
 
+from lenspipe.status.efficiency import GPU_RULES
+
 PROFILE = REPO / "profiles" / "amarel" / "config.v9+.yaml"
 # Amarel's wall-time limit on main, gpu, mem and nonpre (`sinfo`, 2026): 3 days.
 PARTITION_LIMIT_MINUTES = 3 * 24 * 60
-GPU_RULES = ("train", "train_subset")
 
 
 def load_profile() -> dict:
@@ -75,6 +76,13 @@ def test_gpu_jobs_ask_with_gres_on_the_gpu_partition_and_no_constraint_by_defaul
         assert "gpu" not in resources and "gpu_model" not in resources
         assert "constraint" not in resources
     assert "gres" not in profile["default-resources"]
+    # The status command's resource suggestions cap these rules at the GPU partition's limit.
+    on_gpus = {
+        rule
+        for rule, resources in profile["set-resources"].items()
+        if resources.get("slurm_partition") == "gpu"
+    }
+    assert on_gpus == set(GPU_RULES)
 
 
 def test_the_gpu_constraint_is_set_in_one_place_for_gpu_jobs_only(monkeypatch):

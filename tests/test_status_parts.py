@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+import yte
+from conftest import REPO
 
 from lenspipe.job_record import PREFIX, job_record, read_job_record, record_line
 from lenspipe.status.causes import attempt_failure
@@ -182,13 +184,21 @@ def test_well_sized_and_local_jobs_get_no_suggestion():
     assert local.verdicts == []
 
 
-def test_profile_lines_are_yaml_whose_expressions_give_the_suggestion():
-    summary = rule_efficiency("simulate_chunk", [use(240, 420)], [])
-    profile = yaml.safe_load("\n".join(profile_lines([summary])))
-    runtime = profile["set-resources"]["simulate_chunk"]["runtime"]
-    memory = profile["set-resources"]["simulate_chunk"]["mem_mb"]
-    assert [eval(runtime, {"attempt": a}) for a in (1, 2)] == [10, 20]
+def test_profile_lines_in_the_amarel_profile_give_the_suggestion_within_its_limits():
+    """Pasted over the profile's set-resources, the suggested lines render (yte, as Snakemake
+    does) to expressions that give the suggestion, doubled on retry, capped at 3 days."""
+    chunk = rule_efficiency("simulate_chunk", [use(240, 420)], [])
+    train = rule_efficiency("train", [use(30000, 420)], [])
+    lines = profile_lines([chunk, train])
+    profile_text = (REPO / "profiles" / "amarel" / "config.v9+.yaml").read_text()
+    before, _ = profile_text.split("\nset-resources:\n")
+    profile = yte.process_yaml(before + "\n" + "\n".join(lines) + "\n")
+    resources = profile["set-resources"]
+    runtime = resources["simulate_chunk"]["runtime"]
+    assert [eval(runtime, {"attempt": a}) for a in (1, 2, 10)] == [10, 20, 3 * 1440]
+    memory = resources["simulate_chunk"]["mem_mb"]
     assert [eval(memory, {"attempt": a}) for a in (1, 2)] == [1000, 2000]
+    assert eval(resources["train"]["runtime"], {"attempt": 4}) == 3 * 1440
 
 
 def test_chunk_ranges_are_compressed():

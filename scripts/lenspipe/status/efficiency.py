@@ -120,17 +120,23 @@ def _judge_share(
     return bool(verdicts)
 
 
+# The rules the Amarel profile sends to its GPU_PARTITION (tests/test_profile.py checks it).
+GPU_RULES = ("train", "train_subset")
+
+
 def profile_lines(summaries: list[RuleEfficiency]) -> list[str]:
     """``set-resources`` lines for the Amarel profile that apply the suggestions.
 
-    They keep the profile's form: the first request, doubled on each retry, capped.
+    They keep the profile's form: the first request, doubled on each retry, capped at the
+    partition's limit by the profile's own ``runtime`` helper.
     """
     lines = []
     for summary in summaries:
         entries = []
         if summary.suggested_runtime_minutes is not None:
             minutes = summary.suggested_runtime_minutes
-            entries.append(f'    runtime: "min({minutes} * 2 ** (attempt - 1), 20160)"')
+            partition = ", GPU_PARTITION" if summary.rule in GPU_RULES else ""
+            entries.append(f"    runtime: ?runtime({minutes}{partition})")
         if summary.suggested_mem_mb is not None:
             megabytes = summary.suggested_mem_mb
             cap = max(32000, 2 * megabytes)
