@@ -74,4 +74,7 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${extras}]"
+# requirements.lock pins every package of lenspipe[dev] (scripts/make_lock.py writes it), so
+# every install, CI's included, gets the versions the tests passed with.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    --constraint requirements.lock -e ".[${extras}]"
