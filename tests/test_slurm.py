@@ -238,17 +238,37 @@ def test_requeued_chunk_job_resumes_and_ends_byte_identical(tmp_path):
     assert store_bytes(workdir / "results/requeued") == store_bytes(reference)
 
 
+EPOCHS = 8
 TRAINING_RUN = {
     "n_lenses": 400,
     "chunk_size": 200,
     "checkpoint_every": 200,
     # The local node's GPU is a counted GRES without a device: TensorFlow sees none.
-    "training": {"epochs": 12, "early_stopping_patience": 12, "allow_cpu_fallback": True},
+    "training": {
+        "epochs": EPOCHS,
+        "early_stopping_patience": EPOCHS,
+        "allow_cpu_fallback": True,
+    },
 }
 
 
+@pytest.fixture(scope="module")
+def uninterrupted_histories(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Loss histories of the training run never interrupted, and of the same run on another
+    draw of the lenses (the run-to-run spread), trained locally without SLURM."""
+    tmp_path = tmp_path_factory.mktemp("uninterrupted")
+
+    def history(name: str, **changes) -> pd.DataFrame:
+        run = local_reference(tmp_path, name, "model.keras", **TRAINING_RUN, **changes)
+        return pd.read_csv(run / "history.csv").set_index("epoch")
+
+    return history("uninterrupted"), history("other-lenses", seed=SMALL["seed"] + 1)
+
+
 @pytest.mark.parametrize("stop", ["scancel", "scontrol requeue"])
-def test_stopped_training_job_resumes_with_continuous_losses(tmp_path, stop):
+def test_stopped_training_job_resumes_with_continuous_losses(
+    tmp_path, stop, uninterrupted_histories
+):
     """A cancelled (then retried) or requeued training job resumes at the epoch it reached,
     and its losses follow an uninterrupted run's ten times more closely than a run on
     another draw of the lenses does (the run-to-run spread)."""
@@ -264,7 +284,7 @@ def test_stopped_training_job_resumes_with_continuous_losses(tmp_path, stop):
     wait_for(lambda: epochs_logged() >= 2, "two epochs of training", 600, 0.1, driver)
     job = active_jobs(workdir, "train")[0]
     subprocess.run([*stop.split(), job["id"]], check=True)
-    assert epochs_logged() < 12
+    assert epochs_logged() < EPOCHS
 
     driver.wait(timeout=600)
     output = (workdir / "driver.log").read_text()
@@ -275,14 +295,9 @@ def test_stopped_training_job_resumes_with_continuous_losses(tmp_path, stop):
     first_epoch = int(train_log.split("Epoch ")[1].split("/")[0])
     assert first_epoch > 1, train_log[:2000]
     resumed = pd.read_csv(workdir / "results/training/history.csv").set_index("epoch")
-    assert resumed.index.tolist() == list(range(12))
+    assert resumed.index.tolist() == list(range(EPOCHS))
 
-    def uninterrupted(name: str, **changes) -> pd.DataFrame:
-        run = local_reference(tmp_path, name, "model.keras", **TRAINING_RUN, **changes)
-        return pd.read_csv(run / "history.csv").set_index("epoch")
-
-    same = uninterrupted("uninterrupted")
-    other = uninterrupted("other-lenses", seed=SMALL["seed"] + 1)
+    same, other = uninterrupted_histories
     resumed_epochs = slice(first_epoch - 1, None)  # the log counts epochs from 1
     for column in ("loss", "val_loss"):
         departure = (resumed[column] - same[column]).abs().loc[resumed_epochs]
