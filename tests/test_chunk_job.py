@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO, small_config
-from lenspipe.chunk_job import JOURNAL_FILE, part_path, part_ranges, simulate_chunk
+from lenspipe.chunk_job import simulate_chunk
+from lenspipe.chunk_work import JOURNAL_FILE, part_path, part_ranges
 from lenspipe.chunks import read_chunk, read_platforms, write_chunk
 from lenspipe.errors import ChunkError
 from lenspipe.simulate import LensSimulator

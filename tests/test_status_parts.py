@@ -12,10 +12,10 @@ import yaml
 import yte
 from conftest import REPO
 
+from lenspipe.chunk_work import JOURNAL_FILE, read_journal
 from lenspipe.job_record import PREFIX, job_record, read_job_record, record_line
 from lenspipe.status.causes import attempt_failure
 from lenspipe.status.efficiency import JobUse, profile_lines, read_benchmark, rule_efficiency
-from lenspipe.status.journal import read_journal
 from lenspipe.status.processes import process_alive
 from lenspipe.status.render import chunk_ranges
 from lenspipe.status.slurm import cause_in_slurm_log, parse_comment, parse_sacct, parse_squeue
@@ -75,7 +75,7 @@ def test_sacct_states_drop_the_canceller():
 
 
 def test_journal_lines_become_attempts(tmp_path):
-    journal = tmp_path / "journal.txt"
+    journal = tmp_path / JOURNAL_FILE
     journal.write_text(
         "2026-11-28T06:00:00+00:00 [SLURM job 7] [host n1 pid 11] attempt started: "
         "0 of 20 lenses already saved\n"
@@ -86,7 +86,7 @@ def test_journal_lines_become_attempts(tmp_path):
         "2026-11-28T06:03:00+00:00 [SLURM job 9] [host n2 pid 12] finished: chunk written\n"
         "2026-11-28T07:00:00+00:00 attempt started: 5 of 20 lenses already saved\n"
     )
-    attempts = read_journal(journal)
+    attempts = read_journal(tmp_path)
     assert [(a.slurm_job_id, a.host, a.pid, a.saved_before, a.finished) for a in attempts] == [
         ("7", "n1", 11, 0, False),
         ("9", "n2", 12, 10, True),
@@ -98,7 +98,7 @@ def test_journal_lines_become_attempts(tmp_path):
         None,
     ]
     assert attempts[0].started == datetime.datetime(2026, 11, 28, 6, tzinfo=datetime.UTC)
-    assert read_journal(tmp_path / "missing.txt") == []
+    assert read_journal(tmp_path / "missing") == []
 
 
 class Resources(dict):

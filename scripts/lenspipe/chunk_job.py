@@ -7,38 +7,28 @@ parts made by several attempts is byte-for-byte the chunk one uninterrupted atte
 After success the parts are removed and only the attempt journal is kept.
 """
 
-import os
-import socket
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 from tqdm import tqdm
 
+from lenspipe.chunk_work import (
+    attempt_started,
+    chunk_finished,
+    part_path,
+    part_ranges,
+    saved_parts,
+    write_journal,
+)
 from lenspipe.chunks import chunk_range, read_chunk, read_platforms, write_chunk
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
-from lenspipe.job_record import now
 from lenspipe.lensing_cut import rejection_summary
 from lenspipe.parameters import cut_enabled, parameter_names
 from lenspipe.simulate import LensSimulator
 from lenspipe.versions import cpu_platform
 from lenspipe.work_settings import SETTINGS_FILE, changes_since_recorded, record_settings
-
-JOURNAL_FILE = "journal.txt"
-
-
-def part_ranges(lenses: range, checkpoint_every: int) -> list[range]:
-    """Split a chunk's lens range into consecutive parts of ``checkpoint_every`` lenses."""
-    return [
-        range(start, min(start + checkpoint_every, lenses.stop))
-        for start in range(lenses.start, lenses.stop, checkpoint_every)
-    ]
-
-
-def part_path(work_dir: Path, part: range) -> Path:
-    """File that holds the saved lenses of ``part``."""
-    return work_dir / f"lenses_{part.start:09d}-{part.stop - 1:09d}.npz"
 
 
 def simulate_chunk(
@@ -62,11 +52,7 @@ def simulate_chunk(
     _forget_other_settings(work_dir, config)
     pieces = [_load_saved_part(work_dir, part, config, progress) for part in parts]
     saved_lenses = sum(len(part) for part, piece in zip(parts, pieces) if piece is not None)
-    _journal(
-        work_dir,
-        f"attempt started: {saved_lenses} of {len(lenses)} lenses already saved "
-        f"(platform: {cpu_platform()})",
-    )
+    write_journal(work_dir, attempt_started(saved_lenses, len(lenses), cpu_platform()))
 
     simulator = LensSimulator(config)
     names = simulator.parameter_names
@@ -102,24 +88,24 @@ def simulate_chunk(
             f"lensing cut: {summary['rejected_draws']} draws rejected for "
             f"{summary['lenses']} lenses (rejection rate {summary['rejection_rate']:.3f})"
         )
-        _journal(work_dir, message)
+        write_journal(work_dir, message)
         if progress is not None:
             print(message, file=progress)
     for part in parts:
         part_path(work_dir, part).unlink()
     (work_dir / SETTINGS_FILE).unlink()
-    _journal(work_dir, f"finished: {path} written")
+    write_journal(work_dir, chunk_finished(path))
 
 
 def _forget_other_settings(work_dir: Path, config: dict[str, Any]) -> None:
     """Remove saved parts made with different simulation settings; record the current ones."""
     changed = changes_since_recorded(work_dir, config)
     if changed:
-        stale = sorted(work_dir.glob("lenses_*.npz"))
+        stale = saved_parts(work_dir)
         for file in stale:
             file.unlink()
         fields = ", ".join(changed)
-        _journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
+        write_journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
     record_settings(work_dir, config)
 
 
@@ -142,21 +128,8 @@ def _load_saved_part(
         )
     except ChunkError as error:
         message = f"discarded unreadable part, simulating it again: {error}"
-        _journal(work_dir, message)
+        write_journal(work_dir, message)
         if progress is not None:
             print(message, file=progress)
         file.unlink()
         return None
-
-
-def _journal(work_dir: Path, message: str) -> None:
-    """Append a timestamped line to the journal, saying which SLURM job, host and process wrote it.
-
-    ``lenspipe.status.journal`` reads it back.
-    """
-    work_dir.mkdir(parents=True, exist_ok=True)
-    job = os.environ.get("SLURM_JOB_ID")
-    slurm = f" [SLURM job {job}]" if job else ""
-    process = f" [host {socket.gethostname()} pid {os.getpid()}]"
-    with (work_dir / JOURNAL_FILE).open("a") as journal:
-        journal.write(f"{now()}{slurm}{process} {message}\n")

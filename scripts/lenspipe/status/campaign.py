@@ -7,20 +7,18 @@ record at the top of each rule log, benchmark files; see ``lenspipe.status.layou
 
 import dataclasses
 import datetime
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lenspipe.chunks import chunk_count, chunk_range
+from lenspipe.chunk_work import JournalAttempt, read_journal, saved_part_range, saved_parts
 from lenspipe.config import learning_curve_sizes, simulation_settings
 from lenspipe.driver_record import driver_elsewhere
 from lenspipe.job_record import read_job_record
 from lenspipe.status import layout
 from lenspipe.status.causes import Failure, attempt_failure
 from lenspipe.status.efficiency import JobUse, RuleEfficiency, read_benchmark, rule_efficiency
-from lenspipe.status.journal import JournalAttempt, read_journal
 from lenspipe.status.processes import process_alive, snakemake_drivers
 from lenspipe.status.slurm import (
     ACTIVE_STATES,
@@ -30,9 +28,9 @@ from lenspipe.status.slurm import (
     slurm_log_path,
     squeue_jobs,
 )
+from lenspipe.work_settings import changes_since_recorded
 
 CHUNK_STATES = ("finished", "in_progress", "partial", "failed", "not_started")
-_PART = re.compile(r"^lenses_(\d{9})-(\d{9})\.npz$")
 
 
 @dataclass
@@ -141,7 +139,7 @@ def collect_status(
     now = now or datetime.datetime.now(datetime.UTC)
     run_dir = workdir / "results" / config["run_name"]
     slurm = _SlurmView(workdir)
-    settings = json.dumps(simulation_settings(config), sort_keys=True)
+    settings = simulation_settings(config)
     n_chunks = chunk_count(config["n_lenses"], config["chunk_size"])
     read = [_chunk_status(run_dir, chunk, config, settings, slurm) for chunk in range(n_chunks)]
     slurm.resolve_states()
@@ -207,13 +205,13 @@ class _SlurmView:
 
 
 def _chunk_status(
-    run_dir: Path, chunk: int, config: dict[str, Any], settings: str, slurm: _SlurmView
+    run_dir: Path, chunk: int, config: dict[str, Any], settings: dict[str, Any], slurm: _SlurmView
 ) -> tuple[ChunkStatus, list[JournalAttempt]]:
     """A chunk's state from its files alone, and its attempts; SLURM states come later."""
     lenses = len(chunk_range(chunk, config["n_lenses"], config["chunk_size"]))
     status = ChunkStatus(chunk, lenses, "not_started", 0)
     work_dir = layout.chunk_work_dir(run_dir, chunk)
-    attempts = read_journal(work_dir / "journal.txt")
+    attempts = read_journal(work_dir)
     record = read_job_record(layout.chunk_log(run_dir, chunk))
     if record is not None and (
         not attempts or _parse_time(record["started"]) > attempts[-1].started
@@ -301,14 +299,10 @@ def _attempt_running(attempt: JournalAttempt, slurm: _SlurmView) -> bool:
     return bool(process_alive(attempt.host, attempt.pid))
 
 
-def _saved_lenses(work_dir: Path, settings: str) -> tuple[int, str | None]:
+def _saved_lenses(work_dir: Path, settings: dict[str, Any]) -> tuple[int, str | None]:
     """Lenses in the saved parts of an unfinished chunk that its next attempt will reuse."""
-    saved = 0
-    for path in work_dir.glob("lenses_*.npz"):
-        match = _PART.match(path.name)
-        if match:
-            saved += int(match[2]) - int(match[1]) + 1
-    if saved and _read(work_dir / "settings.json") not in (None, settings):
+    saved = sum(len(saved_part_range(path)) for path in saved_parts(work_dir))
+    if saved and changes_since_recorded(work_dir, settings):
         return 0, f"{saved} saved lenses were made with other settings and will be redone"
     return saved, None
 
