@@ -202,7 +202,7 @@ PHYSICAL_RANGES = {
     "theta_E": (0.0, np.inf, "an Einstein radius in arcsec"),
     "R_sersic": (0.0, np.inf, "a half-light radius in arcsec"),
     "n_sersic": (0.0, 10.0, "a Sersic index"),
-    "magnitude": (0.0, 40.0, "an apparent magnitude"),
+    "magnitude": (0.0, 50.0, "an apparent magnitude"),
     "e1": (-1.0, 1.0, "an ellipticity component"),
     "e2": (-1.0, 1.0, "an ellipticity component"),
     "gamma": (1.0, 3.0, "a power-law mass slope"),
