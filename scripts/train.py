@@ -14,14 +14,10 @@ with rule_log(snakemake):
     from lenspipe.train import train
 
     limit_tensorflow_threads(snakemake.threads)
-    # Stops at once, naming the node, if the job asked SLURM for a GPU and TensorFlow sees
-    # none. Read from the config, not params: where the model trains does not change it, so
-    # switching the setting must not retrain.
-    print(
-        check_training_device(
-            snakemake.resources, snakemake.config["training"]["allow_cpu_fallback"]
-        )
-    )
+    # A GPU asked for and not seen stops the job (allow_cpu_fallback is read from the config,
+    # not params, so that switching it does not retrain).
+    allow_cpu = snakemake.config["training"]["allow_cpu_fallback"]
+    print(check_training_device(snakemake.resources, allow_cpu))
 
     train(
         training=snakemake.params.training,
