@@ -81,6 +81,23 @@ def store_bytes(run_dir: Path) -> dict[str, bytes]:
     return {str(path.relative_to(run_dir)): path.read_bytes() for path in sorted(files)}
 
 
+def requeue(job_id: str) -> None:
+    """``scontrol requeue``, as preemption does, then release the job from the two minutes
+    SLURM makes a requeued job wait (its BeginTime), so the test does not wait for them."""
+    subprocess.run(["scontrol", "requeue", job_id], check=True)
+
+    def pending() -> bool:
+        state = subprocess.run(
+            ["squeue", "--noheader", "--jobs", job_id, "--format=%T"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        return state == "PENDING"
+
+    wait_for(pending, f"job {job_id} to be pending again", 60, 0.2)
+    subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], check=True)
+
+
 def test_timed_out_chunk_is_resubmitted_with_more_time_and_resumes(tmp_path):
     # 20 lenses at 6 s each need 2 minutes; the first attempt gets 1.
     workdir = workflow_with_config(
@@ -222,7 +239,7 @@ def test_requeued_chunk_job_resumes_and_ends_byte_identical(tmp_path):
     work = workdir / "results/requeued/work/chunks/chunk_00000"
     wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 120, 0.1, driver)
     (job,) = active_jobs(workdir, "simulate_chunk")
-    subprocess.run(["scontrol", "requeue", job["id"]], check=True)
+    requeue(job["id"])
 
     driver.wait(timeout=600)
     output = (workdir / "driver.log").read_text()
@@ -283,7 +300,10 @@ def test_stopped_training_job_resumes_with_continuous_losses(
 
     wait_for(lambda: epochs_logged() >= 2, "two epochs of training", 600, 0.1, driver)
     job = active_jobs(workdir, "train")[0]
-    subprocess.run([*stop.split(), job["id"]], check=True)
+    if stop == "scancel":
+        subprocess.run(["scancel", job["id"]], check=True)
+    else:
+        requeue(job["id"])
     assert epochs_logged() < EPOCHS
 
     driver.wait(timeout=600)
