@@ -21,7 +21,7 @@ from lenspipe.chunk_work import (
     saved_parts,
     write_journal,
 )
-from lenspipe.chunks import chunk_range, read_chunk, read_platforms, write_chunk
+from lenspipe.chunks import chunk_range, read_chunk, write_chunk
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
 from lenspipe.lensing_cut import rejection_summary
@@ -122,10 +122,7 @@ def _load_saved_part(
     if not file.exists():
         return None
     try:
-        return (
-            *read_chunk(file, part, image_shape(config), parameter_names(config)),
-            read_platforms(file),
-        )
+        return read_chunk(file, part, image_shape(config), parameter_names(config))
     except ChunkError as error:
         message = f"discarded unreadable part, simulating it again: {error}"
         write_journal(work_dir, message)

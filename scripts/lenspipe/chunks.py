@@ -64,22 +64,16 @@ def _write_npz(handle: BinaryIO, arrays: dict[str, np.ndarray]) -> None:
                 np.lib.format.write_array(stream, np.asanyarray(array), allow_pickle=False)
 
 
-def read_platforms(path: str | Path) -> list[str]:
-    """The processors that made a readable chunk file ([] for files from before lenspipe
-    recorded them)."""
-    with np.load(path, allow_pickle=False) as data:
-        return data["platforms"].tolist() if "platforms" in data.files else []
-
-
 def read_chunk(
     path: str | Path,
     expected_lenses: range,
     image_shape: tuple[int, ...],
     parameter_names: tuple[str, ...],
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read and check one chunk file that should hold exactly the lenses ``expected_lenses``.
 
-    Returns (images, parameters). Raises ChunkError naming the file when it is unreadable,
+    Returns (images, parameters, platforms): the platforms are the processors that made the
+    lenses ([] for files from before lenspipe recorded them). Raises ChunkError naming the file when it is unreadable,
     when its lens indices differ from ``expected_lenses`` (count or contiguity), when its
     columns differ from ``parameter_names``, or when its arrays have the wrong shape, dtype or
     non-finite values (NaN is allowed only in the padding of a quasar's image columns).
@@ -89,6 +83,7 @@ def read_chunk(
             arrays = {
                 key: data[key] for key in ("lens_index", "images", "parameters", "parameter_names")
             }
+            platforms = data["platforms"].tolist() if "platforms" in data.files else []
     # A damaged archive fails in many ways (BadZipFile, a bad CRC, EOFError, OSError, KeyError,
     # ValueError, NotImplementedError for a flipped compression field...): all mean unreadable.
     except Exception as error:
@@ -121,4 +116,4 @@ def read_chunk(
             bad[:, padded] = np.isinf(array[:, padded])
         if bad.any():
             raise ChunkError(f"{path}: {name} hold {np.count_nonzero(bad)} non-finite values")
-    return images, parameters
+    return images, parameters, platforms

@@ -11,7 +11,7 @@ import zarr
 from tqdm import tqdm
 
 from lenspipe.atomic import atomic_path, unused_name
-from lenspipe.chunks import chunk_count, chunk_range, read_chunk, read_platforms
+from lenspipe.chunks import chunk_count, chunk_range, read_chunk
 from lenspipe.config import image_shape
 from lenspipe.errors import ChunkError
 from lenspipe.lensing_cut import rejection_summary
@@ -55,10 +55,10 @@ def consolidate(
         ):
             lenses = chunk_range(chunk, n_lenses, chunk_size)
             try:
-                images, parameters = read_chunk(path, lenses, shape, names)
+                images, parameters, made_on = read_chunk(path, lenses, shape, names)
             except ChunkError as error:
                 raise ChunkError(f"{error}\n{_set_aside(Path(path), chunk)}") from None
-            platforms.update(read_platforms(path))
+            platforms.update(made_on)
             block = slice(lenses.start, lenses.stop)
             store_images[block] = images
             store_parameters[block] = parameters
