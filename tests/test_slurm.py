@@ -255,6 +255,66 @@ def test_requeued_chunk_job_resumes_and_ends_byte_identical(tmp_path):
     assert store_bytes(workdir / "results/requeued") == store_bytes(reference)
 
 
+def test_chunks_submitted_as_a_job_array_are_followed_by_status_and_repaired(tmp_path):
+    """``--slurm-array-jobs simulate_chunk``: the four chunks go to SLURM as one job array.
+    Status names the chunk of each running task and counts the queued ones (whose comment is
+    the array's first job's), reads a cancelled task's ``%A_%a`` log for its cause, and the
+    retry ends in the uninterrupted store."""
+    workdir = workflow_with_config(tmp_path, "array", testing={"seconds_per_lens": 1.0})
+    profile = local_profile(workdir)
+    args = run_args("results/array/lenses.zarr", profile) + [
+        "--slurm-array-jobs",
+        "simulate_chunk",
+    ]
+    driver = start_driver(workdir, *args)
+
+    # The node has 2 CPUs: two tasks run, two wait.
+    def two_running_two_queued():
+        report = status_report(workdir, "config/test.yaml", "--profile", profile)
+        running = [chunk for chunk in report["chunks"] if chunk["state"] == "in_progress"]
+        queued = report["queued_array_tasks"]
+        return (report, running) if len(running) == 2 and len(queued) == 2 else None
+
+    report, running = wait_for(two_running_two_queued, "2 running and 2 queued tasks", 120, 0.5)
+    ids = [chunk["slurm_job_id"] for chunk in running]
+    ids += [task["slurm_job_id"] for task in report["queued_array_tasks"]]
+    array = ids[0].split("_")[0]
+    assert sorted(ids) == [f"{array}_{task}" for task in (1, 2, 3, 4)], ids
+    assert all(task["state"] == "PENDING" for task in report["queued_array_tasks"])
+    assert report["counts"]["not_started"] == 2
+    assert report["resume"]["drivers_running"] == [driver.pid]
+    text = lenspipe_status(workdir, "config/test.yaml", "--profile", profile).stdout
+    assert f"Queued      2 chunk jobs in SLURM job array {array}: 2 PENDING" in text, text
+
+    # Cancel one running task: its attempt fails with the cause its own log gives.
+    cancelled = running[0]
+    subprocess.run(["scancel", cancelled["slurm_job_id"]], check=True)
+
+    def cancelled_attempt():
+        report = status_report(workdir, "config/test.yaml", "--profile", profile)
+        (chunk,) = [c for c in report["chunks"] if c["chunk"] == cancelled["chunk"]]
+        first = chunk["attempts"][0]
+        return first if first["outcome"] == "CANCELLED" else None
+
+    first = wait_for(cancelled_attempt, "the status to show the cancelled task", 120, 0.5)
+    log = f".snakemake/slurm_logs/rule_simulate_chunk/{cancelled['slurm_job_id']}.log"
+    assert first["failure"]["log"] == log
+    assert "CANCELLED AT" in (workdir / log).read_text()
+
+    driver.wait(timeout=600)
+    output = driver.log_path.read_text()
+    assert driver.returncode == 0, output[-3000:]
+    assert f"SLURM job ID {array}. The individual task IDs are 1-4." in output
+    after = status_report(workdir, "config/test.yaml", "--profile", profile)
+    assert after["counts"]["finished"] == 4 and after["queued_array_tasks"] == []
+    outcomes = {c["chunk"]: [a["outcome"] for a in c["attempts"]] for c in after["chunks"]}
+    assert outcomes.pop(cancelled["chunk"]) == ["CANCELLED", "finished"]
+    assert all(history == ["finished"] for history in outcomes.values()), outcomes
+
+    reference = local_reference(tmp_path, "array-reference", "lenses.zarr")
+    assert store_bytes(workdir / "results/array") == store_bytes(reference)
+
+
 EPOCHS = 8
 TRAINING_RUN = {
     "n_lenses": 400,

@@ -13,12 +13,18 @@ import yte
 from conftest import REPO
 
 from lenspipe.chunk_work import JOURNAL_FILE, read_journal
-from lenspipe.job_record import PREFIX, job_record, read_job_record, record_line
+from lenspipe.job_record import PREFIX, job_record, read_job_record, record_line, slurm_job_id
 from lenspipe.status.causes import attempt_failure
 from lenspipe.status.efficiency import JobUse, profile_lines, read_benchmark, rule_efficiency
 from lenspipe.status.processes import process_alive
 from lenspipe.status.render import chunk_ranges
-from lenspipe.status.slurm import cause_in_slurm_log, parse_comment, parse_sacct, parse_squeue
+from lenspipe.status.slurm import (
+    cause_in_slurm_log,
+    parse_comment,
+    parse_sacct,
+    parse_squeue,
+    slurm_log_path,
+)
 
 # What slurmstepd writes into a job's output file when SLURM ends the job (SLURM 22.05-24.x).
 SLURM_MESSAGES = {
@@ -59,6 +65,45 @@ def test_squeue_lines_are_filtered_to_this_workflow_folder(tmp_path):
         ("41", "RUNNING", "None", "simulate_chunk", "00003"),
         ("42", "PENDING", "Priority", "train", ""),
     ]
+
+
+def test_array_tasks_do_not_take_the_wildcards_of_the_arrays_first_job(tmp_path):
+    # The plugin gives every task of an array the comment of its first job.
+    output = "\n".join(
+        [
+            f"50_1|RUNNING|None|rule_simulate_chunk_wildcards_00003|{tmp_path}",
+            f"50_2|PENDING|Resources|rule_simulate_chunk_wildcards_00003|{tmp_path}",
+            f"52|RUNNING|None|rule_simulate_chunk_wildcards_00002|{tmp_path}",
+        ]
+    )
+    jobs = parse_squeue(output, tmp_path)
+    assert [(j.job_id, j.rule, j.wildcards, j.array_task) for j in jobs] == [
+        ("50_1", "simulate_chunk", None, True),
+        ("50_2", "simulate_chunk", None, True),
+        ("52", "simulate_chunk", "00002", False),
+    ]
+
+
+def test_slurm_logs_of_array_tasks_are_named_after_the_array_and_task(tmp_path):
+    logs = tmp_path / ".snakemake/slurm_logs/rule_simulate_chunk"
+    assert slurm_log_path(tmp_path, "simulate_chunk", "00003", "57") == logs / "00003/57.log"
+    assert slurm_log_path(tmp_path, "simulate_chunk", "00003", "50_2") == logs / "50_2.log"
+
+
+@pytest.mark.parametrize(
+    "environment, expected",
+    [
+        ({}, None),
+        ({"SLURM_JOB_ID": "61"}, "61"),
+        ({"SLURM_JOB_ID": "62", "SLURM_ARRAY_JOB_ID": "60", "SLURM_ARRAY_TASK_ID": "3"}, "60_3"),
+    ],
+)
+def test_a_job_names_itself_as_squeue_does(monkeypatch, environment, expected):
+    for name in ("SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert slurm_job_id() == expected
 
 
 def test_comments_with_underscores_in_rule_and_wildcards():

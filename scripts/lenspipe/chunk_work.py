@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from lenspipe.job_record import now
+from lenspipe.job_record import now, slurm_job_id
 
 JOURNAL_FILE = "journal.txt"
 _PART_NAME = re.compile(r"^lenses_(\d{9})-(\d{9})\.npz$")
@@ -55,7 +55,7 @@ def write_journal(work_dir: Path, message: str) -> None:
     """Append a timestamped line to the journal, saying which SLURM job, host and process
     wrote it."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    job = os.environ.get("SLURM_JOB_ID")
+    job = slurm_job_id()
     slurm = f" [SLURM job {job}]" if job else ""
     process = f" [host {socket.gethostname()} pid {os.getpid()}]"
     with (work_dir / JOURNAL_FILE).open("a") as journal:

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from lenspipe.job_record import now
+from lenspipe.job_record import now, slurm_job_id
 
 RECORD = Path(".snakemake") / "lenspipe-driver.json"
 
@@ -26,7 +26,7 @@ def write_driver_record(workdir: str | Path = ".") -> Path:
     record = {
         "host": socket.gethostname(),
         "pid": os.getpid(),
-        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        "slurm_job_id": slurm_job_id(),
         "started": now(),
     }
     # Replaces the record a killed driver left (atomic_path never overwrites).

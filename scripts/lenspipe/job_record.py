@@ -22,11 +22,24 @@ def job_record(rule: str, wildcards: dict[str, str], threads: int, resources: An
         "threads": threads,
         "runtime_minutes": _number(resources.get("runtime")),
         "mem_mb": _number(resources.get("mem_mb")),
-        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        "slurm_job_id": slurm_job_id(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "started": now(),
     }
+
+
+def slurm_job_id() -> str | None:
+    """This process's SLURM job as squeue, sacct and scancel name it: ``<array job>_<task>``
+    for a task of a job array, the job id otherwise; None outside SLURM.
+
+    An array task also has a job id of its own (``SLURM_JOB_ID``), but squeue lists the task
+    by its array name, and the executor plugin names its log after it (``%A_%a.log``).
+    """
+    array_job, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    if array_job and task:
+        return f"{array_job}_{task}"
+    return os.environ.get("SLURM_JOB_ID")
 
 
 def record_line(record: dict) -> str:

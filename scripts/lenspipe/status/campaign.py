@@ -123,6 +123,9 @@ class CampaignStatus:
     # Chunks simulated (at least in part) on each processor type, from the journals: data
     # bytes are reproducible per processor type (see the README on determinism).
     platforms: dict[str, int] = field(default_factory=dict)
+    # Tasks of chunk job arrays (--slurm-array-jobs) that SLURM holds but that have not yet
+    # said which chunk they run: id, state and reason of each.
+    queued_array_tasks: list[dict[str, str]] = field(default_factory=list)
 
 
 def collect_status(
@@ -147,6 +150,7 @@ def collect_status(
         _finish_chunk_status(run_dir, *chunk_and_journal, slurm) for chunk_and_journal in read
     ]
     stages = _stage_statuses(run_dir, config, chunks, slurm)
+    queued = slurm.unclaimed_array_tasks("simulate_chunk", _attempt_job_ids(chunks))
     counts = {state: sum(chunk.state == state for chunk in chunks) for state in CHUNK_STATES}
     efficiency = _efficiency(run_dir, chunks)
     status = CampaignStatus(
@@ -161,8 +165,12 @@ def collect_status(
         stages=stages,
         progress=_progress(run_dir, config, chunks, efficiency, now),
         efficiency=efficiency,
-        resume=_resume(workdir, chunks, stages, configfiles, profile, slurm),
+        resume=_resume(workdir, chunks, stages, configfiles, profile, slurm, bool(queued)),
         platforms=_platforms(chunks),
+        queued_array_tasks=[
+            {"slurm_job_id": job.job_id, "state": job.state, "reason": job.reason}
+            for job in queued
+        ],
     )
     _relative_logs(status, workdir)
     return status
@@ -188,6 +196,18 @@ class _SlurmView:
             if (job.rule, job.wildcards) == (rule, wildcards) and job.state in ACTIVE_STATES:
                 return job
         return None
+
+    def unclaimed_array_tasks(self, rule: str, claimed: set[str]) -> list[SlurmJob]:
+        """Active tasks of ``rule``'s job arrays that no attempt names yet: queued, or just
+        starting. (Their comment names the array's first job, not theirs.)"""
+        return [
+            job
+            for job in self.jobs or []
+            if job.rule == rule
+            and job.array_task
+            and job.state in ACTIVE_STATES
+            and job.job_id not in claimed
+        ]
 
     def want(self, job_id: str | None) -> None:
         if job_id is not None:
@@ -280,6 +300,11 @@ def _finish_chunk_status(
         status.state = "partial"
         status.failure = last.failure if last else None
     return status
+
+
+def _attempt_job_ids(chunks: list[ChunkStatus]) -> set[str]:
+    """The SLURM job ids of every chunk attempt."""
+    return {a.slurm_job_id for chunk in chunks for a in chunk.attempts if a.slurm_job_id}
 
 
 def _platforms(chunks: list[ChunkStatus]) -> dict[str, int]:
@@ -515,12 +540,15 @@ def _resume(
     configfiles: list[str],
     profile: str | None,
     slurm: _SlurmView,
+    array_tasks_queued: bool,
 ) -> Resume:
     unfinished = [chunk for chunk in chunks if chunk.state != "finished"]
     to_run = [stage.stage for stage in stages if stage.state != "done"]
     drivers = snakemake_drivers(workdir)
-    any_active = any(chunk.state == "in_progress" for chunk in chunks) or any(
-        stage.state == "running" for stage in stages
+    any_active = (
+        array_tasks_queued
+        or any(chunk.state == "in_progress" for chunk in chunks)
+        or any(stage.state == "running" for stage in stages)
     )
     locks = workdir / ".snakemake" / "locks"
     locked = locks.is_dir() and any(locks.iterdir())

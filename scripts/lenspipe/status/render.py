@@ -29,6 +29,7 @@ def render(status: CampaignStatus) -> str:
             )
         )
     lines += _chunk_sections(status.chunks)
+    lines += _queued_array_lines(status.queued_array_tasks)
     lines += ["", "Later stages"]
     for stage in status.stages:
         lines.append(f"  {stage.stage:<14} {_stage_text(stage)}")
@@ -86,6 +87,25 @@ def _chunk_sections(chunks: list[ChunkStatus]) -> list[str]:
     if waiting:
         lines += ["", f"Not started chunks {chunk_ranges(waiting)}"]
     return lines
+
+
+def _queued_array_lines(tasks: list[dict[str, str]]) -> list[str]:
+    """The chunk jobs that wait in SLURM job arrays, not yet knowing their chunk."""
+    if not tasks:
+        return []
+    arrays = sorted({task["slurm_job_id"].split("_")[0] for task in tasks}, key=int)
+    states: dict[str, int] = {}
+    for task in tasks:
+        reason = f" ({task['reason']})" if task["reason"] not in ("", "None") else ""
+        states[task["state"] + reason] = states.get(task["state"] + reason, 0) + 1
+    plural = "s" if len(arrays) > 1 else ""
+    return [
+        "",
+        f"Queued      {len(tasks):,} chunk job{'s' if len(tasks) > 1 else ''} in SLURM job "
+        f"array{plural} {', '.join(arrays)}: "
+        + ", ".join(f"{count:,} {state}" for state, count in states.items())
+        + "; each names its chunk when it starts",
+    ]
 
 
 def _chunk_text(chunk: ChunkStatus) -> str:

@@ -30,13 +30,27 @@ class SlurmUnavailable(Exception):
 
 @dataclass
 class SlurmJob:
-    """A job of this run as squeue lists it."""
+    """A job of this run as squeue lists it.
+
+    ``wildcards`` is None for a task of a job array: the executor plugin gives every task the
+    comment of the array's first job, so which chunk a task runs is known only from the job
+    record the task writes when it starts.
+    """
 
     job_id: str
     state: str
     reason: str
     rule: str
-    wildcards: str
+    wildcards: str | None
+
+    @property
+    def array_task(self) -> bool:
+        return is_array_task(self.job_id)
+
+
+def is_array_task(job_id: str) -> bool:
+    """Whether ``job_id`` names a task of a job array (``<array job>_<task>``)."""
+    return "_" in job_id
 
 
 def parse_comment(comment: str) -> tuple[str, str] | None:
@@ -59,14 +73,19 @@ def parse_squeue(output: str, workdir: Path) -> list[SlurmJob]:
             continue
         rule_and_wildcards = parse_comment(fields[3])
         if rule_and_wildcards is not None:
-            jobs.append(SlurmJob(fields[0], fields[1], fields[2], *rule_and_wildcards))
+            rule, wildcards = rule_and_wildcards
+            job_id = fields[0]
+            wildcards = None if is_array_task(job_id) else wildcards
+            jobs.append(SlurmJob(job_id, fields[1], fields[2], rule, wildcards))
     return jobs
 
 
 def squeue_jobs(workdir: Path) -> list[SlurmJob]:
     """This user's jobs of the workflow in ``workdir``, including those ended in the last
-    few minutes (SLURM keeps them for ``MinJobAge``); raises SlurmUnavailable."""
-    command = ["squeue", "--me", "--noheader", "--states=all", "--format=%i|%T|%r|%k|%Z"]
+    few minutes (SLURM keeps them for ``MinJobAge``), each task of a job array on its own;
+    raises SlurmUnavailable."""
+    command = ["squeue", "--me", "--array", "--noheader", "--states=all"]
+    command.append("--format=%i|%T|%r|%k|%Z")
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     except FileNotFoundError:
@@ -112,5 +131,9 @@ def cause_in_slurm_log(text: str) -> str | None:
 
 
 def slurm_log_path(workdir: Path, rule: str, wildcards: str, job_id: str) -> Path:
-    """Where the slurm executor plugin asks SLURM to write a job's output."""
-    return workdir / ".snakemake" / "slurm_logs" / f"rule_{rule}" / wildcards / f"{job_id}.log"
+    """Where the slurm executor plugin asks SLURM to write a job's output: one folder per
+    rule and wildcards, or one per rule for the tasks of a job array (``%A_%a.log``)."""
+    rule_logs = workdir / ".snakemake" / "slurm_logs" / f"rule_{rule}"
+    if is_array_task(job_id):
+        return rule_logs / f"{job_id}.log"
+    return rule_logs / wildcards / f"{job_id}.log"
