@@ -5,11 +5,11 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
-    from lenspipe.baseline_fit import fit_test_lenses
-    from lenspipe.fit import Search
+    from lenspipe.baselines.fit_test_lenses import fit_test_lenses
+    from lenspipe.baselines.likelihood_fit import Search
 
     fit = snakemake.params.fit
     fit_test_lenses(

@@ -5,13 +5,13 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
     import json
     from pathlib import Path
 
-    from lenspipe.comparison import write_comparison
+    from lenspipe.evaluation.comparison import write_comparison
 
     seconds = {
         model: json.loads(Path(snakemake.input[f"{model}_metrics"]).read_text())[

@@ -5,12 +5,12 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
-    from lenspipe.evaluate import evaluate
-    from lenspipe.threads import limit_tensorflow_threads
+    from lenspipe.evaluation.evaluate import evaluate
+    from lenspipe.runs.threads import limit_tensorflow_threads
 
     limit_tensorflow_threads(snakemake.threads)
 

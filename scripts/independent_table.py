@@ -6,10 +6,10 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
-    from lenspipe.independent_metrics import TEST_SPLIT, write_side_by_side
+    from lenspipe.evaluation.independent_metrics import TEST_SPLIT, write_side_by_side
 
     table = write_side_by_side(
         names=snakemake.params.targets,

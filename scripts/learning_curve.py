@@ -6,10 +6,10 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
-    from lenspipe.learning_curve_table import write_learning_curve
+    from lenspipe.evaluation.learning_curve_table import write_learning_curve
 
     table = write_learning_curve(
         names=snakemake.params.targets,

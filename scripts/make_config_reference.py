@@ -8,10 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
+from lenspipe.config_reference import config_reference
 
-from lenspipe.config_reference import config_reference  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 REFERENCE = REPO / "config" / "README.md"
 

@@ -5,12 +5,12 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake) as log:
     # Imported inside the block: the log's first line (the job record) comes before
     # lenstronomy's few seconds of import, and an import error lands in the log.
-    from lenspipe.chunk_job import simulate_chunk
+    from lenspipe.runs.chunk_job import simulate_chunk
 
     simulate_chunk(
         snakemake.params.simulation,

@@ -5,12 +5,12 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
     # Imported inside the block: the log's first line (the job record) comes first, and an
     # import error lands in the log.
-    from lenspipe.gallery import survey_gallery
+    from lenspipe.evaluation.gallery import survey_gallery
 
     survey_gallery(
         snakemake.params.simulation,

@@ -5,13 +5,13 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
-    from lenspipe.devices import check_training_device
-    from lenspipe.threads import limit_tensorflow_threads
-    from lenspipe.train import train
+    from lenspipe.runs.devices import check_training_device
+    from lenspipe.runs.threads import limit_tensorflow_threads
+    from lenspipe.learning.train import train
 
     limit_tensorflow_threads(snakemake.threads)
     # A GPU asked for and not seen stops the job (allow_cpu_fallback is read from the config,

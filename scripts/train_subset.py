@@ -7,13 +7,13 @@ import sys
 # This workflow's lenspipe, beside this script, before any other copy installed.
 sys.path.insert(0, snakemake.scriptdir)
 
-from lenspipe.logs import rule_log
+from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
-    from lenspipe.devices import check_training_device
-    from lenspipe.learning_curve import train_on_subset
-    from lenspipe.threads import limit_tensorflow_threads
+    from lenspipe.runs.devices import check_training_device
+    from lenspipe.evaluation.learning_curve import train_on_subset
+    from lenspipe.runs.threads import limit_tensorflow_threads
 
     limit_tensorflow_threads(snakemake.threads)
     # A GPU asked for and not seen stops the job (allow_cpu_fallback is read from the config,

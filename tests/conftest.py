@@ -1,18 +1,15 @@
 """Shared fixtures: small configs and a real simulated store."""
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from lenspipe.config import merge_config, validate_config
+from lenspipe.data.chunk_files import chunk_count
+from lenspipe.data.consolidate import consolidate
+from lenspipe.runs.chunk_job import simulate_chunk
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
-
-from lenspipe.chunk_job import simulate_chunk  # noqa: E402
-from lenspipe.chunks import chunk_count  # noqa: E402
-from lenspipe.config import merge_config, validate_config  # noqa: E402
-from lenspipe.consolidate import consolidate  # noqa: E402
 
 SMALL = {
     "run_name": "test",
@@ -71,7 +68,7 @@ def build_store(config: dict, directory: Path) -> tuple[Path, Path, list[Path]]:
 
 def fit_small_normalisation(config: dict, store: Path):
     """Split and normalisation of ``store`` with the settings of ``config``."""
-    from lenspipe.normalise import fit_normalisation
+    from lenspipe.data.normalise import fit_normalisation
 
     settings = config["normalisation"]
     return fit_normalisation(

@@ -4,16 +4,15 @@ parameters, rendered directly by lenstronomy, for each of the 8 transforms."""
 import numpy as np
 import pytest
 from conftest import small_config
-
 from lenspipe import seeding
-from lenspipe.augment import (
+from lenspipe.data.augment import (
     N_TRANSFORMS,
     sky_matrix,
     transform_image,
     transform_parameters,
     with_partners,
 )
-from lenspipe.simulate import LensSimulator
+from lenspipe.simulation.simulate import LensSimulator
 
 
 def _noise_free(**system) -> LensSimulator:

@@ -4,9 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
-from lenspipe.calibration import fit_sigma_scales, load_sigma_scales, save_calibration
-from lenspipe.uncertainty import coverage
+from lenspipe.evaluation.calibration import fit_sigma_scales, load_sigma_scales, save_calibration
+from lenspipe.evaluation.uncertainty import coverage
 
 
 def _gaussian_errors(rng, n: int, true_sigma: np.ndarray, claimed_factor: np.ndarray):

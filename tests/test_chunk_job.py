@@ -10,13 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import REPO, small_config
-from lenspipe.chunk_job import simulate_chunk
-from lenspipe.chunk_work import JOURNAL_FILE, part_path, part_ranges
-from lenspipe.chunks import read_chunk, write_chunk
+from lenspipe.data.chunk_files import read_chunk, write_chunk
 from lenspipe.errors import ChunkError
-from lenspipe.simulate import LensSimulator
+from lenspipe.runs.chunk_job import simulate_chunk
+from lenspipe.runs.chunk_work import JOURNAL_FILE, part_path, part_ranges
+from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.versions import cpu_platform
 
 CONFIG = small_config(n_lenses=40, chunk_size=20, checkpoint_every=5)
@@ -33,7 +32,7 @@ def start_slow_chunk_job(config: dict, directory: Path) -> subprocess.Popen:
     code = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(REPO / 'scripts')!r})\n"
-        "from lenspipe.chunk_job import simulate_chunk\n"
+        "from lenspipe.runs.chunk_job import simulate_chunk\n"
         "config = json.loads(sys.argv[1])\n"
         "simulate_chunk(config, 1, sys.argv[2] + '/chunk_00001.npz', sys.argv[2] + '/work',\n"
         "               config['checkpoint_every'], pause_seconds=0.1)\n"

@@ -6,9 +6,8 @@ import sys
 
 import pytest
 from conftest import REPO
-from local_cluster import local_profile, slurm_is_up
-
-from lenspipe.cluster_check import load_profile, profile_requests
+from lenspipe.runs.cluster_check import load_profile, profile_requests
+from lenspipe.runs.local_cluster import AMAREL_PROFILE, local_profile, slurm_is_up
 
 
 def test_the_amarel_profile_requests_every_attempt_of_every_rule(monkeypatch):
@@ -56,7 +55,7 @@ def test_on_the_local_cluster_it_names_what_does_not_fit_and_says_when_all_fits(
         in output
     )
 
-    adapted = cluster_check(REPO, "--profile", local_profile(tmp_path))
+    adapted = cluster_check(REPO, "--profile", local_profile(tmp_path, REPO / AMAREL_PROFILE))
     assert adapted.returncode == 0, adapted.stdout + adapted.stderr
     assert (
         "Fits        every request above, on every attempt, fits its partition" in adapted.stdout

@@ -5,9 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from lenspipe.comparison import comparison_table, fit_counts, timing, write_comparison
-from lenspipe.predictions import prediction_frame
+from lenspipe.evaluation.comparison import comparison_table, fit_counts, timing, write_comparison
+from lenspipe.evaluation.predictions import prediction_frame
 
 
 def _frame(lenses, truth, prediction):

@@ -2,9 +2,7 @@
 
 import pytest
 from conftest import REPO, production_config, small_config
-from lenspipe.config import merge_config
-
-from lenspipe.config import independent_test_configs, validate_config
+from lenspipe.config import independent_test_configs, merge_config, validate_config
 from lenspipe.config_reference import config_reference
 from lenspipe.errors import ConfigError
 

@@ -7,13 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import build_store, small_config
-
-from lenspipe.chunks import write_chunk
-from lenspipe.consolidate import consolidate
+from lenspipe.data.chunk_files import write_chunk
+from lenspipe.data.consolidate import consolidate
+from lenspipe.data.store import open_store
 from lenspipe.errors import ChunkError
-from lenspipe.parameters import parameter_names
-from lenspipe.simulate import LensSimulator
-from lenspipe.store import open_store
+from lenspipe.simulation.parameters import parameter_names
+from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.versions import cpu_platform
 
 

@@ -2,11 +2,10 @@
 
 import numpy as np
 from conftest import fit_small_normalisation
-
-from lenspipe.augment import N_TRANSFORMS, sky_matrix, transform_image, transform_parameters
-from lenspipe.dataset import LensBatches
-from lenspipe.normalise import fit_normalisation
-from lenspipe.store import open_store, read_parameters
+from lenspipe.data.augment import N_TRANSFORMS, sky_matrix, transform_image, transform_parameters
+from lenspipe.data.dataset import LensBatches
+from lenspipe.data.normalise import fit_normalisation
+from lenspipe.data.store import open_store, read_parameters
 
 
 def _epoch(batches: LensBatches, epoch: int = 0) -> list[np.ndarray]:

@@ -1,9 +1,8 @@
 """The stop of a training job that asked SLURM for a GPU and sees none."""
 
 import pytest
-
-from lenspipe.devices import check_training_device
 from lenspipe.errors import MissingGpuError
+from lenspipe.runs.devices import check_training_device
 
 NODE = "gpu017.amarel.rutgers.edu"
 

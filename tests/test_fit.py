@@ -4,10 +4,9 @@ judged by the chi^2 at the lens's true parameters."""
 import numpy as np
 import pytest
 from conftest import small_config
-
-from lenspipe.baseline_fit import fit_record
-from lenspipe.fit import LensFitter, Search, fit_columns, fit_kwargs
-from lenspipe.simulate import LensSimulator
+from lenspipe.baselines.fit_test_lenses import fit_record
+from lenspipe.baselines.likelihood_fit import LensFitter, Search, fit_columns, fit_kwargs
+from lenspipe.simulation.simulate import LensSimulator
 
 TOLERANCE = 4.0
 LENS = 3  # theta_E 1.93 arcsec: bright arcs on the 32-pixel image of small_config
@@ -74,15 +73,14 @@ def test_chi2_at_the_truth_is_lenstronomys_in_the_simulations_parametrisation(
     """The fit puts the shear about the origin and moves the source to make up for it; the
     chi^2 must be the one of the simulated lens as lenstronomy renders it (shear about the
     lens centre), with amplitudes solved linearly, and consistent with the noise."""
+    from lenspipe.simulation.observation import band_kwargs
+    from lenspipe.simulation.parameters import lenstronomy_kwargs
     from lenstronomy.Data.imaging_data import ImageData
     from lenstronomy.Data.psf import PSF
     from lenstronomy.ImSim.image_linear_solve import ImageLinearFit
     from lenstronomy.LensModel.lens_model import LensModel
     from lenstronomy.LightModel.light_model import LightModel
     from lenstronomy.SimulationAPI.sim_api import SimAPI
-
-    from lenspipe.observation import band_kwargs
-    from lenspipe.parameters import lenstronomy_kwargs
 
     image, truth = lens
     sim = SimAPI(

@@ -4,11 +4,10 @@ import matplotlib.image
 import numpy as np
 import pytest
 from conftest import small_config
-
 from lenspipe.config import simulation_settings
-from lenspipe.gallery import preset_settings, survey_gallery
-from lenspipe.observation import GALLERY_OBSERVATIONS
-from lenspipe.plots import display_image
+from lenspipe.evaluation.gallery import preset_settings, survey_gallery
+from lenspipe.evaluation.plots import display_image
+from lenspipe.simulation.observation import GALLERY_OBSERVATIONS
 
 
 def test_several_bands_show_as_rgb_with_the_last_band_red():

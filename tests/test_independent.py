@@ -7,19 +7,27 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import TINY, build_store, fit_small_normalisation, production_config, small_config
-from workflow_helpers import copy_workflow, job_counts, snakemake, status_report
-from workflow_helpers import workflow_with_config
-
 from lenspipe.atomic import write_json
-from lenspipe.chunk_job import simulate_chunk
-from lenspipe.config import independent_test_configs, merge_config, simulation_settings
-from lenspipe.config import validate_config
-from lenspipe.independent import evaluate_independent
-from lenspipe.independent_metrics import TEST_SPLIT, side_by_side
-from lenspipe.normalise import save_normalisation
-from lenspipe.predictions import prediction_frame
-from lenspipe.simulate import LensSimulator
-from lenspipe.train import compile_model
+from lenspipe.config import (
+    independent_test_configs,
+    merge_config,
+    simulation_settings,
+    validate_config,
+)
+from lenspipe.data.normalise import save_normalisation
+from lenspipe.evaluation.independent import evaluate_independent
+from lenspipe.evaluation.independent_metrics import TEST_SPLIT, side_by_side
+from lenspipe.evaluation.predictions import prediction_frame
+from lenspipe.learning.train import compile_model
+from lenspipe.runs.chunk_job import simulate_chunk
+from lenspipe.simulation.simulate import LensSimulator
+from workflow_helpers import (
+    copy_workflow,
+    job_counts,
+    snakemake,
+    status_report,
+    workflow_with_config,
+)
 
 NOISE_FREE = {"image": {"noise": False}}
 

@@ -1,22 +1,26 @@
 """The learning curve: nested seeded training subsets, the train rule's CNN trained on each,
 the table and figure of test metrics against size, its config checks, and a Snakemake run."""
 
+import lenspipe.evaluation.learning_curve
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from conftest import TINY, fit_small_normalisation, small_config
-from workflow_helpers import copy_workflow, job_counts, snakemake, status_report
-from workflow_helpers import workflow_with_config
-
-import lenspipe.learning_curve
 from lenspipe.config import learning_curve_sizes, merge_config, training_subset_size
+from lenspipe.data.normalise import save_normalisation, save_split
+from lenspipe.data.split import split_indices
 from lenspipe.errors import ConfigError
-from lenspipe.learning_curve import nested_training_subset, train_on_subset
-from lenspipe.learning_curve_table import curve_table
-from lenspipe.normalise import save_normalisation, save_split
-from lenspipe.predictions import prediction_frame
-from lenspipe.split import split_indices
+from lenspipe.evaluation.learning_curve import nested_training_subset, train_on_subset
+from lenspipe.evaluation.learning_curve_table import curve_table
+from lenspipe.evaluation.predictions import prediction_frame
+from workflow_helpers import (
+    copy_workflow,
+    job_counts,
+    snakemake,
+    status_report,
+    workflow_with_config,
+)
 
 
 def curve(*sizes: int) -> dict:
@@ -87,13 +91,13 @@ def test_a_subset_model_is_the_train_rules_cnn_on_the_nested_lenses(
     save_split(subsets, tmp_path / "split.csv")
     save_normalisation(normalisation, tmp_path / "normalisation.json")
     trained_on = []
-    real_train = lenspipe.learning_curve.train
+    real_train = lenspipe.evaluation.learning_curve.train
 
     def recording_train(**settings):
         trained_on.append(settings)
         return real_train(**settings)
 
-    monkeypatch.setattr(lenspipe.learning_curve, "train", recording_train)
+    monkeypatch.setattr(lenspipe.evaluation.learning_curve, "train", recording_train)
     outputs = {
         name: tmp_path / "24" / file
         for name, file in (

@@ -5,12 +5,11 @@ import io
 import numpy as np
 import pytest
 from conftest import build_store, small_config
-
 from lenspipe import seeding
-from lenspipe.chunk_job import simulate_chunk
+from lenspipe.data.store import open_store
 from lenspipe.errors import SimulationError
-from lenspipe.simulate import LensSimulator
-from lenspipe.store import open_store
+from lenspipe.runs.chunk_job import simulate_chunk
+from lenspipe.simulation.simulate import LensSimulator
 
 THRESHOLD = 6.0
 CUT = {"lensing_cut": {"min_source_magnification": THRESHOLD}}

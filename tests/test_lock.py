@@ -2,11 +2,10 @@
 
 import tomllib
 
+import make_lock
 from conftest import REPO
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
-import make_lock
 
 
 def locked_versions() -> dict[str, str]:

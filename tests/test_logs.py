@@ -8,8 +8,7 @@ from conftest import REPO
 
 SCRIPT = """
 import os, sys
-sys.path.insert(0, "scripts")
-from lenspipe.logs import logging_to
+from lenspipe.runs.logs import logging_to
 
 log_path = sys.argv[1]
 with logging_to(log_path):

@@ -4,9 +4,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from lenspipe.losses import gaussian_nll, mae, mse_nll, split_prediction
-from lenspipe.model import build_cnn, build_dense
+from lenspipe.learning.losses import gaussian_nll, mae, mse_nll, split_prediction
+from lenspipe.learning.model import build_cnn, build_dense
 
 
 def test_nll_value_and_its_zero_gradient_where_the_variance_equals_the_squared_error():

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from lenspipe.metrics import regression_metrics
+from lenspipe.evaluation.metrics import regression_metrics
 
 
 def test_metrics_of_a_known_example():

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from lenspipe.model import build_cnn
+from lenspipe.learning.model import build_cnn
 
 
 @pytest.mark.parametrize("image_shape, n_targets", [((32, 32, 1), 7), ((64, 64, 3), 2)])

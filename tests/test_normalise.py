@@ -6,15 +6,14 @@ import numpy as np
 import pytest
 import zarr
 from conftest import build_store, fit_small_normalisation, small_config
-
-from lenspipe.normalise import (
+from lenspipe.data.normalise import (
     load_normalisation,
     load_split,
     save_normalisation,
     save_split,
 )
-from lenspipe.split import split_indices
-from lenspipe.store import read_parameters, open_store
+from lenspipe.data.split import split_indices
+from lenspipe.data.store import open_store, read_parameters
 
 FRACTIONS = {"train": 0.8, "validation": 0.1, "test": 0.1}
 

@@ -3,12 +3,11 @@
 import keras
 import numpy as np
 from conftest import fit_small_normalisation
-
-from lenspipe.augment import N_TRANSFORMS, sky_matrix, transform_image, transform_parameters
-from lenspipe.dataset import LensBatches
-from lenspipe.evaluate import predict_physical
-from lenspipe.model import build_cnn
-from lenspipe.store import open_store, store_pix2angle
+from lenspipe.data.augment import N_TRANSFORMS, sky_matrix, transform_image, transform_parameters
+from lenspipe.data.dataset import LensBatches
+from lenspipe.data.store import open_store, store_pix2angle
+from lenspipe.evaluation.evaluate import predict_physical
+from lenspipe.learning.model import build_cnn
 
 
 def _model(image_shape, n_targets: int) -> keras.Model:

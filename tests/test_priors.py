@@ -2,14 +2,12 @@
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from conftest import small_config
-
 from lenspipe.config import validate_config
 from lenspipe.errors import ConfigError
-from lenspipe.priors import parse_prior
-from lenspipe.simulate import LensSimulator
+from lenspipe.simulation.priors import parse_prior
+from lenspipe.simulation.simulate import LensSimulator
+from scipy import stats
 
 N = 20_000
 

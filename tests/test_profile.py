@@ -5,9 +5,8 @@ import re
 import pytest
 import yte
 from conftest import REPO
+from lenspipe.runs.status.efficiency import GPU_RULES
 from workflow_helpers import copy_workflow, job_counts, snakemake
-
-from lenspipe.status.efficiency import GPU_RULES
 
 PROFILE = REPO / "profiles" / "amarel" / "config.v9+.yaml"
 # Amarel's wall-time limit on main, gpu, mem and nonpre (`sinfo`, 2026): 3 days.

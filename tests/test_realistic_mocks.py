@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 from conftest import build_store, fit_small_normalisation, small_config
-
-from lenspipe.observation import single_band_kwargs
-from lenspipe.parameters import MAX_IMAGES
-from lenspipe.simulate import LensSimulator
+from lenspipe.simulation.observation import single_band_kwargs
+from lenspipe.simulation.parameters import MAX_IMAGES
+from lenspipe.simulation.simulate import LensSimulator
 
 # A compact lens light (near-exponential, 0.3", supersampled) whose flux stays inside the LSST
 # 64 x 64 field, and a source too faint to matter. (Narrow priors rather than fixed ones, as these
@@ -79,9 +78,8 @@ def test_the_reference_band_channel_is_the_single_band_image():
 
 @pytest.mark.parametrize("mass", ["SIE", "EPL_NUMBA"])
 def test_quasar_images_satisfy_the_lens_equation(mass):
+    from lenspipe.simulation.parameters import lenstronomy_kwargs
     from lenstronomy.LensModel.lens_model import LensModel
-
-    from lenspipe.parameters import lenstronomy_kwargs
 
     config = small_config(lens_system={"point_source": True, "mass": mass})
     simulator = LensSimulator(config)
@@ -170,9 +168,8 @@ def test_sampled_redshifts_keep_the_source_behind_the_lens():
 
 def test_time_delays_are_lenstronomys_arrival_time_differences():
     from astropy.cosmology import FlatLambdaCDM
+    from lenspipe.simulation.parameters import lenstronomy_kwargs
     from lenstronomy.LensModel.lens_model import LensModel
-
-    from lenspipe.parameters import lenstronomy_kwargs
 
     config = small_config(
         lens_system={"point_source": True, "redshifts": True, "cosmology": {"H0": 68.0}}
@@ -222,11 +219,10 @@ def test_a_quasar_leaves_the_extended_light_and_the_first_columns_unchanged():
 
 def test_a_multiband_quasar_store_trains_and_evaluates(tmp_path):
     import pandas as pd
-
-    from lenspipe.evaluate import calibrate, evaluate
-    from lenspipe.normalise import save_normalisation, save_split
-    from lenspipe.store import open_store
-    from lenspipe.train import train
+    from lenspipe.data.normalise import save_normalisation, save_split
+    from lenspipe.data.store import open_store
+    from lenspipe.evaluation.evaluate import calibrate, evaluate
+    from lenspipe.learning.train import train
 
     config = small_config(
         observation={"bands": ["g", "r", "i"]},

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 from conftest import small_config
-
-from lenspipe.chunks import chunk_range
-from lenspipe.simulate import LensSimulator
+from lenspipe.data.chunk_files import chunk_range
+from lenspipe.simulation.simulate import LensSimulator
 
 
 def test_images_are_finite_float32_of_the_configured_shape():

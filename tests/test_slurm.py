@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import SMALL
-from local_cluster import local_profile, slurm_is_up
+from lenspipe.runs.local_cluster import local_profile, slurm_is_up
 from workflow_helpers import (
     job_counts,
     lenspipe_status,

@@ -3,8 +3,7 @@
 import math
 
 import pytest
-
-from lenspipe.slurm_preflight import (
+from lenspipe.runs.slurm_preflight import (
     JobRequest,
     gpu_request,
     parse_sinfo,

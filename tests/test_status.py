@@ -9,8 +9,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from lenspipe.driver_record import read_driver_record
-from lenspipe.job_record import read_job_record
+from lenspipe.runs.driver_record import read_driver_record
+from lenspipe.runs.job_record import read_job_record
 from workflow_helpers import (
     file_tree,
     lenspipe_status,

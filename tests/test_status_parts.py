@@ -8,17 +8,15 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 import yte
 from conftest import REPO
-
-from lenspipe.chunk_work import JOURNAL_FILE, read_journal
-from lenspipe.job_record import PREFIX, job_record, read_job_record, record_line, slurm_job_id
-from lenspipe.status.causes import attempt_failure
-from lenspipe.status.efficiency import JobUse, profile_lines, read_benchmark, rule_efficiency
-from lenspipe.status.processes import process_alive
-from lenspipe.status.render import chunk_ranges
-from lenspipe.status.slurm import (
+from lenspipe.runs.chunk_work import JOURNAL_FILE, read_journal
+from lenspipe.runs.job_record import PREFIX, job_record, read_job_record, record_line, slurm_job_id
+from lenspipe.runs.status.causes import attempt_failure
+from lenspipe.runs.status.efficiency import JobUse, profile_lines, read_benchmark, rule_efficiency
+from lenspipe.runs.status.processes import process_alive
+from lenspipe.runs.status.render import chunk_ranges
+from lenspipe.runs.status.slurm import (
     cause_in_slurm_log,
     parse_comment,
     parse_sacct,
@@ -280,10 +278,9 @@ def test_the_status_follows_the_stages_the_workflow_runs(tmp_path, quasar):
     """A run with a lensed quasar has no fit baseline (the workflow skips it): with every
     other output present it is complete. Without a quasar, the missing fit is what is left."""
     from conftest import small_config
-
-    from lenspipe.chunks import chunk_count
-    from lenspipe.status import layout
-    from lenspipe.status.campaign import collect_status
+    from lenspipe.data.chunk_files import chunk_count
+    from lenspipe.runs import layout
+    from lenspipe.runs.status.campaign import collect_status
 
     config = small_config(lens_system={"point_source": quasar})
     run = tmp_path / "results" / config["run_name"]

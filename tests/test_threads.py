@@ -7,9 +7,8 @@ from conftest import REPO
 
 CHECK = """
 import sys
-sys.path.insert(0, "scripts")
 import tensorflow as tf
-from lenspipe.threads import limit_tensorflow_threads
+from lenspipe.runs.threads import limit_tensorflow_threads
 limit_tensorflow_threads(1)
 tf.constant(1.0) + 1.0  # initialise the runtime with the limit in place
 print(tf.config.threading.get_intra_op_parallelism_threads(),

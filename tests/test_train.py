@@ -5,10 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import fit_small_normalisation
-
-from lenspipe.model import load_trained_model
-from lenspipe.normalise import save_normalisation, save_split
-from lenspipe.train import train
+from lenspipe.data.normalise import save_normalisation, save_split
+from lenspipe.learning.model import load_trained_model
+from lenspipe.learning.train import train
 
 
 class Interrupt(Exception):

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from lenspipe.data.normalise import ImageScaling, Normalisation
+from lenspipe.evaluation.uncertainty import coverage, coverage_table, half_width
 from sklearn.preprocessing import MinMaxScaler
-
-from lenspipe.normalise import ImageScaling, Normalisation
-from lenspipe.uncertainty import coverage, coverage_table, half_width
 
 
 def test_half_widths_of_the_reported_intervals():

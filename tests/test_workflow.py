@@ -6,12 +6,13 @@ import subprocess
 import sys
 import sysconfig
 
-
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, SMALL
+from lenspipe.learning.model import load_trained_model
+from lenspipe.versions import cpu_platform
 from workflow_helpers import (
     copy_workflow,
     file_tree,
@@ -21,9 +22,6 @@ from workflow_helpers import (
     status_report,
     workflow_with_config,
 )
-
-from lenspipe.model import load_trained_model
-from lenspipe.versions import cpu_platform
 
 pytestmark = pytest.mark.workflow
 

@@ -2,7 +2,6 @@
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -10,13 +9,11 @@ from pathlib import Path
 
 import yaml
 from conftest import TINY
-
 from lenspipe.config import merge_config
-from lenspipe.driver_record import RECORD
+from lenspipe.runs.driver_record import RECORD
+from lenspipe.runs.workflow_copy import copy_workflow as copy_to
 
 REPO = Path(__file__).resolve().parents[1]
-
-WORKFLOW_PARTS = ("Snakefile", "workflow", "scripts", "config", "envs", "profiles")
 
 
 def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -31,17 +28,8 @@ def snakemake(*args: str, cwd: Path = REPO, timeout: int = 900) -> subprocess.Co
 
 
 def copy_workflow(destination: Path) -> Path:
-    """A copy of the workflow in ``destination``, so runs leave the repository untouched."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for part in WORKFLOW_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy(source, destination / part)
-    return destination
+    """A copy of this repository's workflow in ``destination``."""
+    return copy_to(REPO, destination)
 
 
 def job_counts(dry_run_output: str) -> dict[str, int]:

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from lenspipe.runs.workflow_copy import copy_workflow
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-sys.path.insert(0, str(REPO / "tests"))
-from workflow_helpers import copy_workflow  # noqa: E402
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -58,7 +56,7 @@ def workflow_copy(folder: Path, config: dict) -> Path:
     """A fresh copy of the workflow in ``folder`` with ``config`` as config/bench.yaml."""
     if folder.exists():
         shutil.rmtree(folder)
-    copy_workflow(folder)
+    copy_workflow(REPO, folder)
     (folder / "config" / "bench.yaml").write_text(yaml.safe_dump(config))
     return folder
 

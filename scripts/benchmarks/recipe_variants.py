@@ -22,21 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-
-from lenspipe.threads import limit_tensorflow_threads  # noqa: E402
+from lenspipe.runs.threads import limit_tensorflow_threads
 
 limit_tensorflow_threads(2)
 
 import keras  # noqa: E402
 from keras import layers, ops  # noqa: E402
+from lenspipe.data.augment import sky_matrix, transform_image, transform_parameters  # noqa: E402
+from lenspipe.data.normalise import load_normalisation, load_split  # noqa: E402
+from lenspipe.data.store import open_store, read_parameters, store_pix2angle  # noqa: E402
+from lenspipe.learning.model import StopGradient  # noqa: E402
 
-from lenspipe.augment import sky_matrix, transform_image, transform_parameters  # noqa: E402
-from lenspipe.model import StopGradient  # noqa: E402
-from lenspipe.normalise import load_normalisation, load_split  # noqa: E402
-from lenspipe.store import open_store, read_parameters, store_pix2angle  # noqa: E402
-
+REPO = Path(__file__).resolve().parents[2]
 RUN = Path(os.environ.get("RUN", REPO / "results" / "local"))
 LOG_RANGE = (-12.0, 6.0)
 

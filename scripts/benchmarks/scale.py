@@ -5,10 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import REPO, SNAKEMAKE, Row, production_config, timed_command, workflow_copy
-from local_cluster import local_profile, slurm_is_up
-
-from lenspipe.chunks import chunk_count
+from common import SNAKEMAKE, Row, production_config, timed_command, workflow_copy
+from lenspipe.data.chunk_files import chunk_count
+from lenspipe.runs.local_cluster import local_profile, slurm_is_up
 
 HUNDRED_K_TARGET_S = 120
 FAN_OUT_TARGET = 1.8
@@ -16,8 +15,7 @@ CONSOLIDATION_TARGET = 0.5
 
 CONSOLIDATION_PROBE = """
 import json, resource, shutil, sys, time
-sys.path.insert(0, {scripts!r})
-from lenspipe.consolidate import consolidate
+from lenspipe.data.consolidate import consolidate
 config, chunks, store, table, copy_to = json.loads(sys.argv[1])
 start = time.perf_counter()
 consolidate(config, chunks, store, table)
@@ -82,7 +80,7 @@ def consolidation(workdir: Path, chunk_size: int) -> list[Row]:
     """Benchmark 4: consolidation throughput against a plain copy; peak memory at N and 10N."""
     chunks_dir = workdir / "results/scale/chunks"
     all_chunks = sorted(str(path) for path in chunks_dir.glob("chunk_*.npz"))
-    probe = CONSOLIDATION_PROBE.format(scripts=str(REPO / "scripts"))
+    probe = CONSOLIDATION_PROBE
     results = {}
     for count in (1, 10):
         n_lenses = count * chunk_size

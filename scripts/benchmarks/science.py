@@ -28,12 +28,10 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from lenspipe.config import merge_config, validate_config
+from lenspipe.runs.threads import limit_tensorflow_threads
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-
-from lenspipe.config import merge_config, validate_config  # noqa: E402
-from lenspipe.threads import limit_tensorflow_threads  # noqa: E402
 
 REFERENCE_EPOCHS = 20
 
@@ -77,9 +75,8 @@ def train_reference(run: Path, seed: int, work: Path) -> tuple[np.ndarray, np.nd
     """Train the reference on the run's training subset in memory; return its test
     predictions and the truth in physical units, and the training seconds."""
     import keras
-
-    from lenspipe.normalise import load_normalisation, load_split
-    from lenspipe.store import open_store, read_parameters
+    from lenspipe.data.normalise import load_normalisation, load_split
+    from lenspipe.data.store import open_store, read_parameters
 
     normalisation = load_normalisation(run / "normalisation.json")
     split = load_split(run / "split.csv")
@@ -115,8 +112,8 @@ def train_reference(run: Path, seed: int, work: Path) -> tuple[np.ndarray, np.nd
 def train_lenspipe(config: dict, run: Path, seed: int, work: Path) -> dict:
     """Train, calibrate and evaluate lenspipe's CNN as the rules do; return the test
     predictions, sigma, truth and training seconds."""
-    from lenspipe.evaluate import calibrate, predict_test_subset
-    from lenspipe.train import train
+    from lenspipe.evaluation.evaluate import calibrate, predict_test_subset
+    from lenspipe.learning.train import train
 
     paths = {
         "store_path": run / "lenses.zarr",
@@ -207,7 +204,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3])
     args = parser.parse_args()
     limit_tensorflow_threads(2)
-    from lenspipe.uncertainty import coverage
+    from lenspipe.evaluation.uncertainty import coverage
 
     config = load_config(args.configfile)
     run = REPO / "results" / config["run_name"]

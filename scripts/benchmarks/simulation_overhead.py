@@ -19,8 +19,8 @@ def bare_lenstronomy(settings: dict, lens_indices: range):
     clears the point source's cached images, so lenstronomy solves the lens equation for it.
     """
     from lenspipe import seeding
-    from lenspipe.parameters import lenstronomy_kwargs
-    from lenspipe.simulate import LensSimulator
+    from lenspipe.simulation.parameters import lenstronomy_kwargs
+    from lenspipe.simulation.simulate import LensSimulator
 
     drawer = LensSimulator(settings)
     sim, image_model = drawer._sims[0], drawer._image_models[0]
@@ -60,7 +60,7 @@ def bare_lenstronomy(settings: dict, lens_indices: range):
 
 def overhead_row(label: str, description: str, settings: dict, quick: bool) -> Row:
     """Per-lens medians of lenspipe and of the bare loop, interleaved in one run."""
-    from lenspipe.simulate import LensSimulator
+    from lenspipe.simulation.simulate import LensSimulator
 
     lenses = range(100 if quick else 1000)
     simulator = LensSimulator(settings)

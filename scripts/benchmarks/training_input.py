@@ -10,9 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import REPO, Row, production_config
-
-sys.path.insert(0, str(REPO / "scripts"))
+from common import Row, production_config
 
 STREAM_TARGET = 0.9
 BATCH_SIZE = 64
@@ -24,12 +22,11 @@ def probe(mode: str, n_lenses: int, store: str, normalisation_path: str) -> dict
 
     import keras
     import numpy as np
-
-    from lenspipe.dataset import LensBatches
-    from lenspipe.normalise import load_normalisation
-    from lenspipe.store import open_store, read_parameters
-    from lenspipe.threads import limit_tensorflow_threads
-    from lenspipe.train import compile_model
+    from lenspipe.data.dataset import LensBatches
+    from lenspipe.data.normalise import load_normalisation
+    from lenspipe.data.store import open_store, read_parameters
+    from lenspipe.learning.train import compile_model
+    from lenspipe.runs.threads import limit_tensorflow_threads
 
     limit_tensorflow_threads(2)
     normalisation = load_normalisation(normalisation_path)
@@ -87,7 +84,7 @@ def run_probe(mode: str, n_lenses: int, store: Path, normalisation: Path) -> dic
 
 def run(store: Path, n_small: int) -> list[Row]:
     """Streamed against in-memory throughput at 10N lenses; streamed peak memory at N and 10N."""
-    from lenspipe.normalise import fit_normalisation, save_normalisation
+    from lenspipe.data.normalise import fit_normalisation, save_normalisation
 
     settings = production_config()
     _, normalisation = fit_normalisation(

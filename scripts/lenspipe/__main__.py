@@ -8,11 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from lenspipe.cluster_check import report as cluster_report
 from lenspipe.errors import ConfigError
-from lenspipe.status.campaign import collect_status
-from lenspipe.status.render import render
-from lenspipe.status.run_config import load_run_config
+from lenspipe.runs.cluster_check import report as cluster_report
+from lenspipe.runs.status.campaign import collect_status
+from lenspipe.runs.status.render import render
+from lenspipe.runs.status.run_config import load_run_config
 
 
 def main(argv: list[str] | None = None) -> int:

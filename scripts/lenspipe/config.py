@@ -14,27 +14,27 @@ from typing import Any
 
 import jsonschema
 import yaml
-
-from lenspipe.augment import with_partners
-from lenspipe.bands import light_components
+from lenspipe.data.augment import with_partners
+from lenspipe.data.split import split_counts
 from lenspipe.errors import ConfigError
-from lenspipe.parameters import (
+from lenspipe.simulation.bands import light_components
+from lenspipe.simulation.parameters import (
     CUT_COLUMNS,
     image_columns,
     parameter_names,
     sampled_parameters,
     time_delay_columns,
 )
-from lenspipe.priors import (
+from lenspipe.simulation.priors import (
     GaussianCopula,
     Prior,
     check_physical_range,
     gaussian_copula,
     parse_prior,
 )
-from lenspipe.split import split_counts
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Package data: the installed package validates a config without the repository around it.
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
 
 def _extend_with_defaults(validator_class: type) -> type:
@@ -269,7 +269,7 @@ def prior_copula(config: dict[str, Any]) -> GaussianCopula | None:
 
 def _check_every_prior(config: dict[str, Any]) -> None:
     """Every prior in the config, used by this run or not, is well formed and stays within
-    its parameter's physical range (``lenspipe.priors.PHYSICAL_RANGES``)."""
+    its parameter's physical range (``lenspipe.simulation.priors.PHYSICAL_RANGES``)."""
     for component, entries in config["priors"].items():
         if component == "correlations":
             continue
@@ -329,7 +329,7 @@ def _check_split(config: dict[str, Any]) -> None:
 
 
 def training_subset_size(config: dict[str, Any]) -> int:
-    """Lenses in the run's training subset, counted as ``lenspipe.split`` counts them."""
+    """Lenses in the run's training subset, counted as ``lenspipe.data.split`` counts them."""
     return split_counts(config["n_lenses"], config["normalisation"]["split"])["train"]
 
 
@@ -371,7 +371,7 @@ def _check_image_fits_network(config: dict[str, Any]) -> None:
 
 
 def _check_observation(config: dict[str, Any]) -> None:
-    from lenspipe.observation import band_kwargs
+    from lenspipe.simulation.observation import band_kwargs
 
     observation = config["observation"]
     if observation["bands"] is not None and observation["band"] not in observation["bands"]:
@@ -385,7 +385,7 @@ def _check_observation(config: dict[str, Any]) -> None:
 def _check_colours(config: dict[str, Any]) -> None:
     """Every light component needs a colour in every band of a multi-band image: the run's
     own, and those of the survey galleries."""
-    from lenspipe.observation import GALLERY_OBSERVATIONS
+    from lenspipe.simulation.observation import GALLERY_OBSERVATIONS
 
     needs = [(bands(config), "imaged band")] + [
         (GALLERY_OBSERVATIONS[survey]["bands"], f"band of the {survey} survey gallery")

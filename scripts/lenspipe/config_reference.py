@@ -1,6 +1,6 @@
 """The configuration reference (``config/README.md``), generated from the config schema.
 
-The schema (``workflow/schemas/config.schema.yaml``) holds every field's type, default, limits
+The schema (``scripts/lenspipe/config.schema.yaml``) holds every field's type, default, limits
 and description; this module writes them out as one Markdown table per section, so the
 reference cannot drift from what validation accepts. ``scripts/make_config_reference.py``
 writes the file; a test fails when it is out of date.
@@ -10,11 +10,11 @@ import json
 from typing import Any
 
 from lenspipe.config import load_schema
-from lenspipe.priors import PHYSICAL_RANGES
+from lenspipe.simulation.priors import PHYSICAL_RANGES
 
 HEADER = """# Configuration reference
 
-Generated from `workflow/schemas/config.schema.yaml` by
+Generated from `scripts/lenspipe/config.schema.yaml` by
 `python scripts/make_config_reference.py`; do not edit by hand. Every field is optional: the
 default is used when a field is left out. `config/config.yaml` is the production run (100,000
 lenses); `config/local.yaml` is merged over it for the local run. A `--configfile` is merged

@@ -5,7 +5,7 @@ from pathlib import Path
 # installed (rule scripts get scripts/ on their path from Snakemake itself).
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from lenspipe.chunks import chunk_count
+from lenspipe.data.chunk_files import chunk_count
 from lenspipe.config import (
     independent_test_configs,
     learning_curve_sizes,
@@ -14,10 +14,10 @@ from lenspipe.config import (
     training_subset_size,
     validate_config,
 )
-from lenspipe.driver_record import remove_driver_record, write_driver_record
+from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
 from lenspipe.errors import ConfigError
-from lenspipe.slurm_preflight import JobRequest, check_requests, gpu_request
-from lenspipe.status.layout import fit_baseline_runs
+from lenspipe.runs.slurm_preflight import JobRequest, check_requests, gpu_request
+from lenspipe.runs.layout import fit_baseline_runs
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
 # job is planned or anything is written; the message is the whole output (no traceback).

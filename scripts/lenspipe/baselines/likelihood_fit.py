@@ -1,0 +1,265 @@
+"""The classical baseline: a lenstronomy maximum-likelihood fit of one lens image.
+
+The fit knows everything the simulation knew except the lens: the model family (the mass
+profile of ``lens_system.mass`` with external shear, an elliptical Sersic lens light sharing
+the lens centre, an elliptical Sersic source), the PSF, the pixel grid and the noise model
+(background and Poisson noise, through lenstronomy's likelihood). Light amplitudes are solved
+linearly by lenstronomy at every step. It fits the reference band (``observation.band``).
+
+The likelihood of these images is a needle in a haystack: the lensed arcs are bright, and
+moving theta_E by 0.01 arcsec costs of the order of 10^5 in chi^2. So a fit makes several
+starts, each from its own draw of the priors (seeded per lens and start, stream
+``seeding.FIT``, never the truth) and keeps the one of lowest chi^2. A start searches within
+the priors' ranges (a normal prior: mean +- 4 sigma) with lenstronomy's ``FittingSequence``:
+a particle swarm (PSO) over the whole range finds a basin, then BFGS (SciPy, through the
+sequence's ``SIMPLEX`` step) descends it to the bottom, which a swarm alone does not reach.
+
+chi^2 here is -2 ln L of lenstronomy's image likelihood: the sum over the image's pixels of
+(data - model)^2 / variance, the variance from the background and the model's Poisson noise.
+
+The shear is fitted about the origin (``ra_0 = dec_0 = 0``): the simulation puts it at the
+lens centre, which differs only by a constant deflection that the source position absorbs
+(``fit_kwargs`` and ``fit_columns`` convert between the two).
+"""
+
+import contextlib
+import io
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from lenspipe import seeding
+from lenspipe.config import bands, parse_priors
+from lenspipe.simulation.parameters import (
+    LENS_LIGHT_MODEL_LIST,
+    SOURCE_MODEL_LIST,
+    lens_model_list,
+    lenstronomy_kwargs,
+)
+from lenspipe.simulation.priors import Prior
+from scipy.optimize import OptimizeWarning
+
+if TYPE_CHECKING:
+    from lenstronomy.Workflow.fitting_sequence import FittingSequence
+
+_MASS = ("theta_E", "e1", "e2", "center_x", "center_y")
+_SERSIC = ("R_sersic", "n_sersic", "e1", "e2")
+
+
+@dataclass(frozen=True)
+class Search:
+    """How hard a fit searches (``baselines.fit``): starts, swarm size, BFGS iterations."""
+
+    n_starts: int
+    n_particles: int
+    n_iterations: int
+    polish_iterations: int
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The best start of one lens's fit."""
+
+    parameters: dict[str, float]
+    """Fitted parameter columns (magnitudes and redshifts are not fitted)."""
+    chi2: float
+    """-2 ln L of the best fit."""
+    seconds: float
+    """Wall-time of all the starts."""
+    n_starts: int
+
+
+def _bounds(prior: Prior) -> tuple[float, float]:
+    """Search range of one parameter: the prior's support, a normal one cut at ±4 sigma."""
+    if prior.dist == "normal":
+        return prior.mean - 4 * prior.sigma, prior.mean + 4 * prior.sigma
+    return prior.support()
+
+
+class LensFitter:
+    """Fits lenses of one validated config: one lenstronomy data, PSF and model set-up."""
+
+    def __init__(self, config: dict[str, Any]):
+        from lenspipe.simulation.observation import band_kwargs
+        from lenstronomy.SimulationAPI.sim_api import SimAPI
+
+        if config["lens_system"]["point_source"]:
+            raise ValueError("the maximum-likelihood fit does not model a lensed quasar")
+        self._seed = config["seed"]
+        self._band = bands(config).index(config["observation"]["band"])
+        self._priors = parse_priors(config)
+        self._mass = lens_model_list(config)[0]
+        self._kwargs_model = {
+            "lens_model_list": [self._mass, "SHEAR"],
+            "lens_light_model_list": LENS_LIGHT_MODEL_LIST,
+            "source_light_model_list": SOURCE_MODEL_LIST,
+        }
+        sim = SimAPI(
+            num_pix=config["image"]["num_pix"],
+            kwargs_single_band=band_kwargs(config["observation"])[self._band],
+            kwargs_model=self._kwargs_model,
+        )
+        self._kwargs_data = sim.kwargs_data
+        self._kwargs_psf = sim.kwargs_psf
+        self._kwargs_numerics = {"supersampling_factor": config["image"]["supersampling"]}
+
+    def start(self, lens_index: int, start: int) -> dict[str, float]:
+        """The prior draw start ``start`` of lens ``lens_index`` begins at (column -> value)."""
+        rng = seeding.stream(self._seed, seeding.FIT, lens_index, start)
+        return {
+            name: float(prior.from_unit(rng.uniform(0.01, 0.99)))
+            for name, prior in self._priors.items()
+        }
+
+    def _component(self, prefix: str, names: tuple[str, ...], start: Mapping[str, float]):
+        """init, sigma, lower, upper of the columns ``prefix + name`` (lenstronomy names)."""
+        init, sigma, lower, upper = {}, {}, {}, {}
+        for name in names:
+            low, high = _bounds(self._priors[f"{prefix}_{name}"])
+            init[name] = float(np.clip(start[f"{prefix}_{name}"], low, high))
+            sigma[name], lower[name], upper[name] = (high - low) / 2, low, high
+        return init, sigma, lower, upper
+
+    def kwargs_params(self, start: Mapping[str, float]) -> dict[str, list]:
+        """lenstronomy's kwargs_params: start, spread, fixed values and bounds per component."""
+        mass_names = _MASS[:3] + (("gamma",) if self._mass == "EPL_NUMBA" else ())
+        mass = self._component("lens", mass_names, start)
+        shear = self._component("shear", ("gamma1", "gamma2"), start)
+        light = self._component("lens_light", _SERSIC, start)
+        # The lens centre is sampled as the lens light's and shared (joint_lens_with_light).
+        centre = self._component("lens", _MASS[3:], start)
+        for part in range(4):
+            light[part].update(centre[part])
+        source = self._component("source", _SERSIC, start)
+        # The source centre: the lens centre plus the offset, within their joint range.
+        for axis, offset in (("x", "offset_x"), ("y", "offset_y")):
+            low_c, high_c = _bounds(self._priors[f"lens_center_{axis}"])
+            low_o, high_o = _bounds(self._priors[f"source_{offset}"])
+            name = f"center_{axis}"
+            source[0][name] = start[f"lens_center_{axis}"] + start[f"source_{offset}"]
+            source[1][name] = (high_c + high_o - low_c - low_o) / 2
+            source[2][name], source[3][name] = low_c + low_o, high_c + high_o
+        fixed_shear = {"ra_0": 0.0, "dec_0": 0.0}
+        return {
+            "lens_model": [
+                [mass[0], shear[0]],
+                [mass[1], shear[1]],
+                [{}, fixed_shear],
+                [mass[2], shear[2]],
+                [mass[3], shear[3]],
+            ],
+            "lens_light_model": [[light[0]], [light[1]], [{}], [light[2]], [light[3]]],
+            "source_model": [[source[0]], [source[1]], [{}], [source[2]], [source[3]]],
+        }
+
+    def _sequence(self, image: np.ndarray, start: Mapping[str, float]) -> "FittingSequence":
+        """lenstronomy's FittingSequence of one image (H, W, bands), starting at ``start``."""
+        from lenstronomy.Workflow.fitting_sequence import FittingSequence
+
+        kwargs_data = dict(self._kwargs_data, image_data=np.asarray(image[..., self._band], float))
+        data_joint = {
+            "multi_band_list": [[kwargs_data, self._kwargs_psf, self._kwargs_numerics]],
+            "multi_band_type": "single-band",
+        }
+        constraints = {"joint_lens_with_light": [[0, 0, ["center_x", "center_y"]]]}
+        return FittingSequence(
+            data_joint,
+            self._kwargs_model,
+            constraints,
+            {"check_bounds": True},
+            self.kwargs_params(start),
+            verbose=False,
+        )
+
+    def _fit_start(
+        self, image: np.ndarray, lens_index: int, start: int, search: Search
+    ) -> tuple[dict[str, list[dict[str, float]]], float]:
+        """One start: a swarm over the prior range from prior draw ``start``, then BFGS.
+
+        Returns lenstronomy's best fit and its chi^2 (-2 ln L)."""
+        sequence = self._sequence(image, self.start(lens_index, start))
+        # lenstronomy's swarm draws from NumPy's global random state: seed it per lens and
+        # start, so a fit is repeatable and does not depend on which lenses ran before it.
+        np.random.seed(
+            seeding.stream(self._seed, seeding.FIT, lens_index, start, 1).integers(2**32)
+        )
+        swarm = {
+            "sigma_scale": 1.0,
+            "n_particles": search.n_particles,
+            "n_iterations": search.n_iterations,
+        }
+        polish = {"n_iterations": search.polish_iterations, "method": "BFGS"}
+        # lenstronomy's SIMPLEX step prints its progress whatever its verbosity, and SciPy
+        # warns when BFGS stops at its iteration limit or at the precision of the chi^2:
+        # the chi^2 it reached is the record that counts.
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", OptimizeWarning)
+            sequence.fit_sequence([["PSO", swarm], ["SIMPLEX", polish]])
+        return sequence.best_fit(), -2 * sequence.best_fit_likelihood()
+
+    def fit(self, image: np.ndarray, lens_index: int, search: Search) -> FitResult:
+        """Fit one image (H, W, bands) from ``search.n_starts`` starts; keep the best."""
+        started = time.perf_counter()
+        starts = (self._fit_start(image, lens_index, k, search) for k in range(search.n_starts))
+        best, chi2 = min(starts, key=lambda result: result[1])
+        return FitResult(fit_columns(best), chi2, time.perf_counter() - started, search.n_starts)
+
+    def chi2(self, image: np.ndarray, values: Mapping[str, float]) -> float:
+        """chi^2 (-2 ln L) of one image at the parameter columns ``values`` (e.g. the truth).
+
+        The same likelihood as the fit's, light amplitudes solved linearly, but with no
+        penalty outside the search range."""
+        sequence = self._sequence(image, values)
+        params, likelihood = sequence.param_class, sequence.likelihood_class
+        kwargs = params.args2kwargs(params.kwargs2args(**fit_kwargs(values)))
+        return -2 * likelihood.log_likelihood(kwargs)
+
+
+def _shear_deflection(shear: Mapping[str, float], x: float, y: float) -> tuple[float, float]:
+    """The constant deflection by which ``shear`` about the origin exceeds the same shear
+    about (x, y): lenstronomy's SHEAR deflects by [[g1, g2], [g2, -g1]] (position - centre)."""
+    gamma1, gamma2 = shear["gamma1"], shear["gamma2"]
+    return gamma1 * x + gamma2 * y, gamma2 * x - gamma1 * y
+
+
+def _without_magnitude(light: Mapping[str, float]) -> dict[str, float]:
+    """A light profile's keywords less its magnitude: the fit solves amplitudes linearly."""
+    return {name: value for name, value in light.items() if name != "magnitude"}
+
+
+def fit_kwargs(values: Mapping[str, float]) -> dict[str, list[dict[str, float]]]:
+    """lenstronomy keywords of a lens's parameter columns as the fit parametrises them:
+    the shear about the origin, the source moved to make up for it, no light amplitudes."""
+    kwargs = lenstronomy_kwargs(values)
+    mass, shear = kwargs["kwargs_lens"]
+    dx, dy = _shear_deflection(shear, shear["ra_0"], shear["dec_0"])
+    source = _without_magnitude(kwargs["kwargs_source_mag"][0])
+    source["center_x"] -= dx
+    source["center_y"] -= dy
+    return {
+        "kwargs_lens": [mass, dict(shear, ra_0=0.0, dec_0=0.0)],
+        "kwargs_lens_light": [_without_magnitude(kwargs["kwargs_lens_light_mag"][0])],
+        "kwargs_source": [source],
+    }
+
+
+def fit_columns(best: dict[str, list[dict[str, float]]]) -> dict[str, float]:
+    """The parameter-table columns of lenstronomy's best fit (magnitudes are not fitted),
+    the source offset back in the simulation's parametrisation (shear about the lens)."""
+    (mass, shear), light, source = (
+        best["kwargs_lens"],
+        best["kwargs_lens_light"][0],
+        best["kwargs_source"][0],
+    )
+    fitted = {f"lens_{name}": float(value) for name, value in mass.items()}
+    fitted |= {f"shear_{name}": float(shear[name]) for name in ("gamma1", "gamma2")}
+    fitted |= {f"lens_light_{name}": float(light[name]) for name in _SERSIC}
+    fitted |= {f"source_{name}": float(source[name]) for name in _SERSIC}
+    dx, dy = _shear_deflection(shear, mass["center_x"], mass["center_y"])
+    fitted["source_offset_x"] = float(source["center_x"] + dx - mass["center_x"])
+    fitted["source_offset_y"] = float(source["center_y"] + dy - mass["center_y"])
+    return fitted

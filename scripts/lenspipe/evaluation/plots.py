@@ -1,0 +1,195 @@
+"""Figures of the run: training curve, predicted versus true, residuals, image gallery."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from lenspipe.atomic import atomic_path  # noqa: E402
+
+
+def _save(figure: plt.Figure, path: str | Path) -> None:
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=110, bbox_inches="tight", format="png")
+    plt.close(figure)
+
+
+def _panel_grid(count: int, columns: int, size: float = 3.0) -> tuple[plt.Figure, np.ndarray]:
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(size * columns, size * rows), squeeze=False, layout="constrained"
+    )
+    for axis in axes.flat[count:]:
+        axis.set_visible(False)
+    return figure, axes.flat
+
+
+def display_image(image: np.ndarray) -> np.ndarray:
+    """An (H, W, bands) image ready for ``imshow``: one band as it is; three or more as RGB.
+
+    With several bands listed from blue to red (for example g, r, i), the last three channels
+    become blue, green and red after scaling the image (all channels together) to [0, 1];
+    two bands show their mean.
+    """
+    if image.shape[-1] == 1:
+        return image[..., 0]
+    if image.shape[-1] == 2:
+        return image.mean(axis=-1)
+    rgb = image[..., -1:-4:-1]
+    low, high = float(rgb.min()), float(rgb.max())
+    return np.clip((rgb - low) / (high - low if high > low else 1.0), 0.0, 1.0)
+
+
+def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
+    """Loss and MAE of training and validation per epoch (log scale where every value is
+    positive; a likelihood loss can be negative)."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    for axis, metric in zip(axes, ("loss", "mae")):
+        axis.plot(history["epoch"] + 1, history[metric], label="training")
+        axis.plot(history["epoch"] + 1, history[f"val_{metric}"], label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(f"{metric} (scaled targets)")
+        positive = (history[[metric, f"val_{metric}"]] > 0).all().all()
+        axis.set_yscale("log" if positive else "linear")
+        axis.legend()
+    _save(figure, path)
+
+
+def _parameter_panels(
+    truth: np.ndarray,
+    prediction: np.ndarray,
+    names: list[str],
+    path: str | Path,
+    draw: Callable[[plt.Axes, np.ndarray, np.ndarray], None],
+) -> None:
+    """One panel per parameter, filled by ``draw(axis, true, predicted)``."""
+    figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
+    for column, (axis, name) in enumerate(zip(axes, names)):
+        draw(axis, truth[:, column], prediction[:, column])
+        axis.set_title(name)
+        axis.set_xlabel("true")
+    _save(figure, path)
+
+
+def _draw_predicted_vs_true(axis: plt.Axes, true: np.ndarray, predicted: np.ndarray) -> None:
+    low, high = min(true.min(), predicted.min()), max(true.max(), predicted.max())
+    axis.scatter(true, predicted, s=4, alpha=0.4)
+    axis.plot([low, high], [low, high], color="black", linewidth=1)
+    axis.set_ylabel("predicted")
+
+
+def _draw_residuals(axis: plt.Axes, true: np.ndarray, predicted: np.ndarray) -> None:
+    axis.scatter(true, predicted - true, s=4, alpha=0.4)
+    axis.axhline(0.0, color="black", linewidth=1)
+    axis.set_ylabel("predicted - true")
+
+
+def plot_predicted_vs_true(
+    truth: np.ndarray, prediction: np.ndarray, names: list[str], path: str | Path
+) -> None:
+    """One panel per parameter: prediction against truth, with the identity line."""
+    _parameter_panels(truth, prediction, names, path, _draw_predicted_vs_true)
+
+
+def plot_residuals(
+    truth: np.ndarray, prediction: np.ndarray, names: list[str], path: str | Path
+) -> None:
+    """One panel per parameter: residual (predicted - true) against truth."""
+    _parameter_panels(truth, prediction, names, path, _draw_residuals)
+
+
+def plot_gallery(
+    images: np.ndarray,
+    lens_indices: np.ndarray,
+    truth: np.ndarray,
+    prediction: np.ndarray,
+    names: list[str],
+    path: str | Path,
+) -> None:
+    """Test images (stretched) with the true and predicted value of the first targets."""
+    shown = names[:3]
+    figure, axes = _panel_grid(len(images), columns=4, size=3.2)
+    for row, axis in enumerate(axes[: len(images)]):
+        axis.imshow(display_image(images[row]), origin="lower", cmap="magma")
+        axis.set_xticks([])
+        axis.set_yticks([])
+        lines = [f"lens {lens_indices[row]}"] + [
+            f"{name}: {truth[row, k]:.3f} / {prediction[row, k]:.3f}"
+            for k, name in enumerate(shown)
+        ]
+        axis.set_title("\n".join(lines), fontsize=7)
+    figure.suptitle("true / predicted", fontsize=9)
+    _save(figure, path)
+
+
+def plot_lens_gallery(
+    images: np.ndarray,
+    quasar_images: list[tuple[np.ndarray, np.ndarray]] | None,
+    pixel_scale: float,
+    title: str,
+    path: str | Path,
+) -> None:
+    """Stretched lens images, with the quasar's image positions (arcsec) marked if given."""
+    figure, axes = _panel_grid(len(images), columns=4, size=2.6)
+    half_width = images.shape[1] * pixel_scale / 2
+    extent = (-half_width, half_width, -half_width, half_width)
+    for row, axis in enumerate(axes[: len(images)]):
+        axis.imshow(display_image(images[row]), origin="lower", cmap="magma", extent=extent)
+        if quasar_images is not None:
+            x, y = quasar_images[row]
+            axis.scatter(x, y, s=60, facecolors="none", edgecolors="cyan", linewidths=0.8)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.suptitle(title, fontsize=9)
+    _save(figure, path)
+
+
+def plot_calibration(
+    levels: np.ndarray, observed: np.ndarray, names: list[str], path: str | Path
+) -> None:
+    """Observed against nominal coverage of the central intervals, one line per parameter."""
+    figure, axis = plt.subplots(figsize=(5, 5), layout="constrained")
+    axis.plot([0, 1], [0, 1], color="grey", linestyle="--", label="calibrated")
+    for column, name in enumerate(names):
+        axis.plot(levels, observed[:, column], marker=".", label=name)
+    axis.set_xlabel("nominal coverage of the central interval")
+    axis.set_ylabel("fraction of test lenses inside")
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    axis.legend(fontsize="small")
+    _save(figure, path)
+
+
+def plot_no_calibration(path: str | Path) -> None:
+    """The calibration figure of a model trained without uncertainties: says so."""
+    figure, axis = plt.subplots(figsize=(5, 2), layout="constrained")
+    axis.axis("off")
+    axis.text(
+        0.5,
+        0.5,
+        "no uncertainties to calibrate:\nthe model was trained with training.loss: mse",
+        ha="center",
+        va="center",
+    )
+    _save(figure, path)
+
+
+def plot_learning_curve(
+    sizes: np.ndarray, rmse: np.ndarray, names: list[str], path: str | Path
+) -> None:
+    """One panel per parameter: test RMSE (physical units) against the number of training
+    lenses, on a logarithmic axis; ``rmse`` is (len(sizes), len(names))."""
+    figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
+    for column, (axis, name) in enumerate(zip(axes, names)):
+        axis.plot(sizes, rmse[:, column], marker="o")
+        axis.set_xscale("log")
+        axis.set_xticks(sizes, [f"{size:,}" for size in sizes], fontsize="small")
+        axis.minorticks_off()
+        axis.set_title(name)
+        axis.set_xlabel("training lenses")
+        axis.set_ylabel("test RMSE")
+    _save(figure, path)

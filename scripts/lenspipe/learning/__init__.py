@@ -1,0 +1,1 @@
+"""Learning: the Keras networks, their losses and the resumable training loop."""

@@ -1,0 +1,211 @@
+"""Training: the CNN on the training subset, streamed from the store, resumable.
+
+Work in progress lives in ``work_dir``, outside the rule's declared outputs (Snakemake deletes
+the outputs of a failed job): ``BackupAndRestore`` keeps the weights, optimizer state and
+epoch there, so a killed job resumes from its last epoch on the next run; the best model so
+far and the epoch history are kept there too. Only a finished training moves them to the
+outputs.
+"""
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from lenspipe.atomic import atomic_path, unused_name
+from lenspipe.data.dataset import LensBatches
+from lenspipe.data.normalise import load_normalisation, load_split
+from lenspipe.data.store import open_store, store_pix2angle
+from lenspipe.evaluation.plots import plot_training_curve
+from lenspipe.learning.losses import keras_loss, mae, outputs_per_target
+from lenspipe.learning.model import build_cnn
+from lenspipe.work_settings import changes_since_recorded, record_settings
+
+
+def learning_rate(
+    training: dict[str, Any], steps_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The learning rate of ``training.learning_rate_schedule``: ``constant``, or ``cosine``:
+    a linear warm-up from a tenth of ``training.learning_rate`` over the first epoch, then a
+    cosine decay to a hundredth of it at the last epoch.
+
+    The rate is a function of the optimizer's step, which ``BackupAndRestore`` restores, so a
+    resumed training continues on the same curve.
+    """
+    peak = training["learning_rate"]
+    if training["learning_rate_schedule"] == "constant":
+        return peak
+    total = steps_per_epoch * training["epochs"]
+    warmup = min(steps_per_epoch, total // 2)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak / 10,
+        decay_steps=total - warmup,
+        alpha=0.01,
+        warmup_target=peak,
+        warmup_steps=warmup,
+    )
+
+
+def compile_model(
+    training: dict[str, Any], image_shape: tuple[int, int, int], steps_per_epoch: int
+) -> keras.Model:
+    """Build and compile the CNN of the ``training`` settings, with the loss ``training.loss``
+    on MinMax-scaled targets and the learning rate of ``learning_rate``."""
+    model = build_cnn(
+        image_shape,
+        n_targets=len(training["targets"]),
+        conv_filters=training["conv_filters"],
+        dense_units=training["dense_units"],
+        dropout=training["dropout"],
+        batch_norm=training["batch_norm"],
+        outputs_per_target=outputs_per_target(training["loss"]),
+        convs_per_block=training["convs_per_block"],
+        detached_variance=training["loss"] == "mse_nll",
+    )
+    return compile_with(model, learning_rate(training, steps_per_epoch), training["loss"])
+
+
+def compile_with(
+    model: keras.Model,
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
+    loss: str,
+) -> keras.Model:
+    """Compile ``model`` with Adam, the loss named ``loss`` and the MAE of its values."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=keras_loss(loss),
+        metrics=[mae],
+    )
+    return model
+
+
+def _resumed_epoch(backup_dir: Path) -> int:
+    """The epoch a training resumes at: the one ``BackupAndRestore`` recorded, else 0."""
+    metadata = backup_dir / "training_metadata.json"
+    return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
+
+
+def _best_validation_loss(epoch_history: Path) -> float | None:
+    """Lowest validation loss of the epochs an interrupted attempt recorded, if any."""
+    if not epoch_history.exists():
+        return None
+    losses = pd.read_csv(epoch_history)["val_loss"]
+    return float(losses.min()) if len(losses) else None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _set_aside_other_settings(work_dir: Path, settings: dict[str, Any]) -> None:
+    """Move work in progress made with other settings (or unrecorded ones) out of the way,
+    to ``<work_dir>.replaced`` (numbered if taken), so the training starts afresh and never
+    resumes another training's weights, optimizer or learning rate."""
+    if not work_dir.exists():
+        return
+    changed = changes_since_recorded(work_dir, settings)
+    if changed == []:
+        return
+    target = unused_name(work_dir.with_name(f"{work_dir.name}.replaced"))
+    work_dir.rename(target)
+    fields = ", ".join(changed) if changed is not None else "settings not recorded"
+    print(
+        f"Not resuming the training work in progress: it was made with other settings "
+        f"({fields}). Starting afresh; the old work is kept in {target} (delete it when "
+        "no longer needed)."
+    )
+
+
+def train(
+    training: dict[str, Any],
+    seed: int,
+    store_path: str | Path,
+    normalisation_path: str | Path,
+    split_path: str | Path,
+    work_dir: str | Path,
+    model_path: str | Path,
+    history_path: str | Path,
+    curve_path: str | Path,
+    train_indices: Sequence[int] | None = None,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    build: Callable[[tuple[int, int, int], int], keras.Model] | None = None,
+) -> keras.callbacks.History:
+    """Train, resuming from ``work_dir`` if an earlier attempt with the same settings (the
+    ``training`` settings, seed, training lenses and normalisation) left a backup there; work
+    made with other settings is set aside and the training starts afresh.
+
+    ``train_indices`` are the lenses to train on, by default the whole training subset of the
+    split (the learning curve passes a part of it).
+    ``extra_callbacks`` (for example TensorBoard) run after lenspipe's own callbacks.
+    ``build`` makes the compiled model from the image shape and the steps per epoch; by
+    default the CNN of ``training`` (``compile_model``).
+    """
+    work_dir = Path(work_dir)
+    split = load_split(split_path)
+    train_lenses = split["train"] if train_indices is None else train_indices
+    settings = {
+        "training": training,
+        "seed": seed,
+        "train_lenses": _digest(np.asarray(train_lenses, dtype=np.int64).tobytes()),
+        "normalisation": _digest(Path(normalisation_path).read_bytes()),
+    }
+    _set_aside_other_settings(work_dir, settings)
+    record_settings(work_dir, settings)
+    gpus = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
+    print(f"Training on {', '.join(gpus) if gpus else 'the CPU: TensorFlow sees no GPU'}")
+    keras.utils.set_random_seed(seed)
+    normalisation = load_normalisation(normalisation_path)
+    image_shape = tuple(open_store(store_path)["images"].shape[1:])
+    train_batches = LensBatches(
+        store_path,
+        train_lenses,
+        normalisation,
+        training["batch_size"],
+        shuffle_seed=seed,
+        pix2angle=store_pix2angle(store_path) if training["augment"] else None,
+    )
+    validation_batches = LensBatches(
+        store_path, split["validation"], normalisation, training["batch_size"]
+    )
+    best_model = work_dir / "best.keras"
+    epoch_history = work_dir / "history.csv"
+    backup = work_dir / "backup"
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup)),
+        keras.callbacks.ModelCheckpoint(
+            str(best_model),
+            monitor="val_loss",
+            save_best_only=True,
+            initial_value_threshold=_best_validation_loss(epoch_history),
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=training["early_stopping_patience"]
+        ),
+        keras.callbacks.CSVLogger(str(epoch_history), append=True),
+        *extra_callbacks,
+    ]
+    model = (build or functools.partial(compile_model, training))(image_shape, len(train_batches))
+    history = model.fit(
+        # A resumed training goes on with the data order of its next epoch, not epoch 0's.
+        train_batches.as_dataset(first_epoch=_resumed_epoch(backup)),
+        steps_per_epoch=len(train_batches),
+        shuffle=False,  # LensBatches reshuffles every epoch itself
+        validation_data=validation_batches.as_dataset(),
+        epochs=training["epochs"],
+        callbacks=callbacks,
+        verbose=2,
+    )
+    plot_training_curve(pd.read_csv(epoch_history), curve_path)
+    with atomic_path(history_path) as temporary:
+        shutil.copyfile(epoch_history, temporary)
+    os.replace(best_model, model_path)
+    shutil.rmtree(work_dir)
+    return history

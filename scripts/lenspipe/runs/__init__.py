@@ -1,0 +1,1 @@
+"""Runs: the resumable chunk job, job records and logs, the SLURM checks and the status command."""

@@ -1,0 +1,146 @@
+"""Requested versus used runtime and memory per rule, and what to ask for instead.
+
+"Used" comes from Snakemake's benchmark file of each finished job (wall time ``s`` and peak
+resident memory ``max_rss`` in MB); "requested" from the record at the top of the job's log
+(``lenspipe.runs.job_record``). Requests are compared only for jobs that ran under SLURM: a local
+run does not enforce them.
+"""
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Flag a rule when its largest job used less than this share of a request ...
+OVERSIZED_BELOW = 0.25
+# ... or more than this share (a job at its limit is one noisy node away from failing).
+NEAR_LIMIT_ABOVE = 0.75
+# Suggestions: the largest use times these margins, and never below these floors.
+RUNTIME_MARGIN, MEMORY_MARGIN = 2.0, 1.5
+RUNTIME_FLOOR_MINUTES, MEMORY_FLOOR_MB = 10, 1000
+
+
+@dataclass
+class JobUse:
+    """What one finished job asked for and used."""
+
+    wall_seconds: float
+    max_rss_mb: float | None
+    runtime_minutes: float | None
+    mem_mb: float | None
+    on_slurm: bool
+
+
+@dataclass
+class RuleEfficiency:
+    """Requested versus used resources over a rule's finished jobs, with advice."""
+
+    rule: str
+    jobs: int
+    longest_minutes: float
+    largest_rss_mb: float | None
+    runtime_requested_minutes: float | None = None
+    mem_requested_mb: float | None = None
+    runtime_share: float | None = None
+    memory_share: float | None = None
+    retried_for: list[str] = field(default_factory=list)
+    verdicts: list[str] = field(default_factory=list)
+    suggested_runtime_minutes: int | None = None
+    suggested_mem_mb: int | None = None
+
+
+def read_benchmark(path: Path) -> tuple[float, float | None] | None:
+    """(wall seconds, peak RSS in MB) from a Snakemake benchmark file; None if unreadable."""
+    try:
+        with path.open() as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+    except OSError:
+        return None
+    if not rows:
+        return None
+    try:
+        wall = float(rows[-1]["s"])
+    except (KeyError, ValueError):
+        return None
+    try:
+        rss = float(rows[-1]["max_rss"])
+    except (KeyError, ValueError):
+        rss = None
+    return wall, rss
+
+
+def rule_efficiency(rule: str, uses: list[JobUse], retried_for: list[str]) -> RuleEfficiency:
+    """Summarise a rule's finished jobs; ``retried_for`` lists the causes of earlier failed
+    attempts (TIMEOUT, OUT_OF_MEMORY, ...) of its jobs."""
+    longest = max(use.wall_seconds for use in uses) / 60
+    rss_values = [use.max_rss_mb for use in uses if use.max_rss_mb is not None]
+    largest_rss = max(rss_values) if rss_values else None
+    summary = RuleEfficiency(rule, len(uses), longest, largest_rss, retried_for=retried_for)
+    on_slurm = [use for use in uses if use.on_slurm]
+    runtime_requests = [use.runtime_minutes for use in on_slurm if use.runtime_minutes]
+    memory_requests = [use.mem_mb for use in on_slurm if use.mem_mb]
+    if runtime_requests:
+        summary.runtime_requested_minutes = min(runtime_requests)
+        summary.runtime_share = longest / summary.runtime_requested_minutes
+    if memory_requests and largest_rss is not None:
+        summary.mem_requested_mb = min(memory_requests)
+        summary.memory_share = largest_rss / summary.mem_requested_mb
+    _judge(summary)
+    return summary
+
+
+def _judge(summary: RuleEfficiency) -> None:
+    """Fill in the verdicts and, where one is off, the requests to use instead."""
+    runtime_off = _judge_share(summary, "runtime", summary.runtime_share, "TIMEOUT")
+    memory_off = _judge_share(summary, "memory", summary.memory_share, "OUT_OF_MEMORY")
+    if runtime_off:
+        minutes = summary.longest_minutes * RUNTIME_MARGIN
+        suggested = max(RUNTIME_FLOOR_MINUTES, 5 * math.ceil(minutes / 5))
+        if suggested != summary.runtime_requested_minutes:
+            summary.suggested_runtime_minutes = suggested
+    if memory_off and summary.largest_rss_mb is not None:
+        megabytes = summary.largest_rss_mb * MEMORY_MARGIN
+        suggested = max(MEMORY_FLOOR_MB, 500 * math.ceil(megabytes / 500))
+        if suggested != summary.mem_requested_mb:
+            summary.suggested_mem_mb = suggested
+
+
+def _judge_share(
+    summary: RuleEfficiency, resource: str, share: float | None, retry_cause: str
+) -> bool:
+    """Add the verdicts on one resource; True when its request should change."""
+    verdicts = []
+    if share is not None and share < OVERSIZED_BELOW:
+        verdicts.append(f"{resource} oversized")
+    elif share is not None and share > NEAR_LIMIT_ABOVE:
+        verdicts.append(f"{resource} near its limit")
+    if retry_cause in summary.retried_for:
+        verdicts.append(f"needed more {resource} than its first request")
+    summary.verdicts += verdicts
+    return bool(verdicts)
+
+
+# The rules the Amarel profile sends to its GPU_PARTITION (tests/test_profile.py checks it).
+GPU_RULES = ("train", "train_subset")
+
+
+def profile_lines(summaries: list[RuleEfficiency]) -> list[str]:
+    """``set-resources`` lines for the Amarel profile that apply the suggestions.
+
+    They keep the profile's form: the first request, doubled on each retry, capped at the
+    partition's limit by the profile's own ``runtime`` helper.
+    """
+    lines = []
+    for summary in summaries:
+        entries = []
+        if summary.suggested_runtime_minutes is not None:
+            minutes = summary.suggested_runtime_minutes
+            partition = ", GPU_PARTITION" if summary.rule in GPU_RULES else ""
+            entries.append(f"    runtime: ?runtime({minutes}{partition})")
+        if summary.suggested_mem_mb is not None:
+            megabytes = summary.suggested_mem_mb
+            cap = max(32000, 2 * megabytes)
+            entries.append(f'    mem_mb: "min({megabytes} * 2 ** (attempt - 1), {cap})"')
+        if entries:
+            lines += [f"  {summary.rule}:", *entries]
+    return ["set-resources:", *lines] if lines else []

@@ -1,0 +1,246 @@
+"""Mock lens images with lenstronomy.
+
+A LensSimulator builds one lenstronomy SimAPI and ImageModel per imaged band once and then
+renders any number of lenses with them. Lens ``i`` draws its parameters and its noise from the
+generator ``seeding.lens_rng(seed, i)``, in a fixed order (one uniform number per sampled
+parameter, then per band the background noise field and the Poisson noise field), so the
+image and parameters of lens ``i`` are the same whichever chunk renders it. When the lensing
+cut rejects a draw, the lens draws again from ``seeding.redraw_rng(seed, i, 1)``, then
+``(seed, i, 2)``, and so on: the result still depends on nothing but the seed and ``i``.
+"""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from lenspipe import seeding
+from lenspipe.config import bands, image_shape, parse_priors, prior_copula
+from lenspipe.errors import SimulationError
+from lenspipe.simulation.bands import colour_offsets, in_band
+from lenspipe.simulation.lensing_cut import arc_snr, passes, source_magnification
+from lenspipe.simulation.observation import band_kwargs
+from lenspipe.simulation.parameters import (
+    LENS_LIGHT_MODEL_LIST,
+    POINT_SOURCE_MODEL_LIST,
+    SOURCE_MODEL_LIST,
+    cut_enabled,
+    lens_model_list,
+    lenstronomy_kwargs,
+    parameter_names,
+)
+from lenspipe.simulation.point_sources import shared_point_source, solve, time_delays
+from lenspipe.simulation.priors import UNIT_HIGH, UNIT_LOW
+from tqdm import tqdm
+
+
+@dataclass
+class Rendering:
+    """The noise-free images of one draw, per band, and what was measured on them."""
+
+    models: list[np.ndarray]
+    measured: list[float]
+    visible: bool = True
+
+
+class LensSimulator:
+    """Renders lenses of one validated config; lenstronomy objects are built once."""
+
+    def __init__(self, config: dict[str, Any]):
+        from lenstronomy.ImSim.image_model import ImageModel
+        from lenstronomy.SimulationAPI.sim_api import SimAPI
+
+        self.seed: int = config["seed"]
+        self.image_shape = image_shape(config)
+        self.parameter_names = parameter_names(config)
+        self.add_noise: bool = config["image"]["noise"]
+        self._priors = list(parse_priors(config).values())
+        self._copula = prior_copula(config)
+        system = config["lens_system"]
+        self._has_quasar: bool = system["point_source"]
+        self._cosmology = None
+        if self._has_quasar and system["redshifts"]:
+            from astropy.cosmology import FlatLambdaCDM
+
+            self._cosmology = FlatLambdaCDM(**system["cosmology"])
+        self._cut = config["lensing_cut"] if cut_enabled(config) else None
+        imaged = bands(config)
+        self._reference = imaged.index(config["observation"]["band"])
+        self._offsets = colour_offsets(config, imaged)
+        kwargs_model = {
+            "lens_model_list": lens_model_list(config),
+            "lens_light_model_list": LENS_LIGHT_MODEL_LIST,
+            "source_light_model_list": SOURCE_MODEL_LIST,
+        }
+        if self._has_quasar:
+            kwargs_model["point_source_model_list"] = POINT_SOURCE_MODEL_LIST
+        self._sims = [
+            SimAPI(
+                num_pix=config["image"]["num_pix"],
+                kwargs_single_band=kwargs,
+                kwargs_model=kwargs_model,
+            )
+            for kwargs in band_kwargs(config["observation"])
+        ]
+        kwargs_numerics = {"supersampling_factor": config["image"]["supersampling"]}
+        self._lens_model = self._sims[0].lens_model_class
+        if self._has_quasar:
+            self._point_source = shared_point_source(self._lens_model)
+            self._image_models = [
+                ImageModel(
+                    sim.data_class,
+                    sim.psf_class,
+                    self._lens_model,
+                    sim.source_model_class,
+                    sim.lens_light_model_class,
+                    self._point_source,
+                    kwargs_numerics=kwargs_numerics,
+                )
+                for sim in self._sims
+            ]
+        else:
+            self._image_models = [
+                sim.image_model_class(kwargs_numerics=kwargs_numerics) for sim in self._sims
+            ]
+
+    def draw_parameters(self, rng: np.random.Generator) -> np.ndarray:
+        """Draw one value per sampled parameter column, in column order."""
+        unit = np.clip(rng.random(len(self._priors)), UNIT_LOW, UNIT_HIGH)
+        if self._copula is not None:
+            unit = np.clip(self._copula.correlate(unit), UNIT_LOW, UNIT_HIGH)
+        return np.array([prior.from_unit(u) for prior, u in zip(self._priors, unit)])
+
+    def render(self, sampled: np.ndarray) -> Rendering:
+        """Render the noise-free image of every band (counts per second) of one draw."""
+        names = self.parameter_names[: len(self._priors)]
+        values = dict(zip(names, sampled[: len(self._priors)].tolist()))
+        kwargs = lenstronomy_kwargs(values)
+        measured: list[float] = []
+        if self._has_quasar:
+            quasar = kwargs["kwargs_ps_mag"][0]
+            images = solve(self._point_source, self._lens_model, [quasar], kwargs["kwargs_lens"])
+            measured += images.tolist()
+            if self._cosmology is not None:
+                measured += time_delays(
+                    self._lens_model,
+                    images,
+                    kwargs["kwargs_lens"],
+                    (quasar["ra_source"], quasar["dec_source"]),
+                    (values["lens_z"], values["source_z"]),
+                    self._cosmology,
+                ).tolist()
+        if self._cut is None:
+            models = [self._band_image(band, kwargs) for band in range(len(self._sims))]
+            return Rendering(models, measured)
+        return self._render_with_cut(kwargs, measured)
+
+    def _amplitudes(self, band: int, kwargs: dict[str, Any]) -> tuple[list, list, list | None]:
+        """lenstronomy amplitudes of the light components in ``band``."""
+        shifted = in_band(kwargs, self._offsets[band])
+        return self._sims[band].magnitude2amplitude(
+            kwargs_lens_light_mag=shifted["kwargs_lens_light_mag"],
+            kwargs_source_mag=shifted["kwargs_source_mag"],
+            kwargs_ps_mag=shifted["kwargs_ps_mag"],
+        )
+
+    def _band_image(
+        self, band: int, kwargs: dict[str, Any], source: bool = True, rest: bool = True
+    ) -> np.ndarray:
+        """The noise-free image of ``band``: the lensed source and/or the rest (lens light
+        and quasar)."""
+        lens_light, source_amplitudes, point_source = self._amplitudes(band, kwargs)
+        return self._image_models[band].image(
+            kwargs_lens=kwargs["kwargs_lens"],
+            kwargs_source=source_amplitudes,
+            kwargs_lens_light=lens_light,
+            kwargs_ps=point_source,
+            source_add=source,
+            lens_light_add=rest,
+            point_source_add=rest and self._has_quasar,
+        )
+
+    def _render_with_cut(self, kwargs: dict[str, Any], measured: list[float]) -> Rendering:
+        """Render the lensed source and the rest apart, and measure the lensing cut on them."""
+        models, arcs, sigma = [], [], []
+        for band in range(len(self._sims)):
+            arc = self._band_image(band, kwargs, rest=False)
+            model = arc + self._band_image(band, kwargs, source=False)
+            models.append(model)
+            arcs.append(arc)
+            sigma.append(self._sims[band].estimate_noise(model))
+            if band == self._reference:
+                unlensed = self._sims[band].magnitude2cps(
+                    kwargs["kwargs_source_mag"][0]["magnitude"]
+                )
+                magnification = source_magnification(arc, unlensed)
+        snr = arc_snr(arcs, sigma)
+        images = int(measured[0]) if self._has_quasar else 0
+        visible = passes(self._cut, magnification, snr, images)
+        return Rendering(models, [*measured, magnification, snr], visible)
+
+    def pix2angle(self) -> np.ndarray:
+        """lenstronomy's matrix from a pixel step (x = column, y = row) to (ra, dec), arcsec."""
+        return np.asarray(self._sims[0].data_class.transform_pix2angle)
+
+    def background_noise(self) -> np.ndarray:
+        """Per band, the sigma of the background (sky and read) noise in counts per second."""
+        return np.array([sim.background_noise for sim in self._sims])
+
+    def noise(self, model: np.ndarray, band: int, rng: np.random.Generator) -> np.ndarray:
+        """Draw background and Poisson noise for ``model`` of ``band`` from ``rng``.
+
+        The same noise model as ``SimAPI.noise_for_model``, drawn from our generator instead
+        of NumPy's global random state.
+        """
+        sim = self._sims[band]
+        background = rng.standard_normal(model.shape) * sim.background_noise
+        poisson = rng.standard_normal(model.shape) * sim.flux_noise(model)
+        return background + poisson
+
+    def simulate(self, lens_index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the image (H, W, bands) float32 and the parameter row of lens ``lens_index``.
+
+        Raises SimulationError when the lensing cut rejects ``max_draws`` draws in a row.
+        """
+        rng = seeding.lens_rng(self.seed, lens_index)
+        sampled = self.draw_parameters(rng)
+        rendering = self.render(sampled)
+        draw = 0
+        while not rendering.visible:
+            draw += 1
+            if draw == self._cut["max_draws"]:
+                raise SimulationError(
+                    f"lensing_cut: lens {lens_index} was rejected {draw} times in a row "
+                    "(lensing_cut.max_draws); the thresholds reject (nearly) every lens of "
+                    "these priors"
+                )
+            rng = seeding.redraw_rng(self.seed, lens_index, draw)
+            sampled = self.draw_parameters(rng)
+            rendering = self.render(sampled)
+        image = np.empty(self.image_shape, dtype=np.float32)
+        for band, model in enumerate(rendering.models):
+            if self.add_noise:
+                model = model + self.noise(model, band, rng)
+            image[..., band] = model
+        measured = rendering.measured + ([float(draw)] if self._cut is not None else [])
+        return image, np.concatenate([sampled, measured])
+
+    def simulate_many(
+        self, lens_indices: Iterable[int], bar: tqdm | None = None, pause_seconds: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Simulate the given lenses; return images (N, H, W, bands) and parameters (N, P).
+
+        ``bar`` is advanced by one per lens. ``pause_seconds`` (for tests only) sleeps after
+        each lens, to make a job outlive its time limit.
+        """
+        lens_indices = list(lens_indices)
+        images = np.empty((len(lens_indices), *self.image_shape), dtype=np.float32)
+        parameters = np.empty((len(lens_indices), len(self.parameter_names)), dtype=np.float64)
+        for row, lens_index in enumerate(lens_indices):
+            images[row], parameters[row] = self.simulate(lens_index)
+            if pause_seconds:
+                time.sleep(pause_seconds)
+            if bar is not None:
+                bar.update()
+        return images, parameters

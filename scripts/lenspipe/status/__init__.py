@@ -1,1 +1,0 @@
-"""The status of a run: ``python -m lenspipe status`` (see ``lenspipe.status.campaign``)."""
