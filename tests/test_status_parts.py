@@ -289,10 +289,10 @@ def test_the_status_follows_the_stages_the_workflow_runs(tmp_path, quasar):
         for chunk in range(chunk_count(config["n_lenses"], config["chunk_size"]))
     ]
     outputs += [
-        run / output
-        for stage, files in layout.STAGE_OUTPUTS.items()
+        output
+        for stage in layout.STAGES
         if stage != "baseline_fit"
-        for output in files
+        for output in layout.stage_outputs(run, stage)
     ]
     outputs += [
         layout.survey_gallery_file(run, s) for s in config["evaluation"]["survey_galleries"]

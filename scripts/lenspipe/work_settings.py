@@ -1,11 +1,14 @@
 """Settings recorded beside work in progress, so a resumed job never mixes in work made with
-other settings: the chunk jobs' saved parts and the training's backup."""
+other settings: the chunk jobs' saved parts and the training's backup. Also the name of the
+epoch history a training keeps there, which the status command reads."""
 
 import json
 from pathlib import Path
 from typing import Any
 
 SETTINGS_FILE = "settings.json"
+# The losses of each epoch so far, in a training's work folder.
+HISTORY_IN_PROGRESS = "history.csv"
 
 
 def changes_since_recorded(work_dir: Path, settings: dict[str, Any]) -> list[str] | None:

@@ -4,15 +4,15 @@ rule baseline_dense:
         normalisation=rules.normalise.output.normalisation,
         split=rules.normalise.output.split,
     output:
-        model=f"{RUN}/baselines/naive/model.keras",
-        history=f"{RUN}/baselines/naive/history.csv",
-        curve=f"{RUN}/baselines/naive/training_curve.png",
-        predictions=f"{RUN}/baselines/naive/predictions.csv",
-        metrics_json=f"{RUN}/baselines/naive/metrics.json",
+        model=run_path("naive_model"),
+        history=run_path("naive_history"),
+        curve=run_path("naive_curve"),
+        predictions=run_path("naive_predictions"),
+        metrics_json=run_path("naive_metrics_json"),
     log:
-        f"{RUN}/logs/baseline_dense.log",
+        log_path("baseline_dense"),
     benchmark:
-        f"{RUN}/benchmarks/baseline_dense.tsv"
+        benchmark_path("baseline_dense")
     conda:
         "../../envs/training.yaml"
     threads: 2
@@ -21,7 +21,7 @@ rule baseline_dense:
         dense=config["baselines"]["dense"],
         seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
-        work_dir=f"{RUN}/work/baseline_dense",
+        work_dir=run_path("naive_work"),
     script:
         "../../scripts/baseline_dense.py"
 
@@ -31,11 +31,11 @@ rule baseline_fit:
         store=rules.consolidate.output.store,
         split=rules.normalise.output.split,
     output:
-        predictions=f"{RUN}/baselines/fit/predictions.csv",
+        predictions=run_path("fit_predictions"),
     log:
-        f"{RUN}/logs/baseline_fit.log",
+        log_path("baseline_fit"),
     benchmark:
-        f"{RUN}/benchmarks/baseline_fit.tsv"
+        benchmark_path("baseline_fit")
     conda:
         "../../envs/simulation.yaml"
     params:
@@ -55,13 +55,13 @@ rule compare:
         fit=fit_predictions,
     output:
         table=report(
-            f"{RUN}/comparison.csv",
+            run_path("comparison_table"),
             caption="../report/comparison.rst",
             category="Evaluation",
         ),
-        summary=f"{RUN}/comparison.json",
+        summary=run_path("comparison_summary"),
     log:
-        f"{RUN}/logs/compare.log",
+        log_path("compare"),
     conda:
         "../../envs/simulation.yaml"
     params:

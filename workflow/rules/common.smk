@@ -5,7 +5,6 @@ from pathlib import Path
 # installed (rule scripts get scripts/ on their path from Snakemake itself).
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from lenspipe.data.chunk_files import chunk_count
 from lenspipe.config import (
     independent_test_configs,
     learning_curve_sizes,
@@ -14,10 +13,11 @@ from lenspipe.config import (
     training_subset_size,
     validate_config,
 )
-from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
+from lenspipe.data.chunk_files import chunk_count
 from lenspipe.errors import ConfigError
+from lenspipe.runs import layout
+from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
 from lenspipe.runs.slurm_preflight import JobRequest, check_requests, gpu_request
-from lenspipe.runs.layout import fit_baseline_runs
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
 # job is planned or anything is written; the message is the whole output (no traceback).
@@ -26,7 +26,11 @@ try:
 except ConfigError as error:
     sys.exit(f"Config error: {error}")
 
-RUN = f"results/{config['run_name']}"
+# The run's folder; every path in it is declared once, in lenspipe.runs.layout.FILES.
+RUN = layout.run_dir(config)
+RUN_DIR = Path(RUN)
+# The folder of independent test campaign {name}: a run folder of its own.
+CAMPAIGN = f"{RUN}/{layout.FILES['campaign']}"
 N_CHUNKS = chunk_count(config["n_lenses"], config["chunk_size"])
 # Rules receive their settings as params, not through the global config: Snakemake records
 # params, so a job reruns when a setting it depends on changes (and only then).
@@ -35,35 +39,53 @@ SIMULATION = simulation_settings(config)
 TRAINING = model_training_settings(config)
 # The simulation settings of each independent test campaign (evaluation.independent_tests), by
 # name: the run's, with the campaign's seed, lens count and overrides.
-INDEPENDENT = f"{RUN}/independent"
 INDEPENDENT_TESTS = {
     name: simulation_settings(campaign)
     for name, campaign in independent_test_configs(config).items()
 }
 # The training-set sizes of the learning curve (evaluation.learning_curve) that get a model of
 # their own, smallest first; the full training subset is the train rule's model.
-LEARNING_CURVE = f"{RUN}/learning_curve"
 LEARNING_CURVE_SIZES = learning_curve_sizes(config)
+
+
+def run_path(name):
+    """The run's file ``name`` (lenspipe.runs.layout.FILES), its wildcards left to the rule."""
+    return f"{RUN}/{layout.FILES[name]}"
+
+
+def campaign_path(name):
+    """File ``name`` of an independent test campaign (wildcard ``name``): campaigns keep the
+    run's layout in a folder of their own."""
+    return f"{RUN}/{layout.FILES['campaign']}/{layout.FILES[name]}"
+
+
+def log_path(stage, folder=RUN):
+    """The log of ``stage`` in run folder ``folder``."""
+    return f"{folder}/{layout.LOG.format(stage=stage)}"
+
+
+def benchmark_path(stage, folder=RUN):
+    """The benchmark file of ``stage`` in run folder ``folder``."""
+    return f"{folder}/{layout.BENCHMARK.format(stage=stage)}"
 
 
 def survey_galleries(wildcards):
     """The survey-preset galleries the config asks for (evaluation.survey_galleries)."""
-    return [
-        f"{RUN}/plots/surveys/{survey}.png" for survey in config["evaluation"]["survey_galleries"]
-    ]
+    surveys = config["evaluation"]["survey_galleries"]
+    return [str(layout.survey_gallery_file(RUN_DIR, survey)) for survey in surveys]
 
 
 def fit_predictions(wildcards):
     """The fit baseline's predictions, unless a lensed quasar (which the fit does not model)
     is simulated: then the comparison has no fit column."""
-    if not fit_baseline_runs(config):
+    if not layout.fit_baseline_runs(config):
         return []
     return rules.baseline_fit.output.predictions
 
 
 def chunk_files(wildcards):
     """Every chunk file of the run, in lens order."""
-    return [f"{RUN}/chunks/chunk_{chunk:05d}.npz" for chunk in range(N_CHUNKS)]
+    return [str(layout.chunk_file(RUN_DIR, chunk)) for chunk in range(N_CHUNKS)]
 
 
 def independent_simulation(wildcards):
@@ -74,33 +96,35 @@ def independent_simulation(wildcards):
 def independent_chunk_files(wildcards):
     """Every chunk file of independent test campaign ``name``, in lens order."""
     settings = INDEPENDENT_TESTS[wildcards.name]
+    campaign = layout.campaign_dir(RUN_DIR, wildcards.name)
     chunks = chunk_count(settings["n_lenses"], settings["chunk_size"])
-    return [
-        f"{INDEPENDENT}/{wildcards.name}/chunks/chunk_{chunk:05d}.npz" for chunk in range(chunks)
-    ]
+    return [str(layout.chunk_file(campaign, chunk)) for chunk in range(chunks)]
 
 
 def independent_predictions(wildcards):
     """The CNN's predictions on every independent test campaign, in config order."""
-    return [f"{INDEPENDENT}/{name}/predictions.csv" for name in INDEPENDENT_TESTS]
+    return [
+        str(layout.run_file(layout.campaign_dir(RUN_DIR, name), "predictions"))
+        for name in INDEPENDENT_TESTS
+    ]
 
 
 def independent_tests_table(wildcards):
     """The side-by-side table of the test split and the campaigns, if there are campaigns."""
-    return [f"{RUN}/independent_tests.csv"] if INDEPENDENT_TESTS else []
+    return [run_path("independent_table")] if INDEPENDENT_TESTS else []
 
 
 def learning_curve_predictions(wildcards):
     """The test predictions of the learning curve's model of each smaller training set,
     smallest first."""
-    return [f"{LEARNING_CURVE}/{size}/predictions.csv" for size in LEARNING_CURVE_SIZES]
+    return [str(layout.learning_curve_predictions(RUN_DIR, n)) for n in LEARNING_CURVE_SIZES]
 
 
 def learning_curve_outputs(wildcards):
     """The learning curve's table and figure, if evaluation.learning_curve lists sizes."""
     if not config["evaluation"]["learning_curve"]:
         return []
-    return [f"{RUN}/learning_curve.csv", f"{RUN}/plots/learning_curve.png"]
+    return [str(path) for path in layout.learning_curve_outputs(RUN_DIR)]
 
 
 def slurm_requests():

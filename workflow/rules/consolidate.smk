@@ -2,12 +2,12 @@ rule consolidate:
     input:
         chunks=chunk_files,
     output:
-        store=directory(f"{RUN}/lenses.zarr"),
-        table=f"{RUN}/parameters.parquet",
+        store=directory(run_path("store")),
+        table=run_path("table"),
     log:
-        f"{RUN}/logs/consolidate.log",
+        log_path("consolidate"),
     benchmark:
-        f"{RUN}/benchmarks/consolidate.tsv"
+        benchmark_path("consolidate")
     conda:
         "../../envs/simulation.yaml"
     params:

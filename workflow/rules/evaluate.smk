@@ -6,37 +6,37 @@ rule evaluate:
         model=rules.train.output.model,
         calibration=rules.calibrate.output.calibration,
     output:
-        metrics_json=f"{RUN}/metrics.json",
-        predictions=f"{RUN}/predictions.csv",
+        metrics_json=run_path("metrics_json"),
+        predictions=run_path("predictions"),
         metrics_csv=report(
-            f"{RUN}/metrics.csv",
+            run_path("metrics_csv"),
             caption="../report/metrics.rst",
             category="Evaluation",
         ),
         predicted_vs_true=report(
-            f"{RUN}/plots/predicted_vs_true.png",
+            run_path("predicted_vs_true"),
             caption="../report/predicted_vs_true.rst",
             category="Evaluation",
         ),
         residuals=report(
-            f"{RUN}/plots/residuals.png",
+            run_path("residuals"),
             caption="../report/residuals.rst",
             category="Evaluation",
         ),
         calibration=report(
-            f"{RUN}/plots/calibration.png",
+            run_path("calibration_plot"),
             caption="../report/calibration.rst",
             category="Evaluation",
         ),
         gallery=report(
-            f"{RUN}/plots/gallery.png",
+            run_path("gallery"),
             caption="../report/gallery.rst",
             category="Evaluation",
         ),
     log:
-        f"{RUN}/logs/evaluate.log",
+        log_path("evaluate"),
     benchmark:
-        f"{RUN}/benchmarks/evaluate.tsv"
+        benchmark_path("evaluate")
     conda:
         "../../envs/training.yaml"
     threads: 2

@@ -1,13 +1,13 @@
 rule survey_gallery:
     output:
         gallery=report(
-            f"{RUN}/plots/surveys/{{survey}}.png",
+            run_path("survey_gallery"),
             caption="../report/survey_gallery.rst",
             category="Simulation",
             subcategory="{survey}",
         ),
     log:
-        f"{RUN}/logs/survey_gallery/{{survey}}.log",
+        run_path("survey_gallery_log"),
     wildcard_constraints:
         survey="LSST|DES|Euclid|HST|Roman",
     conda:

@@ -5,11 +5,11 @@
 
 rule simulate_independent_chunk:
     output:
-        chunk=f"{INDEPENDENT}/{{name}}/chunks/chunk_{{chunk}}.npz",
+        chunk=campaign_path("chunk"),
     log:
-        f"{INDEPENDENT}/{{name}}/logs/simulate_chunk/{{chunk}}.log",
+        campaign_path("chunk_log"),
     benchmark:
-        f"{INDEPENDENT}/{{name}}/benchmarks/simulate_chunk/{{chunk}}.tsv"
+        campaign_path("chunk_benchmark")
     wildcard_constraints:
         name=r"[A-Za-z0-9_-]+",
         chunk=r"\d{5}",
@@ -17,7 +17,7 @@ rule simulate_independent_chunk:
         "../../envs/simulation.yaml"
     params:
         simulation=independent_simulation,
-        work_dir=f"{INDEPENDENT}/{{name}}/work/chunks/chunk_{{chunk}}",
+        work_dir=campaign_path("chunk_work"),
         checkpoint_every=config["checkpoint_every"],
         pause_seconds=config["testing"]["seconds_per_lens"],
     script:
@@ -28,12 +28,12 @@ rule consolidate_independent:
     input:
         chunks=independent_chunk_files,
     output:
-        store=directory(f"{INDEPENDENT}/{{name}}/lenses.zarr"),
-        table=f"{INDEPENDENT}/{{name}}/parameters.parquet",
+        store=directory(campaign_path("store")),
+        table=campaign_path("table"),
     log:
-        f"{INDEPENDENT}/{{name}}/logs/consolidate.log",
+        log_path("consolidate", CAMPAIGN),
     benchmark:
-        f"{INDEPENDENT}/{{name}}/benchmarks/consolidate.tsv"
+        benchmark_path("consolidate", CAMPAIGN)
     wildcard_constraints:
         name=r"[A-Za-z0-9_-]+",
     conda:
@@ -52,19 +52,19 @@ rule evaluate_independent:
         model=rules.train.output.model,
         calibration=rules.calibrate.output.calibration,
     output:
-        metrics_json=f"{INDEPENDENT}/{{name}}/metrics.json",
-        metrics_csv=f"{INDEPENDENT}/{{name}}/metrics.csv",
-        predictions=f"{INDEPENDENT}/{{name}}/predictions.csv",
+        metrics_json=campaign_path("metrics_json"),
+        metrics_csv=campaign_path("metrics_csv"),
+        predictions=campaign_path("predictions"),
         predicted_vs_true=report(
-            f"{INDEPENDENT}/{{name}}/plots/predicted_vs_true.png",
+            campaign_path("predicted_vs_true"),
             caption="../report/independent_predicted_vs_true.rst",
             category="Independent tests",
             subcategory="{name}",
         ),
     log:
-        f"{INDEPENDENT}/{{name}}/logs/evaluate.log",
+        log_path("evaluate", CAMPAIGN),
     benchmark:
-        f"{INDEPENDENT}/{{name}}/benchmarks/evaluate.tsv"
+        benchmark_path("evaluate", CAMPAIGN)
     wildcard_constraints:
         name=r"[A-Za-z0-9_-]+",
     conda:
@@ -84,12 +84,12 @@ rule independent_table:
         campaigns=independent_predictions,
     output:
         table=report(
-            f"{RUN}/independent_tests.csv",
+            run_path("independent_table"),
             caption="../report/independent_tests.rst",
             category="Independent tests",
         ),
     log:
-        f"{RUN}/logs/independent_table.log",
+        log_path("independent_table"),
     conda:
         "../../envs/simulation.yaml"
     params:

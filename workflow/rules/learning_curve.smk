@@ -11,14 +11,14 @@ rule train_subset:
         normalisation=rules.normalise.output.normalisation,
         split=rules.normalise.output.split,
     output:
-        model=f"{LEARNING_CURVE}/{{n_train}}/model.keras",
-        history=f"{LEARNING_CURVE}/{{n_train}}/history.csv",
-        curve=f"{LEARNING_CURVE}/{{n_train}}/training_curve.png",
-        predictions=f"{LEARNING_CURVE}/{{n_train}}/predictions.csv",
+        model=run_path("subset_model"),
+        history=run_path("subset_history"),
+        curve=run_path("subset_curve"),
+        predictions=run_path("subset_predictions"),
     log:
-        f"{RUN}/logs/train_subset/{{n_train}}.log",
+        run_path("subset_log"),
     benchmark:
-        f"{RUN}/benchmarks/train_subset/{{n_train}}.tsv"
+        run_path("subset_benchmark")
     wildcard_constraints:
         n_train=r"[1-9]\d*",
     conda:
@@ -28,7 +28,7 @@ rule train_subset:
         training=TRAINING,
         seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
-        work_dir=f"{RUN}/work/learning_curve/{{n_train}}",
+        work_dir=run_path("subset_work"),
     script:
         "../../scripts/train_subset.py"
 
@@ -39,19 +39,19 @@ rule learning_curve:
         full=rules.evaluate.output.predictions,
     output:
         table=report(
-            f"{RUN}/learning_curve.csv",
+            run_path("learning_curve_table"),
             caption="../report/learning_curve_table.rst",
             category="Learning curve",
         ),
         plot=report(
-            f"{RUN}/plots/learning_curve.png",
+            run_path("learning_curve_plot"),
             caption="../report/learning_curve.rst",
             category="Learning curve",
         ),
     log:
-        f"{RUN}/logs/learning_curve.log",
+        log_path("learning_curve"),
     benchmark:
-        f"{RUN}/benchmarks/learning_curve.tsv"
+        benchmark_path("learning_curve")
     conda:
         "../../envs/simulation.yaml"
     params:

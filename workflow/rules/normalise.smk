@@ -2,12 +2,12 @@ rule normalise:
     input:
         store=rules.consolidate.output.store,
     output:
-        normalisation=f"{RUN}/normalisation.json",
-        split=f"{RUN}/split.csv",
+        normalisation=run_path("normalisation"),
+        split=run_path("split"),
     log:
-        f"{RUN}/logs/normalise.log",
+        log_path("normalise"),
     benchmark:
-        f"{RUN}/benchmarks/normalise.tsv"
+        benchmark_path("normalise")
     conda:
         "../../envs/simulation.yaml"
     params:

@@ -1,10 +1,10 @@
 rule simulate_chunk:
     output:
-        chunk=f"{RUN}/chunks/chunk_{{chunk}}.npz",
+        chunk=run_path("chunk"),
     log:
-        f"{RUN}/logs/simulate_chunk/{{chunk}}.log",
+        run_path("chunk_log"),
     benchmark:
-        f"{RUN}/benchmarks/simulate_chunk/{{chunk}}.tsv"
+        run_path("chunk_benchmark")
     wildcard_constraints:
         chunk=r"\d{5}",
     conda:
@@ -13,7 +13,7 @@ rule simulate_chunk:
         simulation=SIMULATION,
         # Saved parts live outside the declared output, so a retried, requeued or rerun job
         # resumes from them instead of starting the chunk again.
-        work_dir=f"{RUN}/work/chunks/chunk_{{chunk}}",
+        work_dir=run_path("chunk_work"),
         checkpoint_every=config["checkpoint_every"],
         pause_seconds=config["testing"]["seconds_per_lens"],
     script:

@@ -4,17 +4,17 @@ rule train:
         normalisation=rules.normalise.output.normalisation,
         split=rules.normalise.output.split,
     output:
-        model=f"{RUN}/model.keras",
-        history=f"{RUN}/history.csv",
+        model=run_path("model"),
+        history=run_path("history"),
         curve=report(
-            f"{RUN}/plots/training_curve.png",
+            run_path("training_curve"),
             caption="../report/training_curve.rst",
             category="Training",
         ),
     log:
-        f"{RUN}/logs/train.log",
+        log_path("train"),
     benchmark:
-        f"{RUN}/benchmarks/train.tsv"
+        benchmark_path("train")
     conda:
         "../../envs/training.yaml"
     threads: 2
@@ -22,7 +22,7 @@ rule train:
         training=TRAINING,
         seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
-        work_dir=f"{RUN}/work/train",
+        work_dir=run_path("train_work"),
     script:
         "../../scripts/train.py"
 
@@ -34,11 +34,11 @@ rule calibrate:
         split=rules.normalise.output.split,
         model=rules.train.output.model,
     output:
-        calibration=f"{RUN}/calibration.json",
+        calibration=run_path("calibration"),
     log:
-        f"{RUN}/logs/calibrate.log",
+        log_path("calibrate"),
     benchmark:
-        f"{RUN}/benchmarks/calibrate.tsv"
+        benchmark_path("calibrate")
     conda:
         "../../envs/training.yaml"
     threads: 2

@@ -27,7 +27,7 @@ from lenspipe.data.store import open_store, store_pix2angle
 from lenspipe.evaluation.plots import plot_training_curve
 from lenspipe.learning.losses import keras_loss, mae, outputs_per_target
 from lenspipe.learning.model import build_cnn
-from lenspipe.work_settings import changes_since_recorded, record_settings
+from lenspipe.work_settings import HISTORY_IN_PROGRESS, changes_since_recorded, record_settings
 
 
 def learning_rate(
@@ -176,7 +176,7 @@ def train(
         store_path, split["validation"], normalisation, training["batch_size"]
     )
     best_model = work_dir / "best.keras"
-    epoch_history = work_dir / "history.csv"
+    epoch_history = work_dir / HISTORY_IN_PROGRESS
     backup = work_dir / "backup"
     callbacks = [
         keras.callbacks.BackupAndRestore(str(backup)),

@@ -1,7 +1,76 @@
-"""Where a run keeps each file; the paths the rules in workflow/rules/ declare."""
+"""The run's files and stages, declared once: the rules (``workflow/rules/*.smk``), the job
+scripts and the status command all take their paths and their stage graph from here.
+
+Every path is relative to the run folder, ``results/<run_name>``; a name in braces is the
+Snakemake wildcard of the rule that writes the file.
+"""
 
 from pathlib import Path
 from typing import Any
+
+from lenspipe.work_settings import HISTORY_IN_PROGRESS
+
+RESULTS = "results"
+
+FILES = {
+    # simulate_chunk, one job per chunk, resumable from the saved parts in its work folder.
+    "chunk": "chunks/chunk_{chunk}.npz",
+    "chunk_work": "work/chunks/chunk_{chunk}",
+    "chunk_log": "logs/simulate_chunk/{chunk}.log",
+    "chunk_benchmark": "benchmarks/simulate_chunk/{chunk}.tsv",
+    # consolidate
+    "store": "lenses.zarr",
+    "table": "parameters.parquet",
+    # normalise
+    "normalisation": "normalisation.json",
+    "split": "split.csv",
+    # train, resumable from its work folder (outside the outputs, which a failed job loses)
+    "model": "model.keras",
+    "history": "history.csv",
+    "training_curve": "plots/training_curve.png",
+    "train_work": "work/train",
+    # calibrate
+    "calibration": "calibration.json",
+    # evaluate
+    "metrics_json": "metrics.json",
+    "predictions": "predictions.csv",
+    "metrics_csv": "metrics.csv",
+    "predicted_vs_true": "plots/predicted_vs_true.png",
+    "residuals": "plots/residuals.png",
+    "calibration_plot": "plots/calibration.png",
+    "gallery": "plots/gallery.png",
+    # survey_gallery, one per survey preset
+    "survey_gallery": "plots/surveys/{survey}.png",
+    "survey_gallery_log": "logs/survey_gallery/{survey}.log",
+    # baseline_dense
+    "naive_model": "baselines/naive/model.keras",
+    "naive_history": "baselines/naive/history.csv",
+    "naive_curve": "baselines/naive/training_curve.png",
+    "naive_predictions": "baselines/naive/predictions.csv",
+    "naive_metrics_json": "baselines/naive/metrics.json",
+    "naive_work": "work/baseline_dense",
+    # baseline_fit
+    "fit_predictions": "baselines/fit/predictions.csv",
+    # compare
+    "comparison_table": "comparison.csv",
+    "comparison_summary": "comparison.json",
+    # Independent test campaigns: each a run of its own in this folder, with the run's names.
+    "campaign": "independent/{name}",
+    "independent_table": "independent_tests.csv",
+    # train_subset, one model per learning-curve size
+    "subset_model": "learning_curve/{n_train}/model.keras",
+    "subset_history": "learning_curve/{n_train}/history.csv",
+    "subset_curve": "learning_curve/{n_train}/training_curve.png",
+    "subset_predictions": "learning_curve/{n_train}/predictions.csv",
+    "subset_log": "logs/train_subset/{n_train}.log",
+    "subset_benchmark": "benchmarks/train_subset/{n_train}.tsv",
+    "subset_work": "work/learning_curve/{n_train}",
+    # learning_curve
+    "learning_curve_table": "learning_curve.csv",
+    "learning_curve_plot": "plots/learning_curve.png",
+}
+LOG = "logs/{stage}.log"
+BENCHMARK = "benchmarks/{stage}.tsv"
 
 STAGES = (
     "consolidate",
@@ -14,15 +83,16 @@ STAGES = (
     "compare",
 )
 STAGE_OUTPUTS = {
-    "consolidate": ("lenses.zarr", "parameters.parquet"),
-    "normalise": ("normalisation.json", "split.csv"),
-    "train": ("model.keras", "history.csv"),
-    "calibrate": ("calibration.json",),
-    "evaluate": ("metrics.json",),
-    "baseline_dense": ("baselines/naive/predictions.csv", "baselines/naive/metrics.json"),
-    "baseline_fit": ("baselines/fit/predictions.csv",),
-    "compare": ("comparison.csv", "comparison.json"),
+    "consolidate": ("store", "table"),
+    "normalise": ("normalisation", "split"),
+    "train": ("model", "history"),
+    "calibrate": ("calibration",),
+    "evaluate": ("metrics_json",),
+    "baseline_dense": ("naive_predictions", "naive_metrics_json"),
+    "baseline_fit": ("fit_predictions",),
+    "compare": ("comparison_table", "comparison_summary"),
 }
+"""The files whose presence means a stage is done (names of ``FILES``)."""
 STAGE_NEEDS = {
     "consolidate": ("simulate_chunk",),
     "normalise": ("consolidate",),
@@ -38,7 +108,7 @@ STAGE_NEEDS = {
 
 def fit_baseline_runs(config: dict[str, Any]) -> bool:
     """Whether the workflow runs the fit baseline: not when a lensed quasar is simulated,
-    which the fit does not model. The rules (``workflow/rules/common.smk``) ask this too."""
+    which the fit does not model."""
     return not config["lens_system"]["point_source"]
 
 
@@ -53,10 +123,9 @@ def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     }
 
 
-INDEPENDENT_TABLE = "independent_tests.csv"
-"""The side-by-side table of the test split and the independent test campaigns."""
-LEARNING_CURVE_OUTPUTS = ("learning_curve.csv", "plots/learning_curve.png")
-"""The learning curve's table and figure."""
+def run_dir(config: dict[str, Any]) -> str:
+    """The run's folder, relative to the workflow folder."""
+    return f"{RESULTS}/{config['run_name']}"
 
 
 def chunk_name(chunk: int) -> str:
@@ -64,59 +133,61 @@ def chunk_name(chunk: int) -> str:
     return f"{chunk:05d}"
 
 
-def chunk_file(run_dir: Path, chunk: int) -> Path:
-    return run_dir / "chunks" / f"chunk_{chunk_name(chunk)}.npz"
+def run_file(run: Path, file: str, /, **wildcards: Any) -> Path:
+    """File ``file`` of ``FILES`` in run folder ``run``, its wildcards filled in."""
+    return run / FILES[file].format(**wildcards)
 
 
-def chunk_work_dir(run_dir: Path, chunk: int) -> Path:
-    return run_dir / "work" / "chunks" / f"chunk_{chunk_name(chunk)}"
+def chunk_file(run: Path, chunk: int) -> Path:
+    return run_file(run, "chunk", chunk=chunk_name(chunk))
 
 
-def chunk_log(run_dir: Path, chunk: int) -> Path:
-    return run_dir / "logs" / "simulate_chunk" / f"{chunk_name(chunk)}.log"
+def chunk_work_dir(run: Path, chunk: int) -> Path:
+    return run_file(run, "chunk_work", chunk=chunk_name(chunk))
 
 
-def chunk_benchmark(run_dir: Path, chunk: int) -> Path:
-    return run_dir / "benchmarks" / "simulate_chunk" / f"{chunk_name(chunk)}.tsv"
+def chunk_log(run: Path, chunk: int) -> Path:
+    return run_file(run, "chunk_log", chunk=chunk_name(chunk))
 
 
-def stage_log(run_dir: Path, stage: str) -> Path:
-    return run_dir / "logs" / f"{stage}.log"
+def chunk_benchmark(run: Path, chunk: int) -> Path:
+    return run_file(run, "chunk_benchmark", chunk=chunk_name(chunk))
 
 
-def stage_benchmark(run_dir: Path, stage: str) -> Path:
-    return run_dir / "benchmarks" / f"{stage}.tsv"
+def stage_log(run: Path, stage: str) -> Path:
+    return run / LOG.format(stage=stage)
 
 
-def training_history_in_progress(run_dir: Path) -> Path:
-    return run_dir / "work" / "train" / "history.csv"
+def stage_benchmark(run: Path, stage: str) -> Path:
+    return run / BENCHMARK.format(stage=stage)
 
 
-def survey_gallery_file(run_dir: Path, survey: str) -> Path:
-    return run_dir / "plots" / "surveys" / f"{survey}.png"
+def stage_outputs(run: Path, stage: str) -> list[Path]:
+    """The files whose presence means ``stage`` is done."""
+    return [run_file(run, name) for name in STAGE_OUTPUTS[stage]]
 
 
-def independent_dir(run_dir: Path, name: str) -> Path:
-    """The folder of independent test campaign ``name``."""
-    return run_dir / "independent" / name
+def training_history_in_progress(run: Path) -> Path:
+    return run_file(run, "train_work") / HISTORY_IN_PROGRESS
 
 
-def independent_store(run_dir: Path, name: str) -> Path:
-    return independent_dir(run_dir, name) / "lenses.zarr"
+def survey_gallery_file(run: Path, survey: str) -> Path:
+    return run_file(run, "survey_gallery", survey=survey)
 
 
-def independent_metrics(run_dir: Path, name: str) -> Path:
-    return independent_dir(run_dir, name) / "metrics.json"
+def campaign_dir(run: Path, name: str) -> Path:
+    """The folder of independent test campaign ``name``: a run folder of its own."""
+    return run_file(run, "campaign", name=name)
 
 
-def learning_curve_dir(run_dir: Path, size: int) -> Path:
-    """The folder of the learning curve's model trained on ``size`` lenses."""
-    return run_dir / "learning_curve" / str(size)
+def learning_curve_outputs(run: Path) -> list[Path]:
+    """The learning curve's table and figure."""
+    return [run_file(run, "learning_curve_table"), run_file(run, "learning_curve_plot")]
 
 
-def learning_curve_predictions(run_dir: Path, size: int) -> Path:
-    return learning_curve_dir(run_dir, size) / "predictions.csv"
+def learning_curve_predictions(run: Path, size: int) -> Path:
+    return run_file(run, "subset_predictions", n_train=size)
 
 
-def learning_curve_history_in_progress(run_dir: Path, size: int) -> Path:
-    return run_dir / "work" / "learning_curve" / str(size) / "history.csv"
+def learning_curve_history_in_progress(run: Path, size: int) -> Path:
+    return run_file(run, "subset_work", n_train=size) / HISTORY_IN_PROGRESS

@@ -140,7 +140,7 @@ def collect_status(
     into the resume command."""
     workdir = workdir.resolve()
     now = now or datetime.datetime.now(datetime.UTC)
-    run_dir = workdir / "results" / config["run_name"]
+    run_dir = workdir / layout.run_dir(config)
     slurm = _SlurmView(workdir)
     settings = simulation_settings(config)
     n_chunks = chunk_count(config["n_lenses"], config["chunk_size"])
@@ -364,7 +364,7 @@ def _stage_statuses(
 def _stage_status(
     run_dir: Path, stage: str, upstream_done: bool, slurm: _SlurmView
 ) -> StageStatus:
-    if all((run_dir / output).exists() for output in layout.STAGE_OUTPUTS[stage]):
+    if all(output.exists() for output in layout.stage_outputs(run_dir, stage)):
         return StageStatus(stage, "done")
     active = slurm.active_job(stage, "")
     if active is not None:
@@ -390,10 +390,11 @@ def _stage_status(
 def _independent_status(run_dir: Path, names: list[str], evaluated_run: bool) -> StageStatus:
     """The independent test campaigns as one stage: done when every campaign is evaluated and
     the side-by-side table written; they simulate at any time but evaluate with the model."""
-    simulated = sum(layout.independent_store(run_dir, name).exists() for name in names)
-    evaluated = sum(layout.independent_metrics(run_dir, name).exists() for name in names)
+    campaigns = [layout.campaign_dir(run_dir, name) for name in names]
+    simulated = sum(layout.run_file(campaign, "store").exists() for campaign in campaigns)
+    evaluated = sum(layout.run_file(campaign, "metrics_json").exists() for campaign in campaigns)
     detail = f"{evaluated} of {len(names)} campaigns evaluated, {simulated} simulated"
-    if evaluated == len(names) and (run_dir / layout.INDEPENDENT_TABLE).exists():
+    if evaluated == len(names) and layout.run_file(run_dir, "independent_table").exists():
         state = "done"
     else:
         state = "ready" if evaluated_run else "waiting"
@@ -407,7 +408,7 @@ def _learning_curve_status(
     has predicted the test subset and the table and figure are written. Its models train once
     the data are normalised; the table also needs the run's own model evaluated."""
     trained = sum(layout.learning_curve_predictions(run_dir, size).exists() for size in sizes)
-    written = all((run_dir / output).exists() for output in layout.LEARNING_CURVE_OUTPUTS)
+    written = all(output.exists() for output in layout.learning_curve_outputs(run_dir))
     table = "table written" if written else "table not written"
     detail = f"{trained} of {len(sizes)} training sets trained, {table}"
     for size in sizes:
@@ -426,7 +427,7 @@ def _learning_curve_status(
 def _training_progress(run_dir: Path, config: dict[str, Any], state: str) -> str | None:
     """Epochs done of those asked for, while training runs or after it stopped midway."""
     history = (
-        run_dir / "history.csv"
+        layout.run_file(run_dir, "history")
         if state == "done"
         else layout.training_history_in_progress(run_dir)
     )
