@@ -162,7 +162,13 @@ def model_training_settings(config: dict[str, Any]) -> dict[str, Any]:
 
 def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
     """The part of a validated config that determines the simulated lenses and the store."""
-    return {field: config[field] for field in SIMULATION_FIELDS}
+    from lenspipe.simulation.observation import kernel_digests
+
+    settings = {field: config[field] for field in SIMULATION_FIELDS}
+    digests = kernel_digests(config["observation"])
+    if digests:
+        settings["psf_kernel_sha256"] = digests
+    return settings
 
 
 def independent_test_configs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -24,6 +24,8 @@ def preset_settings(settings: dict[str, Any], survey: str) -> dict[str, Any]:
         "coadd_years": None,
         "overrides": {},
         "band_overrides": {},
+        "psf": "gaussian",
+        "psf_files": {},
     }
     return preset
 

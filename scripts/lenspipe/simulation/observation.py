@@ -1,8 +1,16 @@
-"""Observation settings: a lenstronomy survey preset with explicit overrides, per band."""
+"""Observation settings: a lenstronomy survey preset with explicit overrides, per band, and
+the point-spread function of each band (Gaussian, or a pixel kernel from a file)."""
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lenspipe.errors import ConfigError
+
+# How far a kernel's sum may be from 1 (the kernel file must be normalised).
+KERNEL_SUM_TOLERANCE = 1e-3
 
 OBSERVATION_KEYS = (
     "pixel_scale",
@@ -27,7 +35,15 @@ GALLERY_OBSERVATIONS: dict[str, dict[str, Any]] = {
 
 
 def _preset_class(survey: str) -> type:
-    from lenstronomy.SimulationAPI.ObservationConfig import DES, HST, LSST, ZTF, Euclid, Roman
+    from lenstronomy.SimulationAPI.ObservationConfig import (
+        DES,
+        HST,
+        JWST,
+        LSST,
+        ZTF,
+        Euclid,
+        Roman,
+    )
 
     return {
         "LSST": LSST.LSST,
@@ -36,6 +52,7 @@ def _preset_class(survey: str) -> type:
         "ZTF": ZTF.ZTF,
         "HST": HST.HST,
         "Roman": Roman.Roman,
+        "JWST": JWST.JWST,
     }[survey]
 
 
@@ -48,6 +65,19 @@ def band_kwargs(observation: dict[str, Any]) -> list[dict[str, Any]]:
     ``observation.bands`` for bands of different pixel scales.
     """
     imaged = observation["bands"] or [observation["band"]]
+    if observation["psf"] == "file":
+        missing = [band for band in imaged if band not in observation["psf_files"]]
+        if missing:
+            raise ConfigError(
+                f"observation.psf_files: psf: file needs a kernel file for every imaged band; "
+                f"missing for {', '.join(missing)}"
+            )
+    for band in observation["psf_files"]:
+        if band not in imaged:
+            raise ConfigError(
+                f"observation.psf_files.{band}: {band} is not an imaged band "
+                f"({', '.join(imaged)})"
+            )
     for band, values in observation["band_overrides"].items():
         if band not in imaged:
             raise ConfigError(
@@ -107,6 +137,60 @@ def single_band_kwargs(observation: dict[str, Any], band: str) -> dict[str, Any]
             ) from None
     kwargs.update(overrides)
     kwargs.update(observation["band_overrides"].get(band, {}))
-    kwargs["psf_type"] = "GAUSSIAN"
     kwargs["data_count_unit"] = "e-"
+    if observation["psf"] == "file":
+        field = f"observation.psf_files.{band}"
+        kwargs["psf_type"] = "PIXEL"
+        kwargs["kernel_point_source"] = read_kernel(observation["psf_files"][band], field)
+        kwargs.pop("seeing", None)
+        return kwargs
+    if not kwargs.get("seeing"):
+        raise ConfigError(
+            f"observation.psf: the {survey} preset gives band {band} no seeing for a Gaussian "
+            f"PSF; give its pixel kernel (psf: file, psf_files: {{{band}: <file>}}) or a "
+            "seeing in observation.overrides"
+        )
+    kwargs["psf_type"] = "GAUSSIAN"
     return kwargs
+
+
+def read_kernel(path: str | Path, field: str) -> np.ndarray:
+    """The PSF kernel in ``path`` (.npy, or the first image of a .fits file), checked: a
+    square array of odd size, finite, summing to 1. Raises ConfigError naming ``field``."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".fits", ".fit"):
+            from astropy.io import fits
+
+            kernel = np.asarray(fits.getdata(path), dtype=float)
+        elif path.suffix.lower() == ".npy":
+            kernel = np.asarray(np.load(path, allow_pickle=False), dtype=float)
+        else:
+            raise ConfigError(f"{field}: {path} is not a .npy or .fits file")
+    except (OSError, ValueError, TypeError) as error:
+        raise ConfigError(f"{field}: cannot read the PSF kernel {path} ({error})") from None
+    if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] % 2 == 0:
+        raise ConfigError(
+            f"{field}: the PSF kernel in {path} is {'x'.join(map(str, kernel.shape))}; "
+            "expected a square 2-D array of odd size, centred on its middle pixel"
+        )
+    if not np.all(np.isfinite(kernel)):
+        raise ConfigError(f"{field}: the PSF kernel in {path} has values that are not finite")
+    total = float(kernel.sum())
+    if abs(total - 1) > KERNEL_SUM_TOLERANCE:
+        raise ConfigError(
+            f"{field}: the PSF kernel in {path} sums to {total:.6g}; expected a normalised "
+            f"kernel (sum 1 within {KERNEL_SUM_TOLERANCE:g})"
+        )
+    return kernel
+
+
+def kernel_digests(observation: dict[str, Any]) -> dict[str, str]:
+    """SHA-256 of each band's PSF kernel file (none for Gaussian PSFs): a changed file makes
+    other images, so it must make other simulation settings."""
+    if observation["psf"] != "file":
+        return {}
+    return {
+        band: hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        for band, path in sorted(observation["psf_files"].items())
+    }
