@@ -276,6 +276,9 @@ def test_custom_survey_with_every_value_is_valid():
 def test_new_switches_default_to_the_plain_single_band_sie_system():
     config = validate_config({})
     assert config["observation"]["bands"] is None
+    assert config["observation"]["psf"] == "gaussian"
+    subhalos = config["lens_system"].pop("subhalos")
+    assert subhalos["mean_count"] == 0
     assert config["lens_system"] == {
         "mass": "SIE",
         "point_source": False,

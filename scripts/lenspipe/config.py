@@ -130,8 +130,32 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_colours(config)
     _check_redshifts(priors)
     _check_cut(config)
+    _check_subhalos(config)
     independent_test_configs(config)
     return config
+
+
+def _check_subhalos(config: dict[str, Any]) -> None:
+    system = config["lens_system"]
+    subhalos = system["subhalos"]
+    if subhalos["mean_count"] == 0:
+        return
+    low, high = subhalos["mass_range"]
+    if low >= high:
+        raise ConfigError(
+            f"lens_system.subhalos.mass_range: [{low:g}, {high:g}]; expected the smallest "
+            "mass first, below the largest"
+        )
+    if not system["redshifts"]:
+        raise ConfigError(
+            "lens_system.subhalos: subhalo masses become angles at each lens's redshifts; "
+            "set lens_system.redshifts: true (priors.lens.z and priors.source.z)"
+        )
+    if system["point_source"]:
+        raise ConfigError(
+            "lens_system.subhalos: subhalos with a lensed quasar are not supported yet; set "
+            "lens_system.point_source: false or subhalos.mean_count: 0"
+        )
 
 
 SIMULATION_FIELDS = (

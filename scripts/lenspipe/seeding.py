@@ -15,6 +15,7 @@ TRAINING = 2
 AUGMENTATION = 3
 FIT = 4
 LEARNING_CURVE = 5
+SUBHALOS = 6
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

@@ -7,12 +7,15 @@ centre, and a Sersic source placed at an offset from the lens centre. The column
 Columns come in a fixed order: the 21 parameters of the default system, then the sampled
 parameters that the ``lens_system`` switches add (``lens_gamma`` for the EPL mass, the
 redshifts, the quasar magnitude), then the columns measured on each simulated lens (the
-quasar's images, their time delays when redshifts are sampled, and the lensing-cut measures). The default config therefore has exactly the
+quasar's images, their time delays when redshifts are sampled, the lensing-cut measures, and
+the subhalos' count and mass). The default config therefore has exactly the
 columns, and draws exactly the numbers, it always had.
 """
 
 from collections.abc import Mapping
 from typing import Any
+
+from lenspipe.simulation.subhalos import subhalos_enabled
 
 BASE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "lens": ("theta_E", "e1", "e2", "center_x", "center_y"),
@@ -62,6 +65,9 @@ def padded_columns() -> list[str]:
 
 
 CUT_COLUMNS = ["source_magnification", "arc_snr", "rejected_draws"]
+SUBHALO_COLUMNS = ["subhalo_count", "subhalo_mass_total"]
+"""Columns of the subhalo summary (lens_system.subhalos): how many, and the sum of their M200
+in solar masses."""
 """Columns of the lensing cut: what it measured on the kept lens, and the draws it rejected."""
 
 
@@ -73,6 +79,8 @@ def measured_columns(config: Mapping[str, Any]) -> list[str]:
         columns += time_delay_columns()
     if cut_enabled(config):
         columns += CUT_COLUMNS
+    if subhalos_enabled(config):
+        columns += SUBHALO_COLUMNS
     return columns
 
 

@@ -7,6 +7,8 @@ parameter, then per band the background noise field and the Poisson noise field)
 image and parameters of lens ``i`` are the same whichever chunk renders it. When the lensing
 cut rejects a draw, the lens draws again from ``seeding.redraw_rng(seed, i, 1)``, then
 ``(seed, i, 2)``, and so on: the result still depends on nothing but the seed and ``i``.
+Subhalos (``lens_system.subhalos``) draw from a stream of their own
+(``lenspipe.simulation.subhalos``), so they leave every other number of the lens unchanged.
 """
 
 import time
@@ -32,6 +34,13 @@ from lenspipe.simulation.parameters import (
 )
 from lenspipe.simulation.point_sources import shared_point_source, solve, time_delays
 from lenspipe.simulation.priors import UNIT_HIGH, UNIT_LOW
+from lenspipe.simulation.subhalos import (
+    SUBHALO_PROFILE,
+    Subhalos,
+    draw_subhalos,
+    subhalo_kwargs,
+    subhalos_enabled,
+)
 from tqdm import tqdm
 
 
@@ -60,7 +69,7 @@ class LensSimulator:
         system = config["lens_system"]
         self._has_quasar: bool = system["point_source"]
         self._cosmology = None
-        if self._has_quasar and system["redshifts"]:
+        if (self._has_quasar and system["redshifts"]) or subhalos_enabled(config):
             from astropy.cosmology import FlatLambdaCDM
 
             self._cosmology = FlatLambdaCDM(**system["cosmology"])
@@ -84,6 +93,10 @@ class LensSimulator:
             for kwargs in band_kwargs(config["observation"])
         ]
         kwargs_numerics = {"supersampling_factor": config["image"]["supersampling"]}
+        self._kwargs_numerics = kwargs_numerics
+        self._subhalos = system["subhalos"] if subhalos_enabled(config) else None
+        # The image models of lenses with n subhalos, by n (lens model list + n TNFW).
+        self._subhalo_image_models: dict[int, list] = {}
         self._lens_model = self._sims[0].lens_model_class
         if self._has_quasar:
             self._point_source = shared_point_source(self._lens_model)
@@ -111,11 +124,19 @@ class LensSimulator:
             unit = np.clip(self._copula.correlate(unit), UNIT_LOW, UNIT_HIGH)
         return np.array([prior.from_unit(u) for prior, u in zip(self._priors, unit)])
 
-    def render(self, sampled: np.ndarray) -> Rendering:
-        """Render the noise-free image of every band (counts per second) of one draw."""
+    def render(self, sampled: np.ndarray, subhalos: Subhalos | None = None) -> Rendering:
+        """Render the noise-free image of every band (counts per second) of one draw, with
+        ``subhalos`` added to its lens when given."""
         names = self.parameter_names[: len(self._priors)]
         values = dict(zip(names, sampled[: len(self._priors)].tolist()))
         kwargs = lenstronomy_kwargs(values)
+        image_models = self._image_models
+        if subhalos is not None and len(subhalos.masses):
+            redshifts = (values["lens_z"], values["source_z"])
+            kwargs["kwargs_lens"] += subhalo_kwargs(
+                subhalos, self._subhalos, redshifts, self._cosmology
+            )
+            image_models = self._image_models_with_subhalos(len(subhalos.masses))
         measured: list[float] = []
         if self._has_quasar:
             quasar = kwargs["kwargs_ps_mag"][0]
@@ -131,9 +152,32 @@ class LensSimulator:
                     self._cosmology,
                 ).tolist()
         if self._cut is None:
-            models = [self._band_image(band, kwargs) for band in range(len(self._sims))]
+            models = [
+                self._band_image(image_models[band], band, kwargs)
+                for band in range(len(self._sims))
+            ]
             return Rendering(models, measured)
-        return self._render_with_cut(kwargs, measured)
+        return self._render_with_cut(image_models, kwargs, measured)
+
+    def _image_models_with_subhalos(self, count: int) -> list:
+        """Each band's image model of a lens with ``count`` subhalos, built once per count."""
+        from lenstronomy.ImSim.image_model import ImageModel
+        from lenstronomy.LensModel.lens_model import LensModel
+
+        if count not in self._subhalo_image_models:
+            lens_model = LensModel(self._lens_model.lens_model_list + [SUBHALO_PROFILE] * count)
+            self._subhalo_image_models[count] = [
+                ImageModel(
+                    sim.data_class,
+                    sim.psf_class,
+                    lens_model,
+                    sim.source_model_class,
+                    sim.lens_light_model_class,
+                    kwargs_numerics=self._kwargs_numerics,
+                )
+                for sim in self._sims
+            ]
+        return self._subhalo_image_models[count]
 
     def _amplitudes(self, band: int, kwargs: dict[str, Any]) -> tuple[list, list, list | None]:
         """lenstronomy amplitudes of the light components in ``band``."""
@@ -145,12 +189,17 @@ class LensSimulator:
         )
 
     def _band_image(
-        self, band: int, kwargs: dict[str, Any], source: bool = True, rest: bool = True
+        self,
+        image_model,
+        band: int,
+        kwargs: dict[str, Any],
+        source: bool = True,
+        rest: bool = True,
     ) -> np.ndarray:
-        """The noise-free image of ``band``: the lensed source and/or the rest (lens light
-        and quasar)."""
+        """The noise-free image of ``band`` made by ``image_model``: the lensed source and/or
+        the rest (lens light and quasar)."""
         lens_light, source_amplitudes, point_source = self._amplitudes(band, kwargs)
-        return self._image_models[band].image(
+        return image_model.image(
             kwargs_lens=kwargs["kwargs_lens"],
             kwargs_source=source_amplitudes,
             kwargs_lens_light=lens_light,
@@ -160,12 +209,14 @@ class LensSimulator:
             point_source_add=rest and self._has_quasar,
         )
 
-    def _render_with_cut(self, kwargs: dict[str, Any], measured: list[float]) -> Rendering:
+    def _render_with_cut(
+        self, image_models: list, kwargs: dict[str, Any], measured: list[float]
+    ) -> Rendering:
         """Render the lensed source and the rest apart, and measure the lensing cut on them."""
         models, arcs, sigma = [], [], []
         for band in range(len(self._sims)):
-            arc = self._band_image(band, kwargs, rest=False)
-            model = arc + self._band_image(band, kwargs, source=False)
+            arc = self._band_image(image_models[band], band, kwargs, rest=False)
+            model = arc + self._band_image(image_models[band], band, kwargs, source=False)
             models.append(model)
             arcs.append(arc)
             sigma.append(self._sims[band].estimate_noise(model))
@@ -205,7 +256,8 @@ class LensSimulator:
         """
         rng = seeding.lens_rng(self.seed, lens_index)
         sampled = self.draw_parameters(rng)
-        rendering = self.render(sampled)
+        subhalos = self._draw_subhalos(sampled, lens_index, 0)
+        rendering = self.render(sampled, subhalos)
         draw = 0
         while not rendering.visible:
             draw += 1
@@ -217,14 +269,27 @@ class LensSimulator:
                 )
             rng = seeding.redraw_rng(self.seed, lens_index, draw)
             sampled = self.draw_parameters(rng)
-            rendering = self.render(sampled)
+            subhalos = self._draw_subhalos(sampled, lens_index, draw)
+            rendering = self.render(sampled, subhalos)
         image = np.empty(self.image_shape, dtype=np.float32)
         for band, model in enumerate(rendering.models):
             if self.add_noise:
                 model = model + self.noise(model, band, rng)
             image[..., band] = model
         measured = rendering.measured + ([float(draw)] if self._cut is not None else [])
+        if subhalos is not None:
+            measured += subhalos.summary()
         return image, np.concatenate([sampled, measured])
+
+    def _draw_subhalos(self, sampled: np.ndarray, lens_index: int, draw: int) -> Subhalos | None:
+        """The subhalos of draw ``draw`` of lens ``lens_index``; None without subhalos."""
+        if self._subhalos is None:
+            return None
+        values = dict(zip(self.parameter_names, sampled.tolist()))
+        center = (values["lens_center_x"], values["lens_center_y"])
+        return draw_subhalos(
+            self._subhalos, self.seed, lens_index, draw, values["lens_theta_E"], center
+        )
 
     def simulate_many(
         self, lens_indices: Iterable[int], bar: tqdm | None = None, pause_seconds: float = 0.0
