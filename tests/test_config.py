@@ -279,6 +279,7 @@ def test_new_switches_default_to_the_plain_single_band_sie_system():
     assert config["observation"]["psf"] == "gaussian"
     subhalos = config["lens_system"].pop("subhalos")
     assert subhalos["mean_count"] == 0
+    assert config["lens_system"].pop("source_catalogue") is None
     assert config["lens_system"] == {
         "mass": "SIE",
         "point_source": False,

@@ -131,8 +131,16 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_redshifts(priors)
     _check_cut(config)
     _check_subhalos(config)
+    _check_source_catalogue(config)
     independent_test_configs(config)
     return config
+
+
+def _check_source_catalogue(config: dict[str, Any]) -> None:
+    from lenspipe.simulation.source_catalogue import read_catalogue
+
+    if config["lens_system"]["source_catalogue"] is not None:
+        read_catalogue(config["lens_system"]["source_catalogue"])
 
 
 def _check_subhalos(config: dict[str, Any]) -> None:
@@ -187,11 +195,15 @@ def model_training_settings(config: dict[str, Any]) -> dict[str, Any]:
 def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
     """The part of a validated config that determines the simulated lenses and the store."""
     from lenspipe.simulation.observation import kernel_digests
+    from lenspipe.simulation.source_catalogue import catalogue_digest
 
     settings = {field: config[field] for field in SIMULATION_FIELDS}
     digests = kernel_digests(config["observation"])
     if digests:
         settings["psf_kernel_sha256"] = digests
+    catalogue = config["lens_system"]["source_catalogue"]
+    if catalogue is not None:
+        settings["source_catalogue_sha256"] = catalogue_digest(catalogue)
     return settings
 
 

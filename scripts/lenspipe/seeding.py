@@ -16,6 +16,7 @@ AUGMENTATION = 3
 FIT = 4
 LEARNING_CURVE = 5
 SUBHALOS = 6
+SOURCE_STAMPS = 7
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

@@ -107,9 +107,10 @@ STAGE_NEEDS = {
 
 
 def fit_baseline_runs(config: dict[str, Any]) -> bool:
-    """Whether the workflow runs the fit baseline: not when a lensed quasar is simulated,
-    which the fit does not model."""
-    return not config["lens_system"]["point_source"]
+    """Whether the workflow runs the fit baseline: not when a lensed quasar or catalogue
+    galaxies are simulated, which the fit (a Sersic source, no quasar) does not model."""
+    system = config["lens_system"]
+    return not system["point_source"] and system["source_catalogue"] is None
 
 
 def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -8,13 +8,14 @@ Columns come in a fixed order: the 21 parameters of the default system, then the
 parameters that the ``lens_system`` switches add (``lens_gamma`` for the EPL mass, the
 redshifts, the quasar magnitude), then the columns measured on each simulated lens (the
 quasar's images, their time delays when redshifts are sampled, the lensing-cut measures, and
-the subhalos' count and mass). The default config therefore has exactly the
+the subhalos' count and mass, the catalogue source's stamp). The default config therefore has exactly the
 columns, and draws exactly the numbers, it always had.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
+from lenspipe.simulation.source_catalogue import STAMP_COLUMNS
 from lenspipe.simulation.subhalos import subhalos_enabled
 
 BASE_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -81,6 +82,8 @@ def measured_columns(config: Mapping[str, Any]) -> list[str]:
         columns += CUT_COLUMNS
     if subhalos_enabled(config):
         columns += SUBHALO_COLUMNS
+    if config["lens_system"]["source_catalogue"] is not None:
+        columns += STAMP_COLUMNS
     return columns
 
 

@@ -7,8 +7,10 @@ parameter, then per band the background noise field and the Poisson noise field)
 image and parameters of lens ``i`` are the same whichever chunk renders it. When the lensing
 cut rejects a draw, the lens draws again from ``seeding.redraw_rng(seed, i, 1)``, then
 ``(seed, i, 2)``, and so on: the result still depends on nothing but the seed and ``i``.
-Subhalos (``lens_system.subhalos``) draw from a stream of their own
-(``lenspipe.simulation.subhalos``), so they leave every other number of the lens unchanged.
+Subhalos (``lens_system.subhalos``) and catalogue source stamps (``lens_system.source_catalogue``)
+draw from streams of their own (``lenspipe.simulation.subhalos``,
+``lenspipe.simulation.source_catalogue``), so they leave every other number of the lens
+unchanged.
 """
 
 import time
@@ -34,6 +36,7 @@ from lenspipe.simulation.parameters import (
 )
 from lenspipe.simulation.point_sources import shared_point_source, solve, time_delays
 from lenspipe.simulation.priors import UNIT_HIGH, UNIT_LOW
+from lenspipe.simulation.source_catalogue import INTERPOLATED_SOURCE, read_catalogue
 from lenspipe.simulation.subhalos import (
     SUBHALO_PROFILE,
     Subhalos,
@@ -82,6 +85,10 @@ class LensSimulator:
             "lens_light_model_list": LENS_LIGHT_MODEL_LIST,
             "source_light_model_list": SOURCE_MODEL_LIST,
         }
+        self._catalogue = None
+        if system["source_catalogue"] is not None:
+            self._catalogue = read_catalogue(system["source_catalogue"])
+            kwargs_model["source_light_model_list"] = INTERPOLATED_SOURCE
         if self._has_quasar:
             kwargs_model["point_source_model_list"] = POINT_SOURCE_MODEL_LIST
         self._sims = [
@@ -124,12 +131,22 @@ class LensSimulator:
             unit = np.clip(self._copula.correlate(unit), UNIT_LOW, UNIT_HIGH)
         return np.array([prior.from_unit(u) for prior, u in zip(self._priors, unit)])
 
-    def render(self, sampled: np.ndarray, subhalos: Subhalos | None = None) -> Rendering:
+    def render(
+        self, sampled: np.ndarray, subhalos: Subhalos | None = None, stamp: int | None = None
+    ) -> Rendering:
         """Render the noise-free image of every band (counts per second) of one draw, with
-        ``subhalos`` added to its lens when given."""
+        ``subhalos`` added to its lens and catalogue galaxy ``stamp`` as its source when
+        given."""
         names = self.parameter_names[: len(self._priors)]
         values = dict(zip(names, sampled[: len(self._priors)].tolist()))
         kwargs = lenstronomy_kwargs(values)
+        if stamp is not None:
+            source = kwargs["kwargs_source_mag"][0]
+            kwargs["kwargs_source_mag"] = [self._catalogue.source_kwargs(stamp, source)]
+            # lenstronomy's INTERPOL keeps the interpolation of the first image it was given,
+            # whatever image comes next: forget it, so each lens is drawn from its own stamp.
+            for sim in self._sims:
+                sim.source_model_class.delete_interpol_caches()
         image_models = self._image_models
         if subhalos is not None and len(subhalos.masses):
             redshifts = (values["lens_z"], values["source_z"])
@@ -257,7 +274,8 @@ class LensSimulator:
         rng = seeding.lens_rng(self.seed, lens_index)
         sampled = self.draw_parameters(rng)
         subhalos = self._draw_subhalos(sampled, lens_index, 0)
-        rendering = self.render(sampled, subhalos)
+        stamp = self._draw_stamp(lens_index, 0)
+        rendering = self.render(sampled, subhalos, stamp)
         draw = 0
         while not rendering.visible:
             draw += 1
@@ -270,7 +288,8 @@ class LensSimulator:
             rng = seeding.redraw_rng(self.seed, lens_index, draw)
             sampled = self.draw_parameters(rng)
             subhalos = self._draw_subhalos(sampled, lens_index, draw)
-            rendering = self.render(sampled, subhalos)
+            stamp = self._draw_stamp(lens_index, draw)
+            rendering = self.render(sampled, subhalos, stamp)
         image = np.empty(self.image_shape, dtype=np.float32)
         for band, model in enumerate(rendering.models):
             if self.add_noise:
@@ -279,7 +298,16 @@ class LensSimulator:
         measured = rendering.measured + ([float(draw)] if self._cut is not None else [])
         if subhalos is not None:
             measured += subhalos.summary()
+        if stamp is not None:
+            measured += [float(stamp), float(self._catalogue.redshifts[stamp])]
         return image, np.concatenate([sampled, measured])
+
+    def _draw_stamp(self, lens_index: int, draw: int) -> int | None:
+        """The catalogue stamp of draw ``draw`` of lens ``lens_index``; None for a Sersic
+        source."""
+        if self._catalogue is None:
+            return None
+        return self._catalogue.draw(self.seed, lens_index, draw)
 
     def _draw_subhalos(self, sampled: np.ndarray, lens_index: int, draw: int) -> Subhalos | None:
         """The subhalos of draw ``draw`` of lens ``lens_index``; None without subhalos."""
