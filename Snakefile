@@ -32,6 +32,7 @@ include: "workflow/rules/learning_curve.smk"
 localrules:
     all,
     survey_gallery,
+    realism_gallery,
     compare,
     independent_table,
     learning_curve,
@@ -43,5 +44,6 @@ rule all:
         rules.evaluate.output,
         rules.compare.output,
         survey_galleries,
+        realism_gallery,
         independent_tests_table,
         learning_curve_outputs,

@@ -207,6 +207,19 @@ def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
+def realism_switches(config: dict[str, Any]) -> list[str]:
+    """The switches that change what the images are made of, among "psf" (pixel kernels),
+    "sources" (catalogue galaxies) and "subhalos"."""
+    from lenspipe.simulation.subhalos import subhalos_enabled
+
+    on = {
+        "psf": config["observation"]["psf"] == "file",
+        "sources": config["lens_system"]["source_catalogue"] is not None,
+        "subhalos": subhalos_enabled(config),
+    }
+    return [name for name, enabled in on.items() if enabled]
+
+
 def independent_test_configs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The config of each independent test campaign of a validated ``config``, by name.
 

@@ -9,6 +9,7 @@ from lenspipe.config import (
     independent_test_configs,
     learning_curve_sizes,
     model_training_settings,
+    realism_switches,
     simulation_settings,
     training_subset_size,
     validate_config,
@@ -73,6 +74,12 @@ def survey_galleries(wildcards):
     """The survey-preset galleries the config asks for (evaluation.survey_galleries)."""
     surveys = config["evaluation"]["survey_galleries"]
     return [str(layout.survey_gallery_file(RUN_DIR, survey)) for survey in surveys]
+
+
+def realism_gallery(wildcards):
+    """The figure of the realism switches' ingredients, when any is on (pixel PSFs, catalogue
+    sources, subhalos)."""
+    return [run_path("realism_gallery")] if realism_switches(config) else []
 
 
 def fit_predictions(wildcards):

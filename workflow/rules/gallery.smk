@@ -17,3 +17,20 @@ rule survey_gallery:
         gallery_size=config["evaluation"]["gallery_size"],
     script:
         "../../scripts/survey_gallery.py"
+
+
+rule realism_gallery:
+    output:
+        gallery=report(
+            run_path("realism_gallery"),
+            caption="../report/realism_gallery.rst",
+            category="Simulation",
+        ),
+    log:
+        log_path("realism_gallery"),
+    conda:
+        "../../envs/simulation.yaml"
+    params:
+        simulation=SIMULATION,
+    script:
+        "../../scripts/realism_gallery.py"

@@ -1,6 +1,7 @@
 """Figures of the run: training curve, predicted versus true, residuals, image gallery."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -192,4 +193,29 @@ def plot_learning_curve(
         axis.set_title(name)
         axis.set_xlabel("training lenses")
         axis.set_ylabel("test RMSE")
+    _save(figure, path)
+
+
+@dataclass
+class Panel:
+    """One map of a figure of panels: its title, the 2-D map (drawn with ``origin="lower"``),
+    its extent in arcsec (None: pixels) and points to circle on it (arcsec)."""
+
+    title: str
+    image: np.ndarray
+    extent: tuple[float, float, float, float] | None = None
+    points: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def plot_panels(panels: list[Panel], title: str, path: str | Path) -> None:
+    """Maps side by side, four to a row, each on its own colour scale."""
+    figure, axes = _panel_grid(len(panels), columns=4, size=2.6)
+    for panel, axis in zip(panels, axes):
+        axis.imshow(panel.image, origin="lower", cmap="magma", extent=panel.extent)
+        if panel.points is not None:
+            axis.scatter(*panel.points, s=40, facecolors="none", edgecolors="cyan", linewidths=0.8)
+        axis.set_title(panel.title, fontsize=8)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.suptitle(title, fontsize=9)
     _save(figure, path)

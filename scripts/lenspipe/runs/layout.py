@@ -42,6 +42,8 @@ FILES = {
     # survey_gallery, one per survey preset
     "survey_gallery": "plots/surveys/{survey}.png",
     "survey_gallery_log": "logs/survey_gallery/{survey}.log",
+    # realism_gallery: the PSFs, source stamps and subhalos of the realism switches
+    "realism_gallery": "plots/realism.png",
     # baseline_dense
     "naive_model": "baselines/naive/model.keras",
     "naive_history": "baselines/naive/history.csv",

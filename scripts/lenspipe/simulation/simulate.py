@@ -271,6 +271,38 @@ class LensSimulator:
 
         Raises SimulationError when the lensing cut rejects ``max_draws`` draws in a row.
         """
+        rng, sampled, subhalos, stamp, rendering, draw = self._kept_draw(lens_index)
+        image = np.empty(self.image_shape, dtype=np.float32)
+        for band, model in enumerate(rendering.models):
+            if self.add_noise:
+                model = model + self.noise(model, band, rng)
+            image[..., band] = model
+        measured = rendering.measured + ([float(draw)] if self._cut is not None else [])
+        if subhalos is not None:
+            measured += subhalos.summary()
+        if stamp is not None:
+            measured += [float(stamp), float(self._catalogue.redshifts[stamp])]
+        return image, np.concatenate([sampled, measured])
+
+    def mass_model(self, lens_index: int) -> tuple[Any, list[dict[str, Any]], Subhalos | None]:
+        """lenstronomy's LensModel of lens ``lens_index``, its keywords and its subhalos
+        (None without): what bends its light, for a convergence map."""
+        from lenstronomy.LensModel.lens_model import LensModel
+
+        _, sampled, subhalos, _, _, _ = self._kept_draw(lens_index)
+        names = self.parameter_names[: len(self._priors)]
+        values = dict(zip(names, sampled[: len(self._priors)].tolist()))
+        kwargs_lens = lenstronomy_kwargs(values)["kwargs_lens"]
+        profiles = list(self._lens_model.lens_model_list)
+        if subhalos is not None and len(subhalos.masses):
+            redshifts = (values["lens_z"], values["source_z"])
+            kwargs_lens += subhalo_kwargs(subhalos, self._subhalos, redshifts, self._cosmology)
+            profiles += [SUBHALO_PROFILE] * len(subhalos.masses)
+        return LensModel(profiles), kwargs_lens, subhalos
+
+    def _kept_draw(self, lens_index: int) -> tuple:
+        """The draw of lens ``lens_index`` that the lensing cut keeps: its generator (for
+        the noise), parameters, subhalos, stamp, noise-free rendering and draw number."""
         rng = seeding.lens_rng(self.seed, lens_index)
         sampled = self.draw_parameters(rng)
         subhalos = self._draw_subhalos(sampled, lens_index, 0)
@@ -290,17 +322,7 @@ class LensSimulator:
             subhalos = self._draw_subhalos(sampled, lens_index, draw)
             stamp = self._draw_stamp(lens_index, draw)
             rendering = self.render(sampled, subhalos, stamp)
-        image = np.empty(self.image_shape, dtype=np.float32)
-        for band, model in enumerate(rendering.models):
-            if self.add_noise:
-                model = model + self.noise(model, band, rng)
-            image[..., band] = model
-        measured = rendering.measured + ([float(draw)] if self._cut is not None else [])
-        if subhalos is not None:
-            measured += subhalos.summary()
-        if stamp is not None:
-            measured += [float(stamp), float(self._catalogue.redshifts[stamp])]
-        return image, np.concatenate([sampled, measured])
+        return rng, sampled, subhalos, stamp, rendering, draw
 
     def _draw_stamp(self, lens_index: int, draw: int) -> int | None:
         """The catalogue stamp of draw ``draw`` of lens ``lens_index``; None for a Sersic

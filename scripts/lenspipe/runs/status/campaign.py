@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lenspipe.config import learning_curve_sizes, simulation_settings
+from lenspipe.config import learning_curve_sizes, realism_switches, simulation_settings
 from lenspipe.data.chunk_files import chunk_count, chunk_range
 from lenspipe.runs import layout
 from lenspipe.runs.chunk_work import JournalAttempt, read_journal, saved_part_range, saved_parts
@@ -358,6 +358,12 @@ def _stage_statuses(
         drawn = sum(layout.survey_gallery_file(run_dir, survey).exists() for survey in surveys)
         state = "done" if drawn == len(surveys) else "ready"
         stages.append(StageStatus("survey_gallery", state, f"{drawn} of {len(surveys)} presets"))
+    switches = realism_switches(config)
+    if switches:
+        drawn = layout.run_file(run_dir, "realism_gallery").exists()
+        stages.append(
+            StageStatus("realism_gallery", "done" if drawn else "ready", ", ".join(switches))
+        )
     return stages
 
 
