@@ -95,6 +95,27 @@ BAD_INPUTS = {
         },
         "training.targets: 'lens_theta_E' has a fixed prior",
     ),
+    "target weight for a non-target": (
+        {"training": {"target_weights": {"lens_gamma": 2.0}}},
+        "training.target_weights.lens_gamma: not one of training.targets",
+    ),
+    "zero target weight": (
+        {"training": {"target_weights": {"lens_theta_E": 0}}},
+        "config field 'training.target_weights.lens_theta_E': 0 is less than or equal to",
+    ),
+    "negative target weight": (
+        {"training": {"target_weights": {"lens_theta_E": -1.0}}},
+        "training.target_weights.lens_theta_E",
+    ),
+    "target weights of a pair differing under augmentation": (
+        {"training": {"target_weights": {"shear_gamma1": 2.0}}},
+        "training.target_weights.shear_gamma1: with training.augment it must equal the "
+        "weight of shear_gamma2",
+    ),
+    "target weights with the Gaussian NLL": (
+        {"training": {"loss": "gaussian_nll", "target_weights": {"lens_theta_E": 2.0}}},
+        "training.target_weights: weights apply to the MSE of the means",
+    ),
     "split not adding up to 1": (
         {"normalisation": {"split": {"train": 0.8, "validation": 0.1, "test": 0.2}}},
         "normalisation.split: train + validation + test must add up to 1",
@@ -370,3 +391,9 @@ def test_a_prior_unbounded_in_form_is_accepted_when_it_cannot_draw_unphysical_va
     config = {"n_lenses": 10, "priors": {"lens": {"theta_E": {"dist": "normal"}}}}
     config["priors"]["lens"]["theta_E"].update(mean=1.0, sigma=0.1)
     assert validate_config(config)["priors"]["lens"]["theta_E"]["sigma"] == 0.1
+
+
+def test_target_weights_of_a_pair_may_differ_without_augmentation():
+    training = {"augment": False, "target_weights": {"lens_e1": 3.0, "lens_center_x": 0.5}}
+    config = validate_config({"n_lenses": 1000, "training": training})
+    assert config["training"]["target_weights"] == {"lens_e1": 3.0, "lens_center_x": 0.5}

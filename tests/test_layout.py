@@ -6,10 +6,9 @@ import re
 import pytest
 import yaml
 from conftest import REPO, production_config
-from workflow_helpers import snakemake
-
 from lenspipe.config import merge_config, validate_config
 from lenspipe.runs import layout
+from workflow_helpers import snakemake
 
 
 def rule_graph(*configfiles: str) -> dict[str, set[str]]:

@@ -4,8 +4,16 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from lenspipe.learning.losses import gaussian_nll, mae, mse_nll, split_prediction
-from lenspipe.learning.model import build_cnn, build_dense
+from lenspipe.learning.losses import (
+    TargetWeightedLoss,
+    gaussian_nll,
+    keras_loss,
+    mae,
+    mse_nll,
+    split_prediction,
+    target_weights,
+)
+from lenspipe.learning.model import build_cnn, build_dense, load_trained_model
 
 
 def test_nll_value_and_its_zero_gradient_where_the_variance_equals_the_squared_error():
@@ -86,3 +94,30 @@ def test_detached_variance_head_leaves_the_shared_layers_to_the_means():
     assert not np.any(tape.gradient(from_variances, shared).numpy())
     head = model.get_layer("log_variances").kernel
     assert np.abs(tape.gradient(from_variances, head).numpy()).sum() > 0
+
+
+def test_weighted_mse_nll_weights_the_means_squared_errors_and_not_the_nll():
+    y_true = np.array([[1.0, 0.0]], dtype=np.float32)
+    prediction = np.array([[0.5, 2.0, 0.0, 0.0]], dtype=np.float32)  # squared errors 0.25, 4
+    # MSE (0.5 * 0.25 + 1.5 * 4) / 2 = 3.0625; NLL with log-variance 0: (0.125 + 2) / 2.
+    weighted = TargetWeightedLoss("mse_nll", [0.5, 1.5])(y_true, prediction)
+    assert float(weighted) == pytest.approx(3.0625 + 1.0625, rel=1e-6)
+    equal = TargetWeightedLoss("mse_nll", [1.0, 1.0])(y_true, prediction)
+    assert float(equal) == pytest.approx(float(mse_nll(y_true, prediction)[0]), rel=1e-6)
+    mse = TargetWeightedLoss("mse", [0.5, 1.5])(y_true, prediction[:, :2])
+    assert float(mse) == pytest.approx(3.0625, rel=1e-6)
+
+
+def test_target_weights_follow_the_targets_and_average_one():
+    training = {"targets": ["a", "b", "c", "d"], "target_weights": {"b": 3.0, "d": 3.0}}
+    assert target_weights(training) == pytest.approx([0.5, 1.5, 0.5, 1.5])
+    assert keras_loss("mse_nll", target_weights(dict(training, target_weights={}))) is mse_nll
+
+
+def test_a_model_compiled_with_target_weights_saves_and_loads(tmp_path):
+    model = build_cnn((16, 16, 1), 2, [4], [8], 0.0, outputs_per_target=2, detached_variance=True)
+    model.compile(optimizer="adam", loss=keras_loss("mse_nll", [0.5, 1.5]))
+    model.save(tmp_path / "model.keras")
+    loaded = load_trained_model(tmp_path / "model.keras")
+    assert isinstance(loaded.loss, TargetWeightedLoss)
+    assert (loaded.loss.loss, loaded.loss.weights) == ("mse_nll", [0.5, 1.5])

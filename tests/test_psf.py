@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 from conftest import small_config
-from scipy.signal import fftconvolve
-
 from lenspipe.config import simulation_settings
 from lenspipe.errors import ConfigError
 from lenspipe.simulation.simulate import LensSimulator
+from scipy.signal import fftconvolve
 
 
 def kernel_file(tmp_path, name: str, kernel: np.ndarray) -> str:

@@ -3,10 +3,9 @@
 import numpy as np
 import yaml
 from conftest import small_config
-from workflow_helpers import copy_workflow, job_counts, snakemake
-
 from lenspipe.config import realism_switches, simulation_settings
 from lenspipe.evaluation.realism_gallery import convergence_panels, realism_gallery
+from workflow_helpers import copy_workflow, job_counts, snakemake
 
 
 def test_the_subhalo_map_peaks_where_the_subhalos_are():

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from conftest import build_store, small_config
-
 from lenspipe.errors import ConfigError
 from lenspipe.runs.layout import fit_baseline_runs
 from lenspipe.simulation.simulate import LensSimulator

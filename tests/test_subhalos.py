@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import build_store, small_config
-
 from lenspipe.errors import ConfigError
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.simulation.subhalos import draw_subhalos, subhalo_kwargs

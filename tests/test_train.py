@@ -100,6 +100,7 @@ def test_resumed_training_follows_the_uninterrupted_one(prepared_run, tmp_path):
         ({"learning_rate": 3e-4}, "training.learning_rate"),
         ({"dense_units": [8]}, "training.dense_units"),
         ({"seed": 99}, "seed"),
+        ({"target_weights": {"lens_theta_E": 2.0}}, "training.target_weights.lens_theta_E"),
     ],
 )
 def test_a_rerun_with_other_settings_starts_afresh_and_keeps_the_old_work(

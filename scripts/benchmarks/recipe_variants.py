@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from lenspipe.runs.threads import limit_tensorflow_threads
 
 limit_tensorflow_threads(2)

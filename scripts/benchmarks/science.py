@@ -3,6 +3,7 @@
     .venv/bin/python scripts/benchmarks/science.py                      # local default, 3 seeds
     .venv/bin/python scripts/benchmarks/science.py --seeds 1 2 3 4 5
     .venv/bin/python scripts/benchmarks/science.py --configfile config/local.yaml other.yaml
+    .venv/bin/python scripts/benchmarks/science.py --reference-from earlier.json  # lenspipe only
 
 Both networks train on the same store, split and normalisation (made by the workflow, which
 this script runs first up to normalise.json), once per training seed, and predict the same
@@ -15,10 +16,15 @@ Dense 256, a linear head, MSE on the MinMax targets, Adam 1e-3 with ReduceLROnPl
 
 Prints, per target, the test RMSE of each (mean ± standard deviation over the seeds), their
 ratio, lenspipe's bias and its 68 % and 95 % coverage, and writes everything to
-results/benchmarks/science_<run>.json.
+results/benchmarks/science_<run>.json (``--out`` for another file), with a digest of the data
+(store, split and normalisation). The reference depends only on the data and the seed (it is
+deterministic per seed on one machine), so ``--reference-from`` takes its results from an
+earlier run's file instead of training it again, for the seeds that file has, and only if
+that file's data digest is this run's.
 """
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -53,6 +59,35 @@ def make_data(configfiles: list[str], run: Path) -> None:
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+
+
+def data_digest(run: Path, targets: list[str]) -> str:
+    """SHA-256 of what both networks learn from: the store's images and target columns, the
+    split and the normalisation."""
+    from lenspipe.data.store import open_store, read_parameters
+
+    root = open_store(run / "lenses.zarr")
+    digest = hashlib.sha256()
+    for part in (
+        np.ascontiguousarray(root["images"][:]).tobytes(),
+        np.ascontiguousarray(read_parameters(root, targets)).tobytes(),
+        (run / "split.csv").read_bytes(),
+        (run / "normalisation.json").read_bytes(),
+    ):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def stored_references(path: Path, digest: str) -> dict[int, dict]:
+    """The reference results per seed in an earlier science JSON, if made on the same data."""
+    earlier = json.loads(path.read_text())
+    if earlier.get("data_digest") != digest:
+        sys.exit(
+            f"--reference-from {path}: its data digest {earlier.get('data_digest')} is not "
+            f"this run's {digest}; its reference was trained on other data (or not recorded)"
+        )
+    fields = ("reference_rmse", "reference_bias", "reference_seconds")
+    return {entry["seed"]: {f: entry[f] for f in fields} for entry in earlier["seeds"]}
 
 
 def reference_cnn(image_shape: tuple[int, int, int], n_targets: int):
@@ -202,6 +237,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configfile", nargs="*", default=["config/local.yaml"])
     parser.add_argument("--seeds", nargs="*", type=int, default=[1, 2, 3])
+    parser.add_argument(
+        "--reference-from",
+        type=Path,
+        help="an earlier science JSON on the same data: reuse its reference results",
+    )
+    parser.add_argument("--out", type=Path, help="the JSON to write (default in results/)")
     args = parser.parse_args()
     limit_tensorflow_threads(2)
     from lenspipe.evaluation.uncertainty import coverage
@@ -209,19 +250,27 @@ def main() -> None:
     config = load_config(args.configfile)
     run = REPO / "results" / config["run_name"]
     make_data(args.configfile, run)
+    digest = data_digest(run, config["training"]["targets"])
+    stored = stored_references(args.reference_from, digest) if args.reference_from else {}
+    reused = set(stored)
     seeds = []
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as folder:
             work = Path(folder)
             ours = train_lenspipe(config, run, seed, work)
-            reference, truth, reference_seconds = train_reference(run, seed, work)
+            if seed not in stored:
+                reference, truth, reference_seconds = train_reference(run, seed, work)
+                stored[seed] = {
+                    "reference_rmse": rmse(reference, truth).tolist(),
+                    "reference_bias": (reference - truth).mean(axis=0).tolist(),
+                    "reference_seconds": reference_seconds,
+                }
         error = ours["prediction"] - ours["truth"]
         result = {
             "seed": seed,
             "lenspipe_rmse": rmse(ours["prediction"], ours["truth"]).tolist(),
             "lenspipe_bias": error.mean(axis=0).tolist(),
-            "reference_rmse": rmse(reference, truth).tolist(),
-            "reference_bias": (reference - truth).mean(axis=0).tolist(),
+            **stored[seed],
             "coverage_68": coverage(
                 ours["truth"], ours["prediction"], ours["sigma"], 0.6827
             ).tolist(),
@@ -229,16 +278,17 @@ def main() -> None:
                 ours["truth"], ours["prediction"], ours["sigma"], 0.95
             ).tolist(),
             "lenspipe_seconds": ours["seconds"],
-            "reference_seconds": reference_seconds,
+            "reference_reused": seed in reused,
         }
         print(json.dumps(result), flush=True)
         seeds.append(result)
     table, per_target = summarise(config["training"]["targets"], seeds)
     print(table)
-    out = REPO / "results" / "benchmarks" / f"science_{config['run_name']}.json"
+    out = args.out or REPO / "results" / "benchmarks" / f"science_{config['run_name']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"seeds": seeds, "per_target": per_target}, indent=2))
-    print(f"written to {out.relative_to(REPO)}")
+    record = {"data_digest": digest, "seeds": seeds, "per_target": per_target}
+    out.write_text(json.dumps(record, indent=2))
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     prior_copula(config)
     _check_targets(config, priors)
     _check_augmented_targets(config)
+    _check_target_weights(config)
     _check_split(config)
     _check_learning_curve(config)
     _check_image_fits_network(config)
@@ -366,6 +367,34 @@ def _check_augmented_targets(config: dict[str, Any]) -> None:
             f"{', '.join(missing)} too: a flip or rotation mixes each pair of components, and "
             "the prediction averages over them; add them or set training.augment: false"
         )
+
+
+def _check_target_weights(config: dict[str, Any]) -> None:
+    """Weights name targets, weight a loss that has an MSE of the means, and weigh the two
+    components of a pair alike where augmentation mixes them."""
+    training = config["training"]
+    weights, targets = training["target_weights"], training["targets"]
+    if weights and training["loss"] == "gaussian_nll":
+        raise ConfigError(
+            "training.target_weights: weights apply to the MSE of the means, which "
+            "training.loss gaussian_nll does not have; use mse_nll or mse, or remove them"
+        )
+    for name in weights:
+        if name not in targets:
+            raise ConfigError(
+                f"training.target_weights.{name}: not one of training.targets "
+                f"({', '.join(targets)})"
+            )
+    if not training["augment"]:
+        return
+    for name in targets:
+        partner = with_partners([name])[1:]
+        if partner and weights.get(name, 1) != weights.get(partner[0], 1):
+            raise ConfigError(
+                f"training.target_weights.{name}: with training.augment it must equal the "
+                f"weight of {partner[0]} ({weights.get(partner[0], 1)}): a flip or rotation "
+                "mixes the two components"
+            )
 
 
 def _check_split(config: dict[str, Any]) -> None:

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from lenspipe.config import bands, realism_switches
 from lenspipe.evaluation.plots import Panel, plot_panels
 from lenspipe.simulation.observation import read_kernel

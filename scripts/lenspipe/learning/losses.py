@@ -18,7 +18,14 @@ gradients, large and noisy wherever a lens's error is far from its predicted var
 otherwise flood the shared layers and drown the means' MSE gradients. The means are then
 exactly what an MSE network learns, and each log-variance still converges to the expected
 squared error of lenses like it.
+
+``training.target_weights`` weights each target's squared error in the MSE of the means
+(``TargetWeightedLoss``, weights averaging 1), so that the shared layers spend more of their
+capacity on the targets weighted up; the NLL of the log-variances stays unweighted, so each
+target's uncertainty is learnt as before.
 """
+
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -61,9 +68,46 @@ def mae(y_true, y_pred):
     return ops.mean(ops.abs(ops.cast(y_true, y_pred.dtype) - y_pred[:, :k]), axis=-1)
 
 
-def keras_loss(loss: str):
-    """The Keras loss of the config's ``training.loss``."""
+@keras.saving.register_keras_serializable(package="lenspipe")
+class TargetWeightedLoss(keras.losses.Loss):
+    """``mse`` or ``mse_nll`` with each target's squared error in the MSE of the means
+    multiplied by its weight (in target order; the weights should average 1, so that the loss
+    and the learning rate keep their scale). The NLL of the log-variances is not weighted."""
+
+    def __init__(self, loss: str, weights: Sequence[float], name: str | None = None, **kwargs):
+        super().__init__(name=name or f"weighted_{loss}", **kwargs)
+        if loss not in ("mse", "mse_nll"):
+            raise ValueError(f"target weights apply to mse or mse_nll, not {loss!r}")
+        self.loss, self.weights = loss, [float(weight) for weight in weights]
+
+    def call(self, y_true, y_pred):
+        k = len(self.weights)
+        mean = y_pred[:, :k]
+        squared = ops.square(ops.cast(y_true, mean.dtype) - mean)
+        weighted = ops.mean(squared * ops.convert_to_tensor(self.weights, mean.dtype), axis=-1)
+        if self.loss == "mse":
+            return weighted
+        log_variance = ops.clip(y_pred[:, k:], *_LOG_VARIANCE_RANGE)
+        variance_nll = 0.5 * (log_variance + ops.stop_gradient(squared) * ops.exp(-log_variance))
+        return weighted + ops.mean(variance_nll, axis=-1)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "loss": self.loss, "weights": self.weights}
+
+
+def keras_loss(loss: str, weights: Sequence[float] | None = None):
+    """The Keras loss of the config's ``training.loss``, with the targets' squared errors
+    weighted by ``weights`` (``TargetWeightedLoss``) unless they are all equal."""
+    if weights is not None and len(set(weights)) > 1:
+        return TargetWeightedLoss(loss, weights)
     return {"mse": "mse", "gaussian_nll": gaussian_nll, "mse_nll": mse_nll}[loss]
+
+
+def target_weights(training: dict) -> list[float]:
+    """The weight of each of ``training.targets``, in their order, from
+    ``training.target_weights`` (1 for a target not named there), scaled to average 1."""
+    weights = [float(training["target_weights"].get(t, 1.0)) for t in training["targets"]]
+    return [weight * len(weights) / sum(weights) for weight in weights]
 
 
 def split_prediction(prediction: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

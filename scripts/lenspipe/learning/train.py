@@ -25,7 +25,7 @@ from lenspipe.data.dataset import LensBatches
 from lenspipe.data.normalise import load_normalisation, load_split
 from lenspipe.data.store import open_store, store_pix2angle
 from lenspipe.evaluation.plots import plot_training_curve
-from lenspipe.learning.losses import keras_loss, mae, outputs_per_target
+from lenspipe.learning.losses import keras_loss, mae, outputs_per_target, target_weights
 from lenspipe.learning.model import build_cnn
 from lenspipe.work_settings import HISTORY_IN_PROGRESS, changes_since_recorded, record_settings
 
@@ -58,7 +58,8 @@ def compile_model(
     training: dict[str, Any], image_shape: tuple[int, int, int], steps_per_epoch: int
 ) -> keras.Model:
     """Build and compile the CNN of the ``training`` settings, with the loss ``training.loss``
-    on MinMax-scaled targets and the learning rate of ``learning_rate``."""
+    on MinMax-scaled targets (weighted by ``training.target_weights``) and the learning rate
+    of ``learning_rate``."""
     model = build_cnn(
         image_shape,
         n_targets=len(training["targets"]),
@@ -70,18 +71,21 @@ def compile_model(
         convs_per_block=training["convs_per_block"],
         detached_variance=training["loss"] == "mse_nll",
     )
-    return compile_with(model, learning_rate(training, steps_per_epoch), training["loss"])
+    rate = learning_rate(training, steps_per_epoch)
+    return compile_with(model, rate, training["loss"], target_weights(training))
 
 
 def compile_with(
     model: keras.Model,
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule,
     loss: str,
+    weights: Sequence[float] | None = None,
 ) -> keras.Model:
-    """Compile ``model`` with Adam, the loss named ``loss`` and the MAE of its values."""
+    """Compile ``model`` with Adam, the loss named ``loss`` (its targets' squared errors
+    weighted by ``weights``, if given) and the MAE of its values."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=keras_loss(loss),
+        loss=keras_loss(loss, weights),
         metrics=[mae],
     )
     return model

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from lenspipe.errors import ConfigError
 
 # How far a kernel's sum may be from 1 (the kernel file must be normalised).

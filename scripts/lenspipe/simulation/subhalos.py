@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from lenspipe import seeding
 
 SUBHALO_PROFILE = "TNFW"
