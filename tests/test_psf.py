@@ -81,7 +81,9 @@ def test_missing_and_unreadable_kernel_files_are_refused(tmp_path):
         small_config(observation={"psf": "file", "psf_files": {"i": str(tmp_path / "no.npy")}})
     text = tmp_path / "kernel.txt"
     text.write_text("1")
-    with pytest.raises(ConfigError, match=r"not a \.npy or \.fits file"):
+    with pytest.raises(
+        ConfigError, match=r"observation\.psf_files\.i: \S+ is not a \.npy or \.fits file"
+    ):
         small_config(observation={"psf": "file", "psf_files": {"i": str(text)}})
     with pytest.raises(ConfigError, match=r"observation\.psf_files\.z: z is not an imaged"):
         small_config(observation={"psf_files": {"z": str(text)}})

@@ -141,6 +141,7 @@ def test_a_bad_catalogue_is_refused_naming_the_field_and_file(tmp_path, arrays, 
     with pytest.raises(ConfigError, match=r"lens_system\.source_catalogue: ") as error:
         with_catalogue(str(path))
     assert expected in str(error.value) and str(path) in str(error.value)
+    assert "cannot read" not in str(error.value)
 
 
 def test_a_missing_catalogue_is_refused(tmp_path):

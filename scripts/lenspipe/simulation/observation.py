@@ -157,15 +157,15 @@ def read_kernel(path: str | Path, field: str) -> np.ndarray:
     """The PSF kernel in ``path`` (.npy, or the first image of a .fits file), checked: a
     square array of odd size, finite, summing to 1. Raises ConfigError naming ``field``."""
     path = Path(path)
+    if path.suffix.lower() not in (".fits", ".fit", ".npy"):
+        raise ConfigError(f"{field}: {path} is not a .npy or .fits file")
     try:
-        if path.suffix.lower() in (".fits", ".fit"):
+        if path.suffix.lower() == ".npy":
+            kernel = np.asarray(np.load(path, allow_pickle=False), dtype=float)
+        else:
             from astropy.io import fits
 
             kernel = np.asarray(fits.getdata(path), dtype=float)
-        elif path.suffix.lower() == ".npy":
-            kernel = np.asarray(np.load(path, allow_pickle=False), dtype=float)
-        else:
-            raise ConfigError(f"{field}: {path} is not a .npy or .fits file")
     except (OSError, ValueError, TypeError) as error:
         raise ConfigError(f"{field}: cannot read the PSF kernel {path} ({error})") from None
     if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] % 2 == 0:

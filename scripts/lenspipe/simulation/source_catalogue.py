@@ -65,16 +65,20 @@ def read_catalogue(
     """The catalogue in ``path``, checked; raises ConfigError naming ``field`` and the file."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in ("images", "redshifts") if key not in archive]
-            if missing:
-                raise ConfigError(
-                    f"{field}: {path} has no {', '.join(missing)}; expected images (N, n, n) "
-                    "and redshifts (N)"
-                )
-            images = np.asarray(archive["images"], dtype=float)
-            redshifts = np.asarray(archive["redshifts"], dtype=float)
+            arrays = {
+                key: np.asarray(archive[key], dtype=float)
+                for key in ("images", "redshifts")
+                if key in archive.files
+            }
     except (OSError, ValueError) as error:
         raise ConfigError(f"{field}: cannot read the catalogue {path} ({error})") from None
+    missing = [key for key in ("images", "redshifts") if key not in arrays]
+    if missing:
+        raise ConfigError(
+            f"{field}: {path} has no {', '.join(missing)}; expected images (N, n, n) and "
+            "redshifts (N)"
+        )
+    images, redshifts = arrays["images"], arrays["redshifts"]
     if images.ndim != 3 or images.shape[1] != images.shape[2] or len(images) == 0:
         raise ConfigError(
             f"{field}: images in {path} have shape {images.shape}; expected (N, n, n) square "
