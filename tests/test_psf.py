@@ -109,7 +109,7 @@ def test_a_changed_kernel_file_changes_the_simulation_settings(tmp_path):
     before = simulation_settings(config)
     np.save(path, elongated_kernel(11))
     assert simulation_settings(config) != before
-    assert "psf_kernel_sha256" not in simulation_settings(small_config())
+    assert "input_files_sha256" not in simulation_settings(small_config())
 
 
 def test_jwst_bands_without_a_seeing_need_a_kernel_file(tmp_path):

@@ -7,6 +7,7 @@ so a bad config stops the run before anything is written.
 
 import copy
 import difflib
+import hashlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -194,18 +195,26 @@ def model_training_settings(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """The part of a validated config that determines the simulated lenses and the store."""
-    from lenspipe.simulation.observation import kernel_digests
-    from lenspipe.simulation.source_catalogue import catalogue_digest
-
+    """The part of a validated config that determines the simulated lenses and the store,
+    with the SHA-256 of each input file the images are made from (a changed file makes other
+    images, so it must make other settings)."""
     settings = {field: config[field] for field in SIMULATION_FIELDS}
-    digests = kernel_digests(config["observation"])
-    if digests:
-        settings["psf_kernel_sha256"] = digests
-    catalogue = config["lens_system"]["source_catalogue"]
-    if catalogue is not None:
-        settings["source_catalogue_sha256"] = catalogue_digest(catalogue)
+    files = simulation_input_files(config)
+    if files:
+        settings["input_files_sha256"] = {
+            path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in files
+        }
     return settings
+
+
+def simulation_input_files(config: dict[str, Any]) -> list[str]:
+    """The files whose contents go into the images: PSF kernels and the source catalogue."""
+    files = []
+    if config["observation"]["psf"] == "file":
+        files += sorted(config["observation"]["psf_files"].values())
+    if config["lens_system"]["source_catalogue"] is not None:
+        files.append(config["lens_system"]["source_catalogue"])
+    return files
 
 
 def realism_switches(config: dict[str, Any]) -> list[str]:

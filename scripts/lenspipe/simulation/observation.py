@@ -1,7 +1,6 @@
 """Observation settings: a lenstronomy survey preset with explicit overrides, per band, and
 the point-spread function of each band (Gaussian, or a pixel kernel from a file)."""
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -182,14 +181,3 @@ def read_kernel(path: str | Path, field: str) -> np.ndarray:
             f"kernel (sum 1 within {KERNEL_SUM_TOLERANCE:g})"
         )
     return kernel
-
-
-def kernel_digests(observation: dict[str, Any]) -> dict[str, str]:
-    """SHA-256 of each band's PSF kernel file (none for Gaussian PSFs): a changed file makes
-    other images, so it must make other simulation settings."""
-    if observation["psf"] != "file":
-        return {}
-    return {
-        band: hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        for band, path in sorted(observation["psf_files"].items())
-    }

@@ -12,7 +12,6 @@ axis turned by the position angle of (``source_e1``, ``source_e2``) (its own sha
 and its total flux set by ``source_magnitude``; ``source_n_sersic`` is not used.
 """
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,8 +111,3 @@ def half_light(image: np.ndarray) -> float:
     order = np.argsort(radii)
     enclosed = np.cumsum(image.ravel()[order])
     return float(max(radii[order][np.searchsorted(enclosed, 0.5 * total)], 0.5))
-
-
-def catalogue_digest(path: str | Path) -> str:
-    """SHA-256 of the catalogue file: another file makes other images."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
