@@ -26,4 +26,5 @@ with rule_log(snakemake):
         store_path=snakemake.input.store,
         split_path=snakemake.input.split,
         predictions_path=snakemake.output.predictions,
+        workers=snakemake.threads,
     )

@@ -1,62 +1,93 @@
-"""Calibration of the standard deviations: one factor per target, fit on validation lenses."""
+"""Calibration of the uncertainties: a factor and the tails per target, fit on validation lenses."""
 
 import json
 
 import numpy as np
 import pytest
-from lenspipe.evaluation.calibration import fit_sigma_scales, load_sigma_scales, save_calibration
-from lenspipe.evaluation.uncertainty import coverage
+from lenspipe.evaluation.calibration import fit_calibration, load_calibration, save_calibration
+from lenspipe.evaluation.uncertainty import GAUSSIAN, ONE_SIGMA, coverage, half_width
 
 
-def _gaussian_errors(rng, n: int, true_sigma: np.ndarray, claimed_factor: np.ndarray):
-    """Truth, mean and a claimed sigma that is ``claimed_factor`` times the true one."""
-    sigma = true_sigma * rng.uniform(0.5, 2.0, (n, len(true_sigma)))
-    truth = rng.normal(0.0, 1.0, (n, len(true_sigma)))
-    mean = truth + sigma * rng.standard_normal((n, len(true_sigma)))
-    return truth, mean, sigma * claimed_factor
+def _errors(rng, n: int, true_sigma: np.ndarray, claimed_factor: np.ndarray, dof=GAUSSIAN):
+    """Truth, mean and a claimed sigma that is ``claimed_factor`` times the true one; the
+    errors are Student-t with ``dof`` degrees of freedom, scaled so that 68.27 % of them lie
+    within ±1 true sigma."""
+    k = len(true_sigma)
+    sigma = true_sigma * rng.uniform(0.5, 2.0, (n, k))
+    truth = rng.normal(0.0, 1.0, (n, k))
+    unit = rng.standard_normal((n, k)) if np.isinf(dof) else rng.standard_t(dof, (n, k))
+    unit = unit / np.quantile(np.abs(unit), ONE_SIGMA, axis=0)
+    return truth, truth + sigma * unit, sigma * claimed_factor
 
 
 def test_factors_undo_a_sigma_claimed_too_wide_or_too_narrow():
     rng = np.random.default_rng(11)
     claimed = np.array([2.0, 0.5, 1.0])
-    truth, mean, sigma = _gaussian_errors(rng, 20000, np.array([0.1, 1.0, 0.03]), claimed)
-    np.testing.assert_allclose(fit_sigma_scales(truth, mean, sigma), 1 / claimed, rtol=0.03)
+    truth, mean, sigma = _errors(rng, 20000, np.array([0.1, 1.0, 0.03]), claimed)
+    calibration = fit_calibration(truth, mean, sigma)
+    np.testing.assert_allclose(calibration.sigma_scales, 1 / claimed, rtol=0.03)
 
 
-def test_factors_fit_on_one_sample_calibrate_another():
+def test_gaussian_errors_keep_gaussian_tails_and_heavy_tails_are_measured():
+    rng = np.random.default_rng(14)
+    gaussian = _errors(rng, 50000, np.array([0.1]), np.array([1.0]))
+    assert fit_calibration(*gaussian).tail_dof[0] > 30
+    heavy = _errors(rng, 50000, np.array([0.1]), np.array([1.0]), dof=4)
+    assert 3 < fit_calibration(*heavy).tail_dof[0] < 5.5
+
+
+def test_heavy_tailed_errors_are_calibrated_at_both_levels_on_another_sample():
     rng = np.random.default_rng(12)
     claimed = np.array([1.6, 0.7])
-    validation = _gaussian_errors(rng, 5000, np.array([0.2, 0.05]), claimed)
-    test = _gaussian_errors(rng, 5000, np.array([0.2, 0.05]), claimed)
-    scales = fit_sigma_scales(*validation)
-    truth, mean, sigma = test
-    assert np.all(np.abs(coverage(truth, mean, sigma, 0.6827) - 0.6827) > 0.15)
-    np.testing.assert_allclose(coverage(truth, mean, sigma * scales, 0.6827), 0.6827, atol=0.02)
-    np.testing.assert_allclose(coverage(truth, mean, sigma * scales, 0.95), 0.95, atol=0.01)
-
-
-def test_saved_factors_load_in_the_order_asked_and_record_the_coverage(tmp_path):
-    rng = np.random.default_rng(13)
-    truth, mean, sigma = _gaussian_errors(rng, 2000, np.array([0.1, 0.2]), np.array([2.0, 1.0]))
-    path = tmp_path / "calibration.json"
-    scales = save_calibration(path, ["a", "b"], truth, mean, sigma)
-    np.testing.assert_array_equal(load_sigma_scales(path, ["b", "a"]), scales[::-1])
-    record = json.loads(path.read_text())
-    assert record["n_validation"] == 2000
-    assert record["parameters"]["a"]["validation_coverage_68_before"] > 0.9
-    assert record["parameters"]["a"]["validation_coverage_68_after"] == pytest.approx(
-        0.68, abs=0.03
+    validation = _errors(rng, 5000, np.array([0.2, 0.05]), claimed, dof=4)
+    truth, mean, sigma = _errors(rng, 5000, np.array([0.2, 0.05]), claimed, dof=4)
+    calibration = fit_calibration(*validation)
+    assert np.all(np.abs(coverage(truth, mean, sigma, ONE_SIGMA) - ONE_SIGMA) > 0.15)
+    calibrated = sigma * calibration.sigma_scales
+    np.testing.assert_allclose(
+        coverage(truth, mean, calibrated, ONE_SIGMA, calibration.tail_dof), ONE_SIGMA, atol=0.02
     )
+    np.testing.assert_allclose(
+        coverage(truth, mean, calibrated, 0.95, calibration.tail_dof), 0.95, atol=0.01
+    )
+    # Without the tails, the intervals that hold 68 % are too narrow at 95 %.
+    assert np.all(coverage(truth, mean, calibrated, 0.95) < 0.935)
+
+
+def test_saved_calibration_loads_in_the_order_asked_and_records_the_coverage(tmp_path):
+    rng = np.random.default_rng(13)
+    gaussian = _errors(rng, 2000, np.array([0.1]), np.array([2.0]))
+    heavy = _errors(rng, 2000, np.array([0.2]), np.array([1.0]), dof=3)
+    truth, mean, sigma = (np.hstack(pair) for pair in zip(gaussian, heavy))
+    path = tmp_path / "calibration.json"
+    saved = save_calibration(path, ["a", "b"], truth, mean, sigma)
+    loaded = load_calibration(path, ["b", "a"])
+    np.testing.assert_array_equal(loaded.sigma_scales, saved.sigma_scales[::-1])
+    np.testing.assert_array_equal(loaded.tail_dof, saved.tail_dof[::-1])
+    record = json.loads(path.read_text())["parameters"]
+    assert json.loads(path.read_text())["n_validation"] == 2000
+    assert record["a"]["validation_coverage_68_before"] > 0.9
+    assert record["a"]["validation_coverage_68_after"] == pytest.approx(0.68, abs=0.03)
+    assert record["b"]["validation_coverage_95_after"] == pytest.approx(0.95, abs=0.005)
+    assert record["b"]["half_width_95"] == pytest.approx(half_width(0.95, loaded.tail_dof[0]))
+
+
+def test_a_calibration_without_tails_is_gaussian(tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({"n_validation": 3, "parameters": {"a": {"sigma_scale": 2.0}}}))
+    calibration = load_calibration(path, ["a"])
+    assert calibration.sigma_scales[0] == 2.0
+    assert np.isinf(calibration.tail_dof[0])
 
 
 def test_a_target_without_a_factor_is_named(tmp_path):
     path = tmp_path / "calibration.json"
     path.write_text(json.dumps({"n_validation": 3, "parameters": {"a": {"sigma_scale": 1.0}}}))
     with pytest.raises(ValueError, match="calibration.json: no sigma_scale for b"):
-        load_sigma_scales(path, ["a", "b"])
+        load_calibration(path, ["a", "b"])
 
 
-def test_a_model_without_uncertainties_has_no_factors(tmp_path):
+def test_a_model_without_uncertainties_has_no_calibration(tmp_path):
     path = tmp_path / "calibration.json"
     path.write_text(json.dumps({"n_validation": 3, "parameters": None}))
-    assert load_sigma_scales(path, ["a"]) is None
+    assert load_calibration(path, ["a"]) is None

@@ -2,6 +2,7 @@
 judged by the chi^2 at the lens's true parameters."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import small_config
 from lenspipe.baselines.fit_test_lenses import fit_record
@@ -118,3 +119,22 @@ def test_converged_means_within_the_tolerance_of_the_truth(fitter, lens):
     result = fitter.fit(lens[0], LENS, STARVED)
     assert fit_record(result, result.chi2 - 4.0, 4.0)["converged"]
     assert not fit_record(result, result.chi2 - 4.1, 4.0)["converged"]
+
+
+def test_fitting_in_parallel_workers_gives_the_same_fits(small_store, tmp_path):
+    from lenspipe.baselines.fit_test_lenses import fit_test_lenses
+    from lenspipe.data.normalise import save_split
+
+    config, store, _, _ = small_store
+    split = tmp_path / "split.csv"
+    subsets = {"train": np.arange(4, 36), "validation": np.arange(36, 40)}
+    save_split({**subsets, "test": np.array([3, 0, 1, 2])}, split)
+    targets = ["lens_theta_E", "lens_e1", "shear_gamma1"]
+    frames = {}
+    for workers in (1, 2):
+        path = tmp_path / f"fits_{workers}.csv"
+        fit_test_lenses(config, targets, 3, STARVED, TOLERANCE, store, split, path, workers)
+        frames[workers] = pd.read_csv(path).drop(columns="seconds")
+    pd.testing.assert_frame_equal(frames[1], frames[2])
+    assert list(frames[2]["lens_index"]) == [0, 1, 2]
+    assert frames[2]["pred_lens_theta_E"].notna().all()

@@ -185,6 +185,7 @@ def train_lenspipe(config: dict, run: Path, seed: int, work: Path) -> dict:
     return {
         "prediction": predicted.prediction,
         "sigma": predicted.sigma,
+        "tail_dof": predicted.tail_dof,
         "truth": predicted.truth,
         "seconds": seconds,
     }
@@ -245,7 +246,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="the JSON to write (default in results/)")
     args = parser.parse_args()
     limit_tensorflow_threads(2)
-    from lenspipe.evaluation.uncertainty import coverage
+    from lenspipe.evaluation.uncertainty import COVERAGE_LEVELS, coverage
 
     config = load_config(args.configfile)
     run = REPO / "results" / config["run_name"]
@@ -271,12 +272,12 @@ def main() -> None:
             "lenspipe_rmse": rmse(ours["prediction"], ours["truth"]).tolist(),
             "lenspipe_bias": error.mean(axis=0).tolist(),
             **stored[seed],
-            "coverage_68": coverage(
-                ours["truth"], ours["prediction"], ours["sigma"], 0.6827
-            ).tolist(),
-            "coverage_95": coverage(
-                ours["truth"], ours["prediction"], ours["sigma"], 0.95
-            ).tolist(),
+            **{
+                f"coverage_{round(level * 100)}": coverage(
+                    ours["truth"], ours["prediction"], ours["sigma"], level, ours["tail_dof"]
+                ).tolist()
+                for level in COVERAGE_LEVELS
+            },
             "lenspipe_seconds": ours["seconds"],
             "reference_reused": seed in reused,
         }

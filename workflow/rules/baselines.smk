@@ -38,6 +38,7 @@ rule baseline_fit:
         benchmark_path("baseline_fit")
     conda:
         "../../envs/simulation.yaml"
+    threads: 2
     params:
         simulation=SIMULATION,
         targets=config["training"]["targets"],

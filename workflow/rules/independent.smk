@@ -81,6 +81,7 @@ rule independent_table:
     input:
         test_split=rules.evaluate.output.predictions,
         normalisation=rules.normalise.output.normalisation,
+        calibration=rules.calibrate.output.calibration,
         campaigns=independent_predictions,
     output:
         table=report(

@@ -1,6 +1,14 @@
 """The fit baseline: lenstronomy maximum-likelihood fits of the first test lenses, timed and
-checked against the chi^2 at each lens's true parameters."""
+checked against the chi^2 at each lens's true parameters.
 
+The lenses are fit in parallel worker processes, one per core the job was given. Each fit
+draws its random numbers from its lens's own stream (``LensFitter``), so the results do not
+depend on the number of workers.
+"""
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +34,28 @@ def fit_record(result: FitResult, chi2_truth: float, chi2_tolerance: float) -> d
     }
 
 
+_worker: dict[str, Any] = {}
+"""A worker process's fitter and store (set by ``_start_worker``)."""
+
+
+def _start_worker(simulation: dict[str, Any], store_path: str) -> None:
+    """Build one fitter and open the store once per worker process."""
+    _worker["fitter"] = LensFitter(simulation)
+    _worker["root"] = open_store(store_path)
+
+
+def _fit_one(
+    lens: int, search: Search, chi2_tolerance: float
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Fit lens ``lens`` in a worker: the fit's parameter columns and its ``fit_record``."""
+    fitter, root = _worker["fitter"], _worker["root"]
+    image = root["images"][lens]
+    names = list(root.attrs["parameter_names"])
+    truth = dict(zip(names, root["parameters"][lens]))
+    result = fitter.fit(image, lens, search)
+    return result.parameters, fit_record(result, fitter.chi2(image, truth), chi2_tolerance)
+
+
 def fit_test_lenses(
     simulation: dict[str, Any],
     targets: list[str],
@@ -35,29 +65,35 @@ def fit_test_lenses(
     store_path: str | Path,
     split_path: str | Path,
     predictions_path: str | Path,
+    workers: int = 1,
 ) -> None:
-    """Fit the first ``n_lenses`` test lenses (in lens order) and write their predictions
-    with the columns of ``fit_record``. A target the fit does not fit (a magnitude, a
-    redshift) is NaN."""
+    """Fit the first ``n_lenses`` test lenses (in lens order) in ``workers`` processes and
+    write their predictions with the columns of ``fit_record``. A target the fit does not fit
+    (a magnitude, a redshift) is NaN."""
     test = load_split(split_path)["test"][:n_lenses]
     root = open_store(store_path)
     names = list(root.attrs["parameter_names"])
     parameters = root["parameters"][:][test]
-    fitter = LensFitter(simulation)
     prediction = np.full((len(test), len(targets)), np.nan)
     records = []
-    for row, lens in enumerate(tqdm(test, desc="fits", unit="lens", mininterval=5)):
-        image = root["images"][lens]
-        result = fitter.fit(image, int(lens), search)
-        truth = dict(zip(names, parameters[row]))
-        records.append(fit_record(result, fitter.chi2(image, truth), chi2_tolerance))
-        prediction[row] = [result.parameters.get(name, np.nan) for name in targets]
-        record = records[-1]
-        print(
-            f"lens {lens}: {record['seconds']:.1f} s, chi2 {record['chi2_fit']:.1f}"
-            f" (truth {record['chi2_truth']:.1f}), converged: {record['converged']}",
-            flush=True,
-        )
+    # Spawned, not forked: the parent's zarr runs an asyncio loop in a thread.
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(simulation, str(store_path)),
+    ) as pool:
+        fit = partial(_fit_one, search=search, chi2_tolerance=chi2_tolerance)
+        fits = pool.map(fit, [int(lens) for lens in test])
+        progress = tqdm(fits, total=len(test), desc="fits", unit="lens", mininterval=5)
+        for row, (lens, (fitted, record)) in enumerate(zip(test, progress)):
+            records.append(record)
+            prediction[row] = [fitted.get(name, np.nan) for name in targets]
+            print(
+                f"lens {lens}: {record['seconds']:.1f} s, chi2 {record['chi2_fit']:.1f}"
+                f" (truth {record['chi2_truth']:.1f}), converged: {record['converged']}",
+                flush=True,
+            )
     truth = parameters[:, [names.index(name) for name in targets]]
     frame = prediction_frame(test, targets, truth, prediction)
     frame = pd.concat([frame, pd.DataFrame(records)], axis=1)

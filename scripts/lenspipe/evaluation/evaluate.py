@@ -3,7 +3,8 @@ the test subset.
 
 Every prediction goes through ``predict_physical``: the network's scaled outputs back to
 physical units, each standard deviation multiplied by its target's calibration factor
-(``lenspipe.evaluation.calibration``, fit on the validation subset after training), and, for a model
+(``lenspipe.evaluation.calibration``, fit on the validation subset after training, which also
+gives each target's error distribution its tails), and, for a model
 trained on flipped and rotated images (``training.augment``), the average over the 8 flips and
 rotations of each image (test-time augmentation): each transformed image's prediction is
 transformed back, and the mean of the 8 is taken, with a variance that adds the spread of the
@@ -22,7 +23,7 @@ from lenspipe.data.augment import N_TRANSFORMS, sky_matrix, transform_image, tra
 from lenspipe.data.dataset import LensBatches
 from lenspipe.data.normalise import Normalisation, load_normalisation, load_split
 from lenspipe.data.store import open_store, read_parameters, store_pix2angle
-from lenspipe.evaluation.calibration import load_sigma_scales, save_calibration
+from lenspipe.evaluation.calibration import load_calibration, save_calibration
 from lenspipe.evaluation.metrics import metrics_with_coverage
 from lenspipe.evaluation.plots import (
     plot_calibration,
@@ -115,7 +116,11 @@ def averaging_matrices(store_path: str | Path, augment: bool) -> list[np.ndarray
 
 @dataclass
 class TestPredictions:
-    """A model's predictions on the test subset, in physical units, beside the truth."""
+    """A model's predictions on the test subset, in physical units, beside the truth.
+
+    ``tail_dof`` (k) are the Student-t degrees of freedom of each target's errors
+    (``lenspipe.evaluation.uncertainty``); None for Gaussian errors or no uncertainties.
+    """
 
     lens_indices: np.ndarray
     names: list[str]
@@ -123,6 +128,7 @@ class TestPredictions:
     prediction: np.ndarray
     sigma: np.ndarray | None
     seconds_per_lens: float
+    tail_dof: np.ndarray | None = None
 
 
 def predict_lenses(
@@ -141,17 +147,27 @@ def predict_lenses(
     normalisation = load_normalisation(normalisation_path)
     model = load_trained_model(model_path)
     batches = LensBatches(store_path, lenses, normalisation, batch_size)
-    scales = (
+    calibration = (
         None
         if calibration_path is None
-        else load_sigma_scales(calibration_path, normalisation.targets)
+        else load_calibration(calibration_path, normalisation.targets)
     )
     prediction, sigma, seconds_per_lens = predict_physical(
-        model, batches, normalisation, scales, averaging_matrices(store_path, augment)
+        model,
+        batches,
+        normalisation,
+        None if calibration is None else calibration.sigma_scales,
+        averaging_matrices(store_path, augment),
     )
     truth = read_parameters(open_store(store_path), normalisation.targets)[lenses]
     return TestPredictions(
-        lenses, normalisation.targets, truth, prediction, sigma, seconds_per_lens
+        lenses,
+        normalisation.targets,
+        truth,
+        prediction,
+        sigma,
+        seconds_per_lens,
+        None if calibration is None else calibration.tail_dof,
     )
 
 
@@ -251,7 +267,7 @@ def evaluate(
     test, names = predicted.lens_indices, predicted.names
     truth, prediction, sigma = predicted.truth, predicted.prediction, predicted.sigma
 
-    table = metrics_with_coverage(truth, prediction, sigma, names)
+    table = metrics_with_coverage(truth, prediction, sigma, names, predicted.tail_dof)
     with atomic_path(outputs["metrics_csv"]) as temporary:
         table.to_csv(temporary)
     write_summary(predicted, table, outputs["metrics_json"], outputs["predictions"])
@@ -261,7 +277,9 @@ def evaluate(
     if sigma is None:
         plot_no_calibration(outputs["calibration"])
     else:
-        observed = calibration_curve(truth, prediction, sigma, CALIBRATION_LEVELS)
+        observed = calibration_curve(
+            truth, prediction, sigma, CALIBRATION_LEVELS, predicted.tail_dof
+        )
         plot_calibration(CALIBRATION_LEVELS, observed, names, outputs["calibration"])
     shown = test[:gallery_size]
     plot_gallery(

@@ -66,6 +66,7 @@ def evaluate_independent(
         predicted.sigma,
         predicted.names,
         load_normalisation(normalisation_path),
+        predicted.tail_dof,
     )
     with atomic_path(outputs["metrics_csv"]) as temporary:
         table.to_csv(temporary)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from lenspipe.atomic import atomic_path
 from lenspipe.data.normalise import Normalisation, load_normalisation
+from lenspipe.evaluation.calibration import load_calibration
 from lenspipe.evaluation.metrics import metrics_with_coverage
 
 TEST_SPLIT = "test split"
@@ -50,11 +51,13 @@ def sample_metrics(
     sigma: np.ndarray | None,
     names: list[str],
     normalisation: Normalisation,
+    tail_dof: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per target: the metrics of ``lenspipe.evaluation.metrics``, the coverage of
-    ``lenspipe.evaluation.uncertainty`` when there are uncertainties, and ``outside_training_range``.
+    ``lenspipe.evaluation.uncertainty`` when there are uncertainties (with the tails
+    ``tail_dof``), and ``outside_training_range``.
     """
-    table = metrics_with_coverage(truth, prediction, sigma, names)
+    table = metrics_with_coverage(truth, prediction, sigma, names, tail_dof)
     return table.assign(outside_training_range=outside_training_range(truth, names, normalisation))
 
 
@@ -71,17 +74,20 @@ def frame_arrays(
 
 
 def side_by_side(
-    names: list[str], samples: dict[str, pd.DataFrame], normalisation: Normalisation
+    names: list[str],
+    samples: dict[str, pd.DataFrame],
+    normalisation: Normalisation,
+    tail_dof: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Rows (parameter, sample), each target's samples together in the order given (the
     run's test split first), with the columns of ``SIDE_BY_SIDE_COLUMNS``.
 
     ``samples`` maps a label to a predictions frame; ``rmse_over_test_split`` is each RMSE
-    over that of the ``TEST_SPLIT`` sample, and the coverage is NaN for a model without
-    uncertainties.
+    over that of the ``TEST_SPLIT`` sample, and the coverage (with the model's tails
+    ``tail_dof``) is NaN for a model without uncertainties.
     """
     tables = {
-        label: sample_metrics(*frame_arrays(frame, names), names, normalisation).assign(
+        label: sample_metrics(*frame_arrays(frame, names), names, normalisation, tail_dof).assign(
             n_lenses=len(frame)
         )
         for label, frame in samples.items()
@@ -105,12 +111,19 @@ def write_side_by_side(
     names: list[str],
     predictions: dict[str, str | Path],
     normalisation_path: str | Path,
+    calibration_path: str | Path,
     table_path: str | Path,
 ) -> pd.DataFrame:
     """Read each sample's predictions CSV (the ``TEST_SPLIT`` one included), write the
-    ``side_by_side`` table as CSV, and return it."""
+    ``side_by_side`` table (with the model's calibration) as CSV, and return it."""
     samples = {label: pd.read_csv(path) for label, path in predictions.items()}
-    table = side_by_side(names, samples, load_normalisation(normalisation_path))
+    calibration = load_calibration(calibration_path, names)
+    table = side_by_side(
+        names,
+        samples,
+        load_normalisation(normalisation_path),
+        None if calibration is None else calibration.tail_dof,
+    )
     with atomic_path(table_path) as temporary:
         table.to_csv(temporary)
     return table

@@ -33,12 +33,17 @@ def regression_metrics(
 
 
 def metrics_with_coverage(
-    truth: np.ndarray, prediction: np.ndarray, sigma: np.ndarray | None, names: list[str]
+    truth: np.ndarray,
+    prediction: np.ndarray,
+    sigma: np.ndarray | None,
+    names: list[str],
+    tail_dof: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """``regression_metrics``, joined by the coverage columns of
-    ``lenspipe.evaluation.uncertainty.coverage_table`` for a model with uncertainties (``sigma``).
+    ``lenspipe.evaluation.uncertainty.coverage_table`` for a model with uncertainties (``sigma``,
+    with the tails ``tail_dof``).
     """
     table = regression_metrics(truth, prediction, names)
     if sigma is None:
         return table
-    return table.join(coverage_table(truth, prediction, sigma, names))
+    return table.join(coverage_table(truth, prediction, sigma, names, tail_dof))
