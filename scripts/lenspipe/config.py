@@ -18,7 +18,7 @@ import yaml
 from lenspipe.data.augment import with_partners
 from lenspipe.data.split import split_counts
 from lenspipe.errors import ConfigError
-from lenspipe.simulation.bands import light_components
+from lenspipe.settings import SIMULATION_FIELDS, light_components
 from lenspipe.simulation.parameters import (
     CUT_COLUMNS,
     image_columns,
@@ -166,19 +166,6 @@ def _check_subhalos(config: dict[str, Any]) -> None:
             "lens_system.subhalos: subhalos with a lensed quasar are not supported yet; set "
             "lens_system.point_source: false or subhalos.mean_count: 0"
         )
-
-
-SIMULATION_FIELDS = (
-    "n_lenses",
-    "chunk_size",
-    "seed",
-    "observation",
-    "lens_system",
-    "colours",
-    "lensing_cut",
-    "image",
-    "priors",
-)
 
 
 # Training settings that decide where a model trains, not what it learns: kept out of the

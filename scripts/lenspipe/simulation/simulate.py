@@ -22,6 +22,7 @@ import numpy as np
 from lenspipe import seeding
 from lenspipe.config import bands, image_shape, parse_priors, prior_copula
 from lenspipe.errors import SimulationError
+from lenspipe.settings import light_components
 from lenspipe.simulation.bands import colour_offsets, in_band
 from lenspipe.simulation.lensing_cut import arc_snr, passes, source_magnification
 from lenspipe.simulation.observation import band_kwargs
@@ -79,7 +80,9 @@ class LensSimulator:
         self._cut = config["lensing_cut"] if cut_enabled(config) else None
         imaged = bands(config)
         self._reference = imaged.index(config["observation"]["band"])
-        self._offsets = colour_offsets(config, imaged)
+        self._offsets = colour_offsets(
+            config["colours"], config["observation"]["band"], imaged, light_components(config)
+        )
         kwargs_model = {
             "lens_model_list": lens_model_list(config),
             "lens_light_model_list": LENS_LIGHT_MODEL_LIST,
