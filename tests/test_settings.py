@@ -2,16 +2,22 @@
 modules used to derive each for itself."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import small_config
-from lenspipe.config import bands, image_shape, parse_priors, prior_copula, simulation_settings
-from lenspipe.settings import Settings, SimulationSettings, light_components
-from lenspipe.simulation.bands import colour_offsets
-from lenspipe.simulation.parameters import cut_enabled, lens_model_list, parameter_names
-from lenspipe.simulation.subhalos import subhalos_enabled
+from lenspipe.config import simulation_settings
+from lenspipe.settings import Settings, SimulationSettings
+from lenspipe.simulation.parameters import (
+    CUT_COLUMNS,
+    SUBHALO_COLUMNS,
+    image_columns,
+    time_delay_columns,
+)
+from lenspipe.simulation.priors import parse_prior
 
+DEFAULT_CHUNK = Path(__file__).parent / "data" / "default_chunk_30_lenses.npz"
 CORRELATED = [{"parameters": ["lens_light_e1", "lens_e1"], "coefficient": 0.8}]
 
 # The lens systems whose columns differ: the default, each switch, and all of them at once.
@@ -35,27 +41,96 @@ def config(request) -> dict:
     return small_config(**VARIANTS[request.param])
 
 
-def test_the_settings_derive_what_the_modules_derived(config):
+def default_columns() -> list[str]:
+    """The columns of the default system, as the recorded default chunk has them."""
+    return np.load(DEFAULT_CHUNK)["parameter_names"].tolist()
+
+
+# What the modules used to derive each for itself (lenspipe.config.image_shape and bands,
+# simulation.parameters.parameter_names, cut_enabled and lens_model_list,
+# simulation.subhalos.subhalos_enabled), by variant: the same answers, now in one place.
+EXPECTED = {
+    "default": {
+        "shape": (32, 32, 1),
+        "bands": ("i",),
+        "extra_columns": [],
+        "cut": False,
+        "subhalos": False,
+        "lens_model_list": ["SIE", "SHEAR"],
+    },
+    "epl_redshifts_quasar_cut": {
+        "shape": (32, 32, 1),
+        "bands": ("i",),
+        "extra_columns": ["lens_gamma", "lens_z", "source_z", "point_source_magnitude"]
+        + image_columns()
+        + time_delay_columns()
+        + CUT_COLUMNS,
+        "cut": True,
+        "subhalos": False,
+        "lens_model_list": ["EPL_NUMBA", "SHEAR"],
+    },
+    "subhalos": {
+        "shape": (32, 32, 1),
+        "bands": ("i",),
+        "extra_columns": ["lens_z", "source_z"] + SUBHALO_COLUMNS,
+        "cut": False,
+        "subhalos": True,
+        "lens_model_list": ["SIE", "SHEAR"],
+    },
+    "three_bands_correlated": {
+        "shape": (32, 32, 3),
+        "bands": ("g", "r", "i"),
+        "extra_columns": [],
+        "cut": False,
+        "subhalos": False,
+        "lens_model_list": ["SIE", "SHEAR"],
+    },
+    "custom_pixels": {
+        "shape": (48, 48, 1),
+        "bands": ("i",),
+        "extra_columns": [],
+        "cut": False,
+        "subhalos": False,
+        "lens_model_list": ["SIE", "SHEAR"],
+    },
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_the_settings_derive_what_the_modules_derived(variant):
+    config, expected = small_config(**VARIANTS[variant]), EXPECTED[variant]
     settings = SimulationSettings.from_config(config)
-    assert settings.image.shape == image_shape(config)
-    assert settings.observation.bands == tuple(bands(config))
-    assert settings.columns.names == parameter_names(config)
-    assert settings.cut.enabled == cut_enabled(config)
-    assert (settings.lens_system.subhalos is not None) == subhalos_enabled(config)
-    assert settings.lens_system.lens_model_list == lens_model_list(config)
-    assert dict(settings.priors.by_column) == parse_priors(config)
-    copula = prior_copula(config)
-    if copula is None:
-        assert settings.priors.copula is None
-    else:
-        assert settings.priors.copula.indices == copula.indices
-        np.testing.assert_array_equal(settings.priors.copula.cholesky, copula.cholesky)
-    imaged = list(bands(config))
-    offsets = colour_offsets(
-        config["colours"], config["observation"]["band"], imaged, light_components(config)
-    )
-    assert [dict(band) for band in settings.observation.colour_offsets] == offsets
-    assert settings.observation.reference_index == imaged.index(config["observation"]["band"])
+    assert settings.image.shape == expected["shape"]
+    assert settings.observation.bands == expected["bands"]
+    assert list(settings.columns.names) == default_columns() + expected["extra_columns"]
+    assert settings.cut.enabled == expected["cut"]
+    assert (settings.lens_system.subhalos is not None) == expected["subhalos"]
+    assert settings.lens_system.lens_model_list == expected["lens_model_list"]
+    # One parsed prior per sampled column, the one its config entry gives.
+    priors = settings.priors.by_column
+    assert tuple(priors) == settings.columns.sampled
+    components = sorted(set(config["priors"]) - {"correlations"}, key=len, reverse=True)
+    for column, prior in priors.items():
+        component = next(c for c in components if column.startswith(f"{c}_"))  # longest first
+        name = column[len(component) + 1 :]
+        spec = config["priors"][component][name]
+        assert prior == parse_prior(f"priors.{component}.{name}", spec)
+
+
+def test_the_copula_and_the_colours_are_derived_once():
+    settings = SimulationSettings.from_config(small_config(**VARIANTS["three_bands_correlated"]))
+    copula = settings.priors.copula
+    columns = settings.columns.sampled
+    assert copula.indices == (columns.index("lens_e1"), columns.index("lens_light_e1"))
+    np.testing.assert_allclose(copula.cholesky, [[1.0, 0.0], [0.8, 0.6]])
+    colours = small_config()["colours"]
+    # Each band's offset from the reference band i, per light component.
+    for band, offsets in zip(("g", "r", "i"), settings.observation.colour_offsets):
+        for component in ("lens_light", "source"):
+            expected = colours[component][band] - colours[component]["i"]
+            assert offsets[component] == pytest.approx(expected)
+    assert settings.observation.reference_index == 2
+    assert SimulationSettings.from_config(small_config()).observation.colour_offsets == ({},)
 
 
 def test_the_settings_of_the_recorded_simulation_fields_are_the_same(config):

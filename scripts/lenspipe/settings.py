@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from lenspipe.simulation.bands import colour_offsets
+from lenspipe.simulation.observation import band_kwargs
 from lenspipe.simulation.parameters import (
     BASE_PARAMETERS,
     CUT_COLUMNS,
@@ -96,6 +98,12 @@ def measured_columns(config: Mapping[str, Any]) -> tuple[str, ...]:
     if system["source_catalogue"] is not None:
         columns += STAMP_COLUMNS
     return tuple(columns)
+
+
+def parameter_names(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every column of the parameter table of ``config``, in order: sampled, then measured."""
+    sampled = [f"{component}_{name}" for component, name in sampled_parameters(config)]
+    return (*sampled, *measured_columns(config))
 
 
 def parse_priors(config: Mapping[str, Any]) -> dict[str, Prior]:
@@ -245,15 +253,11 @@ class SimulationSettings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "SimulationSettings":
         """The settings of a validated config, or of its ``simulation_settings``."""
-        from lenspipe.simulation.bands import colour_offsets
-        from lenspipe.simulation.observation import band_kwargs
-
         system, bands = config["lens_system"], imaged_bands(config)
         kwargs = band_kwargs(config["observation"])
         num_pix = config["image"]["num_pix"]
         subhalos = system["subhalos"] if subhalos_enabled(config) else None
         priors = parse_priors(config)
-        sampled = tuple(priors)
         return cls(
             n_lenses=config["n_lenses"],
             chunk_size=config["chunk_size"],
@@ -291,7 +295,7 @@ class SimulationSettings:
                 source_catalogue=system["source_catalogue"],
                 mass_parameters=mass_parameters(config),
             ),
-            columns=Columns(sampled=sampled, measured=measured_columns(config)),
+            columns=Columns(sampled=tuple(priors), measured=measured_columns(config)),
             priors=PriorSettings(MappingProxyType(priors), prior_copula(config, priors)),
             cut=LensingCut(enabled=cut_enabled(config), **config["lensing_cut"]),
             fields_json=json.dumps({field: config[field] for field in SIMULATION_FIELDS}),

@@ -11,6 +11,7 @@ from lenspipe.baselines.likelihood_fit import FitResult, LensFitter, Search
 from lenspipe.data.normalise import load_split
 from lenspipe.data.store import open_store
 from lenspipe.evaluation.predictions import prediction_frame
+from lenspipe.settings import SimulationSettings
 from tqdm import tqdm
 
 
@@ -27,7 +28,7 @@ def fit_record(result: FitResult, chi2_truth: float, chi2_tolerance: float) -> d
 
 
 def fit_test_lenses(
-    simulation: dict[str, Any],
+    simulation: SimulationSettings,
     targets: list[str],
     n_lenses: int,
     search: Search,
