@@ -11,7 +11,6 @@ from lenspipe.atomic import write_json
 from lenspipe.config import (
     independent_test_configs,
     merge_config,
-    simulation_settings,
     validate_config,
 )
 from lenspipe.data.normalise import save_normalisation
@@ -20,7 +19,7 @@ from lenspipe.evaluation.independent_metrics import TEST_SPLIT, side_by_side
 from lenspipe.evaluation.predictions import prediction_frame
 from lenspipe.learning.train import compile_model
 from lenspipe.runs.chunk_job import simulate_chunk
-from lenspipe.settings import SimulationSettings
+from lenspipe.settings import SimulationSettings, simulation_settings
 from lenspipe.simulation.simulate import LensSimulator
 from workflow_helpers import (
     copy_workflow,

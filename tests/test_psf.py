@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 from conftest import small_config
-from lenspipe.config import simulation_settings
 from lenspipe.errors import ConfigError
-from lenspipe.settings import SimulationSettings
+from lenspipe.settings import SimulationSettings, simulation_settings
 from lenspipe.simulation.simulate import LensSimulator
 from scipy.signal import fftconvolve
 

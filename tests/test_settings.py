@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import small_config
-from lenspipe.config import simulation_settings
-from lenspipe.settings import Settings, SimulationSettings
+from lenspipe.settings import Settings, SimulationSettings, simulation_settings
 from lenspipe.simulation.parameters import (
     CUT_COLUMNS,
     SUBHALO_COLUMNS,
@@ -49,50 +48,32 @@ def default_columns() -> list[str]:
 # What the modules used to derive each for itself (lenspipe.config.image_shape and bands,
 # simulation.parameters.parameter_names, cut_enabled and lens_model_list,
 # simulation.subhalos.subhalos_enabled), by variant: the same answers, now in one place.
+PLAIN = {
+    "shape": (32, 32, 1),
+    "bands": ("i",),
+    "extra_columns": [],
+    "cut": False,
+    "subhalos": False,
+    "lens_model_list": ["SIE", "SHEAR"],
+}
 EXPECTED = {
-    "default": {
-        "shape": (32, 32, 1),
-        "bands": ("i",),
-        "extra_columns": [],
-        "cut": False,
-        "subhalos": False,
-        "lens_model_list": ["SIE", "SHEAR"],
-    },
+    "default": PLAIN,
     "epl_redshifts_quasar_cut": {
-        "shape": (32, 32, 1),
-        "bands": ("i",),
+        **PLAIN,
         "extra_columns": ["lens_gamma", "lens_z", "source_z", "point_source_magnitude"]
         + image_columns()
         + time_delay_columns()
         + CUT_COLUMNS,
         "cut": True,
-        "subhalos": False,
         "lens_model_list": ["EPL_NUMBA", "SHEAR"],
     },
     "subhalos": {
-        "shape": (32, 32, 1),
-        "bands": ("i",),
+        **PLAIN,
         "extra_columns": ["lens_z", "source_z"] + SUBHALO_COLUMNS,
-        "cut": False,
         "subhalos": True,
-        "lens_model_list": ["SIE", "SHEAR"],
     },
-    "three_bands_correlated": {
-        "shape": (32, 32, 3),
-        "bands": ("g", "r", "i"),
-        "extra_columns": [],
-        "cut": False,
-        "subhalos": False,
-        "lens_model_list": ["SIE", "SHEAR"],
-    },
-    "custom_pixels": {
-        "shape": (48, 48, 1),
-        "bands": ("i",),
-        "extra_columns": [],
-        "cut": False,
-        "subhalos": False,
-        "lens_model_list": ["SIE", "SHEAR"],
-    },
+    "three_bands_correlated": {**PLAIN, "shape": (32, 32, 3), "bands": ("g", "r", "i")},
+    "custom_pixels": {**PLAIN, "shape": (48, 48, 1)},
 }
 
 

@@ -112,7 +112,7 @@ def test_catalogue_runs_record_the_stamp_and_skip_the_fit_baseline(catalogue, tm
 
 
 def test_a_changed_catalogue_changes_the_simulation_settings(catalogue):
-    from lenspipe.config import simulation_settings
+    from lenspipe.settings import simulation_settings
 
     config = with_catalogue(catalogue)
     before = simulation_settings(config)

@@ -7,7 +7,6 @@ so a bad config stops the run before anything is written.
 
 import copy
 import difflib
-import hashlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,6 @@ from lenspipe.data.augment import with_partners
 from lenspipe.data.split import split_counts
 from lenspipe.errors import ConfigError
 from lenspipe.settings import (
-    SIMULATION_FIELDS,
     Settings,
     imaged_bands,
     light_components,
@@ -187,29 +185,6 @@ def model_training_settings(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """The part of a validated config that determines the simulated lenses and the store,
-    with the SHA-256 of each input file the images are made from (a changed file makes other
-    images, so it must make other settings)."""
-    settings = {field: config[field] for field in SIMULATION_FIELDS}
-    files = simulation_input_files(config)
-    if files:
-        settings["input_files_sha256"] = {
-            path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in files
-        }
-    return settings
-
-
-def simulation_input_files(config: dict[str, Any]) -> list[str]:
-    """The files whose contents go into the images: PSF kernels and the source catalogue."""
-    files = []
-    if config["observation"]["psf"] == "file":
-        files += sorted(config["observation"]["psf_files"].values())
-    if config["lens_system"]["source_catalogue"] is not None:
-        files.append(config["lens_system"]["source_catalogue"])
-    return files
-
-
 def realism_switches(config: dict[str, Any]) -> list[str]:
     """The switches that change what the images are made of, among "psf" (pixel kernels),
     "sources" (catalogue galaxies) and "subhalos"."""
@@ -226,7 +201,7 @@ def independent_test_configs(config: dict[str, Any]) -> dict[str, dict[str, Any]
 
     A campaign's config is the run's with the campaign's ``overrides`` applied (a prior given
     there replaces the run's prior whole), its own ``n_lenses`` and ``seed``, and no
-    campaigns of its own; ``simulation_settings`` of it is what the run's simulation code
+    campaigns of its own; ``lenspipe.settings.simulation_settings`` of it is what the run's simulation code
     receives. Raises ConfigError naming the campaign's field: a repeated name, the run's own
     seed, an override that the config checks refuse, or images of another size or bands.
     """

@@ -1,7 +1,7 @@
 """The run's settings, typed and immutable, built once from a validated config.
 
 ``SimulationSettings.from_config`` takes a validated config, or the part of it that makes the
-lenses (``lenspipe.config.simulation_settings``, what the rules pass as params); the simulation,
+lenses (``simulation_settings``, what the rules pass as params); the simulation,
 the consolidation and the likelihood fit take it, or the part of it they need, instead of the
 raw dict. ``Settings`` adds the run's training targets. Every value derived from the config
 (the bands, the image shape, the parameter columns, the parsed priors and their copula, whether
@@ -9,9 +9,11 @@ the lensing cut or the subhalos are on) is derived here, by the functions of thi
 nowhere else; validation uses the same functions.
 """
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -28,7 +30,7 @@ from lenspipe.simulation.priors import GaussianCopula, Prior, gaussian_copula, p
 from lenspipe.simulation.source_catalogue import STAMP_COLUMNS
 
 # The config fields that make the lenses: the rules' simulation params
-# (``lenspipe.config.simulation_settings``) and ``SimulationSettings.as_config``.
+# (``simulation_settings``) and ``SimulationSettings.as_config``.
 SIMULATION_FIELDS = (
     "n_lenses",
     "chunk_size",
@@ -120,6 +122,29 @@ def prior_copula(config: Mapping[str, Any], priors: Mapping[str, Prior]) -> Gaus
     """The Gaussian copula of ``priors.correlations`` over the sampled ``priors``."""
     fixed = {name for name, prior in priors.items() if prior.is_fixed}
     return gaussian_copula(config["priors"]["correlations"], list(priors), fixed)
+
+
+def simulation_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a validated config that determines the simulated lenses and the store,
+    with the SHA-256 of each input file the images are made from (a changed file makes other
+    images, so it must make other settings)."""
+    settings = {field: config[field] for field in SIMULATION_FIELDS}
+    files = simulation_input_files(config)
+    if files:
+        settings["input_files_sha256"] = {
+            path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in files
+        }
+    return settings
+
+
+def simulation_input_files(config: Mapping[str, Any]) -> list[str]:
+    """The files whose contents go into the images: PSF kernels and the source catalogue."""
+    files = []
+    if config["observation"]["psf"] == "file":
+        files += sorted(config["observation"]["psf_files"].values())
+    if config["lens_system"]["source_catalogue"] is not None:
+        files.append(config["lens_system"]["source_catalogue"])
+    return files
 
 
 def _frozen(value: Any) -> Any:
@@ -302,10 +327,13 @@ class SimulationSettings:
         )
 
     def as_config(self) -> dict[str, Any]:
-        """A fresh copy of the config's simulation fields, as a dict: what
-        ``lenspipe.config.simulation_settings`` reads (the store's and the work folder's
-        record of the settings)."""
+        """A fresh copy of the config's simulation fields, as a dict."""
         return json.loads(self.fields_json)
+
+    def record(self) -> dict[str, Any]:
+        """``simulation_settings`` of these settings: what the store and a chunk's work
+        folder record, and what the rules pass as params."""
+        return simulation_settings(self.as_config())
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import zarr
-from lenspipe.config import simulation_settings
 from lenspipe.settings import SimulationSettings
 from lenspipe.versions import package_versions
 
@@ -60,7 +59,7 @@ def create_store(path: str | Path, settings: SimulationSettings) -> zarr.Group:
     )
     root.attrs.update(
         {
-            "config": simulation_settings(settings.as_config()),
+            "config": settings.record(),
             "seed": settings.seed,
             "bands": list(settings.observation.bands),
             "parameter_names": list(names),

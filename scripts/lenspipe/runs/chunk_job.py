@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
-from lenspipe.config import simulation_settings
 from lenspipe.data.chunk_files import chunk_range, read_chunk, write_chunk
 from lenspipe.errors import ChunkError
 from lenspipe.runs.chunk_work import (
@@ -48,7 +47,7 @@ def simulate_chunk(
     work_dir = Path(work_dir)
     lenses = chunk_range(chunk, settings.n_lenses, settings.chunk_size)
     parts = part_ranges(lenses, checkpoint_every)
-    _forget_other_settings(work_dir, simulation_settings(settings.as_config()))
+    _forget_other_settings(work_dir, settings.record())
     pieces = [_load_saved_part(work_dir, part, settings, progress) for part in parts]
     saved_lenses = sum(len(part) for part, piece in zip(parts, pieces) if piece is not None)
     write_journal(work_dir, attempt_started(saved_lenses, len(lenses), cpu_platform()))
@@ -98,7 +97,7 @@ def simulate_chunk(
 
 def _forget_other_settings(work_dir: Path, recorded: dict[str, Any]) -> None:
     """Remove saved parts made with other simulation settings than ``recorded``
-    (``simulation_settings``); record these."""
+    (``SimulationSettings.record``); record these."""
     changed = changes_since_recorded(work_dir, recorded)
     if changed:
         stale = saved_parts(work_dir)
