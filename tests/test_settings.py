@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import small_config
+from conftest import SMALL, production_config, small_config
+from lenspipe.config import merge_config, validated_settings
 from lenspipe.settings import Settings, SimulationSettings, simulation_settings
 from lenspipe.simulation.parameters import (
     CUT_COLUMNS,
@@ -157,3 +158,20 @@ def test_the_image_settings_read_the_pixel_grid_of_the_observation():
     config = small_config(observation={"overrides": {"pixel_scale": 0.1}}, image={"num_pix": 40})
     image = SimulationSettings.from_config(config).image
     assert (image.num_pix, image.pixel_scale, image.shape) == (40, 0.1, (40, 40, 1))
+
+
+def test_validation_returns_the_settings_of_the_config_it_fills():
+    config = merge_config(production_config(), SMALL)
+    settings = validated_settings(config)
+    assert config["image"]["supersampling"] == settings.simulation.image.supersampling  # filled
+    assert settings.simulation.as_config() == SimulationSettings.from_config(config).as_config()
+    assert settings.targets == tuple(config["training"]["targets"])
+
+
+def test_a_pixel_kernel_in_the_settings_is_read_only(tmp_path):
+    path = tmp_path / "kernel.npy"
+    np.save(path, np.ones((1, 1)))
+    config = small_config(observation={"psf": "file", "psf_files": {"i": str(path)}})
+    kernel = SimulationSettings.from_config(config).observation.band_kwargs[0]
+    with pytest.raises(ValueError, match="read-only"):
+        kernel["kernel_point_source"][0, 0] = 2.0

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 from lenspipe.simulation.bands import colour_offsets
 from lenspipe.simulation.observation import band_kwargs
 from lenspipe.simulation.parameters import (
@@ -148,11 +149,14 @@ def simulation_input_files(config: Mapping[str, Any]) -> list[str]:
 
 
 def _frozen(value: Any) -> Any:
-    """``value`` with every dict made a read-only mapping and every list a tuple."""
+    """``value`` with every dict made a read-only mapping, every list a tuple and every array
+    read-only."""
     if isinstance(value, Mapping):
         return MappingProxyType({key: _frozen(item) for key, item in value.items()})
     if isinstance(value, list):
         return tuple(_frozen(item) for item in value)
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
     return value
 
 
@@ -297,7 +301,7 @@ class SimulationSettings:
             observation=ObservationSettings(
                 bands=bands,
                 reference_band=config["observation"]["band"],
-                band_kwargs=tuple(MappingProxyType(band) for band in kwargs),
+                band_kwargs=tuple(_frozen(band) for band in kwargs),
                 colour_offsets=_frozen(
                     colour_offsets(
                         config["colours"],
