@@ -10,10 +10,11 @@ from lenspipe.runs.logs import rule_log
 with rule_log(snakemake):
     from lenspipe.baselines.fit_test_lenses import fit_test_lenses
     from lenspipe.baselines.likelihood_fit import Search
+    from lenspipe.settings import SimulationSettings
 
     fit = snakemake.params.fit
     fit_test_lenses(
-        simulation=snakemake.params.simulation,
+        simulation=SimulationSettings.from_config(snakemake.params.simulation),
         targets=snakemake.params.targets,
         n_lenses=fit["n_lenses"],
         search=Search(

@@ -11,9 +11,10 @@ with rule_log(snakemake) as log:
     # Imported inside the block: the log's first line (the job record) comes before
     # lenstronomy's few seconds of import, and an import error lands in the log.
     from lenspipe.runs.chunk_job import simulate_chunk
+    from lenspipe.settings import SimulationSettings
 
     simulate_chunk(
-        snakemake.params.simulation,
+        SimulationSettings.from_config(snakemake.params.simulation),
         chunk=int(snakemake.wildcards.chunk),
         path=snakemake.output.chunk,
         work_dir=snakemake.params.work_dir,

@@ -8,6 +8,7 @@ from lenspipe.config import merge_config, validate_config
 from lenspipe.data.chunk_files import chunk_count
 from lenspipe.data.consolidate import consolidate
 from lenspipe.runs.chunk_job import simulate_chunk
+from lenspipe.settings import SimulationSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,10 +60,14 @@ def build_store(config: dict, directory: Path) -> tuple[Path, Path, list[Path]]:
     ]
     for chunk, path in enumerate(chunks):
         simulate_chunk(
-            config, chunk, path, directory / "work" / path.stem, config["checkpoint_every"]
+            SimulationSettings.from_config(config),
+            chunk,
+            path,
+            directory / "work" / path.stem,
+            config["checkpoint_every"],
         )
     store, table = directory / "lenses.zarr", directory / "parameters.parquet"
-    consolidate(config, chunks, store, table)
+    consolidate(SimulationSettings.from_config(config), chunks, store, table)
     return store, table, chunks
 
 

@@ -12,12 +12,13 @@ from lenspipe.data.augment import (
     transform_parameters,
     with_partners,
 )
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 
 
 def _noise_free(**system) -> LensSimulator:
     config = small_config(image={"num_pix": 32, "noise": False}, lens_system=system)
-    return LensSimulator(config)
+    return LensSimulator(SimulationSettings.from_config(config))
 
 
 def _render(simulator: LensSimulator, sampled: np.ndarray) -> np.ndarray:

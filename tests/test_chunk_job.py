@@ -15,6 +15,7 @@ from lenspipe.data.chunk_files import read_chunk, write_chunk
 from lenspipe.errors import ChunkError
 from lenspipe.runs.chunk_job import simulate_chunk
 from lenspipe.runs.chunk_work import JOURNAL_FILE, part_path, part_ranges
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.versions import cpu_platform
 
@@ -23,7 +24,13 @@ CONFIG = small_config(n_lenses=40, chunk_size=20, checkpoint_every=5)
 
 def run_chunk(config: dict, directory: Path, chunk: int = 1) -> Path:
     path = directory / f"chunk_{chunk:05d}.npz"
-    simulate_chunk(config, chunk, path, directory / "work", config["checkpoint_every"])
+    simulate_chunk(
+        SimulationSettings.from_config(config),
+        chunk,
+        path,
+        directory / "work",
+        config["checkpoint_every"],
+    )
     return path
 
 
@@ -33,8 +40,9 @@ def start_slow_chunk_job(config: dict, directory: Path) -> subprocess.Popen:
         "import json, sys\n"
         f"sys.path.insert(0, {str(REPO / 'scripts')!r})\n"
         "from lenspipe.runs.chunk_job import simulate_chunk\n"
+        "from lenspipe.settings import SimulationSettings\n"
         "config = json.loads(sys.argv[1])\n"
-        "simulate_chunk(config, 1, sys.argv[2] + '/chunk_00001.npz', sys.argv[2] + '/work',\n"
+        "simulate_chunk(SimulationSettings.from_config(config), 1, sys.argv[2] + '/chunk_00001.npz', sys.argv[2] + '/work',\n"
         "               config['checkpoint_every'], pause_seconds=0.1)\n"
     )
     return subprocess.Popen([sys.executable, "-c", code, json.dumps(config), str(directory)])
@@ -95,7 +103,7 @@ def test_a_damaged_part_is_named_and_simulated_again(tmp_path, damage):
     work = tmp_path / "work"
     work.mkdir()
     part = range(25, 30)
-    simulator = LensSimulator(CONFIG)
+    simulator = LensSimulator(SimulationSettings.from_config(CONFIG))
     images, parameters = simulator.simulate_many(part)
     file = part_path(work, part)
     write_chunk(file, np.asarray(part), images, parameters, ["test"], simulator.parameter_names)
@@ -103,7 +111,14 @@ def test_a_damaged_part_is_named_and_simulated_again(tmp_path, damage):
 
     log = io.StringIO()
     resumed = tmp_path / "chunk_00001.npz"
-    simulate_chunk(CONFIG, 1, resumed, work, CONFIG["checkpoint_every"], progress=log)
+    simulate_chunk(
+        SimulationSettings.from_config(CONFIG),
+        1,
+        resumed,
+        work,
+        CONFIG["checkpoint_every"],
+        progress=log,
+    )
     reference = run_chunk(CONFIG, tmp_path / "reference")
     assert resumed.read_bytes() == reference.read_bytes()
     for record in ((work / JOURNAL_FILE).read_text(), log.getvalue()):
@@ -156,7 +171,13 @@ DEFAULT_CHUNK = Path(__file__).parent / "data" / "default_chunk_30_lenses.npz"
 def test_default_config_writes_the_lenses_it_wrote_before_the_new_switches(tmp_path):
     config = small_config(n_lenses=30, chunk_size=30, checkpoint_every=10)
     path = tmp_path / "chunk.npz"
-    simulate_chunk(config, 0, path, tmp_path / "work", config["checkpoint_every"])
+    simulate_chunk(
+        SimulationSettings.from_config(config),
+        0,
+        path,
+        tmp_path / "work",
+        config["checkpoint_every"],
+    )
     written, recorded = np.load(path), np.load(DEFAULT_CHUNK)
     assert written["parameter_names"].tolist() == recorded["parameter_names"].tolist()
     np.testing.assert_array_equal(written["lens_index"], recorded["lens_index"])
@@ -175,7 +196,7 @@ def test_a_quasar_chunk_with_a_cut_resumes_from_its_nan_padded_parts(tmp_path):
     )
     saved = tmp_path / "resumed" / "work"
     saved.mkdir(parents=True)
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     part = range(25, 30)
     images, parameters = simulator.simulate_many(part)
     assert np.isnan(parameters).any()  # quasars with fewer than 4 images
@@ -199,7 +220,7 @@ def test_a_chunk_records_every_processor_type_that_made_its_lenses(tmp_path):
     platforms (and so its bytes) name both processors."""
     work = tmp_path / "work"
     part = range(25, 30)
-    simulator = LensSimulator(CONFIG)
+    simulator = LensSimulator(SimulationSettings.from_config(CONFIG))
     images, parameters = simulator.simulate_many(part)
     other = "aarch64 Other processor"
     file = part_path(work, part)

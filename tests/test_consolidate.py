@@ -11,7 +11,7 @@ from lenspipe.data.chunk_files import write_chunk
 from lenspipe.data.consolidate import consolidate
 from lenspipe.data.store import open_store
 from lenspipe.errors import ChunkError
-from lenspipe.simulation.parameters import parameter_names
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.versions import cpu_platform
 
@@ -19,7 +19,7 @@ from lenspipe.versions import cpu_platform
 def test_store_holds_every_lens_with_provenance(small_store):
     config, store, table, _ = small_store
     root = open_store(store)
-    names = parameter_names(config)
+    names = SimulationSettings.from_config(config).columns.names
     assert root["images"].shape == (60, 32, 32, 1)
     assert root["images"].dtype == np.float32
     assert root["parameters"].shape == (60, len(names))
@@ -29,14 +29,16 @@ def test_store_holds_every_lens_with_provenance(small_store):
     assert root.attrs["parameter_names"] == list(names)
     assert set(root.attrs["versions"]) >= {"lenstronomy", "zarr", "numpy"}
     assert root.attrs["platforms"] == [cpu_platform()]
-    images, parameters = LensSimulator(config).simulate_many([0, 41])
+    images, parameters = LensSimulator(SimulationSettings.from_config(config)).simulate_many(
+        [0, 41]
+    )
     assert np.array_equal(root["images"].oindex[[0, 41]], images)
     assert np.array_equal(root["parameters"].oindex[[0, 41]], parameters)
 
 
 def test_parameter_table_matches_the_store(small_store):
     config, store, table, _ = small_store
-    names = parameter_names(config)
+    names = SimulationSettings.from_config(config).columns.names
     frame = pd.read_parquet(table)
     assert list(frame.columns) == ["lens_index", *names]
     assert np.array_equal(frame["lens_index"].to_numpy(), np.arange(60))
@@ -99,7 +101,7 @@ def test_bad_chunk_is_named_and_nothing_is_written(small_store, tmp_path, corrup
     _corrupt(copies[1], **corruption(arrays))
     store, table = tmp_path / "lenses.zarr", tmp_path / "parameters.parquet"
     with pytest.raises(ChunkError, match=str(copies[1])):
-        consolidate(config, copies, store, table)
+        consolidate(SimulationSettings.from_config(config), copies, store, table)
     assert not store.exists() and not table.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [copies[0].name, copies[2].name, "damaged"]
@@ -127,7 +129,12 @@ def test_a_damaged_chunk_is_named_and_set_aside_for_the_rerun(small_store, tmp_p
     damaged_bytes = copies[1].read_bytes()
 
     with pytest.raises(ChunkError) as error:
-        consolidate(config, copies, tmp_path / "s.zarr", tmp_path / "t.parquet")
+        consolidate(
+            SimulationSettings.from_config(config),
+            copies,
+            tmp_path / "s.zarr",
+            tmp_path / "t.parquet",
+        )
     moved = tmp_path / "chunks" / "damaged" / copies[1].name
     message = str(error.value)
     assert str(copies[1]) in message and str(moved) in message
@@ -137,17 +144,27 @@ def test_a_damaged_chunk_is_named_and_set_aside_for_the_rerun(small_store, tmp_p
     # Damaged a second time: the first copy set aside is kept, not overwritten.
     copies[1].write_bytes(b"damaged again")
     with pytest.raises(ChunkError, match="chunk_00001.1.npz"):
-        consolidate(config, copies, tmp_path / "s.zarr", tmp_path / "t.parquet")
+        consolidate(
+            SimulationSettings.from_config(config),
+            copies,
+            tmp_path / "s.zarr",
+            tmp_path / "t.parquet",
+        )
     assert moved.read_bytes() == damaged_bytes
 
 
 def test_wrong_number_of_chunks_is_refused(small_store, tmp_path):
     config, _, _, chunks = small_store
     with pytest.raises(ChunkError, match="expected 3 chunk files"):
-        consolidate(config, chunks[:2], tmp_path / "s.zarr", tmp_path / "t.parquet")
+        consolidate(
+            SimulationSettings.from_config(config),
+            chunks[:2],
+            tmp_path / "s.zarr",
+            tmp_path / "t.parquet",
+        )
 
 
 def test_existing_store_is_not_overwritten(small_store):
     config, store, table, chunks = small_store
     with pytest.raises(FileExistsError):
-        consolidate(config, chunks, store, table)
+        consolidate(SimulationSettings.from_config(config), chunks, store, table)

@@ -7,6 +7,7 @@ import pytest
 from conftest import small_config
 from lenspipe.baselines.fit_test_lenses import fit_record
 from lenspipe.baselines.likelihood_fit import LensFitter, Search, fit_columns, fit_kwargs
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 
 TOLERANCE = 4.0
@@ -21,13 +22,13 @@ def config():
 
 @pytest.fixture(scope="module")
 def fitter(config):
-    return LensFitter(config)
+    return LensFitter(SimulationSettings.from_config(config))
 
 
 @pytest.fixture(scope="module")
 def lens(config):
     """Image and true parameter columns of lens LENS."""
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     image, row = simulator.simulate(LENS)
     return image, dict(zip(simulator.parameter_names, row))
 

@@ -4,9 +4,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 from conftest import small_config
-from lenspipe.config import simulation_settings
 from lenspipe.evaluation.gallery import preset_settings, survey_gallery
 from lenspipe.evaluation.plots import display_image
+from lenspipe.settings import simulation_settings
 from lenspipe.simulation.observation import GALLERY_OBSERVATIONS
 
 

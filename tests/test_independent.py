@@ -11,7 +11,6 @@ from lenspipe.atomic import write_json
 from lenspipe.config import (
     independent_test_configs,
     merge_config,
-    simulation_settings,
     validate_config,
 )
 from lenspipe.data.normalise import save_normalisation
@@ -20,6 +19,7 @@ from lenspipe.evaluation.independent_metrics import TEST_SPLIT, side_by_side
 from lenspipe.evaluation.predictions import prediction_frame
 from lenspipe.learning.train import compile_model
 from lenspipe.runs.chunk_job import simulate_chunk
+from lenspipe.settings import SimulationSettings, simulation_settings
 from lenspipe.simulation.simulate import LensSimulator
 from workflow_helpers import (
     copy_workflow,
@@ -42,8 +42,12 @@ def test_a_campaign_is_the_runs_simulation_with_its_own_seed_and_other_lenses():
     campaign = independent_test_configs(config)["again"]
     # Exactly what the run's simulation code gets for a run of this seed and size.
     assert simulation_settings(campaign) == simulation_settings(small_config(seed=8, n_lenses=12))
-    _, run_parameters = LensSimulator(config).simulate_many(range(3))
-    _, campaign_parameters = LensSimulator(campaign).simulate_many(range(3))
+    _, run_parameters = LensSimulator(SimulationSettings.from_config(config)).simulate_many(
+        range(3)
+    )
+    _, campaign_parameters = LensSimulator(SimulationSettings.from_config(campaign)).simulate_many(
+        range(3)
+    )
     assert (~np.isclose(run_parameters, campaign_parameters)).mean() > 0.9
 
 
@@ -60,8 +64,12 @@ def test_overrides_reach_the_images_and_keep_the_lenses():
     )
     sharp, blurred = independent_test_configs(config).values()
     assert blurred["observation"]["overrides"] == {"seeing": 2.0}
-    sharp_images, sharp_parameters = LensSimulator(sharp).simulate_many(range(3))
-    blurred_images, blurred_parameters = LensSimulator(blurred).simulate_many(range(3))
+    sharp_images, sharp_parameters = LensSimulator(
+        SimulationSettings.from_config(sharp)
+    ).simulate_many(range(3))
+    blurred_images, blurred_parameters = LensSimulator(
+        SimulationSettings.from_config(blurred)
+    ).simulate_many(range(3))
     np.testing.assert_array_equal(sharp_parameters, blurred_parameters)  # same seed
     # A 2" PSF instead of LSST's 0.7": the same light, spread wider, so every peak is lower.
     peaks = sharp_images.max(axis=(1, 2, 3)), blurred_images.max(axis=(1, 2, 3))
@@ -171,7 +179,13 @@ def test_a_campaign_runs_through_snakemake_with_the_runs_simulation_code(tmp_pat
     same = validate_config(merge_config(production_config(), {**TINY, "seed": 8, "n_lenses": 15}))
     for chunk in (0, 1):
         path = tmp_path / f"direct_{chunk}.npz"
-        simulate_chunk(same, chunk, path, tmp_path / f"work_{chunk}", same["checkpoint_every"])
+        simulate_chunk(
+            SimulationSettings.from_config(same),
+            chunk,
+            path,
+            tmp_path / f"work_{chunk}",
+            same["checkpoint_every"],
+        )
         made = folder / "again" / "chunks" / f"chunk_{chunk:05d}.npz"
         assert made.read_bytes() == path.read_bytes()
 

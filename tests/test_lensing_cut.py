@@ -9,6 +9,7 @@ from lenspipe import seeding
 from lenspipe.data.store import open_store
 from lenspipe.errors import SimulationError
 from lenspipe.runs.chunk_job import simulate_chunk
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 
 THRESHOLD = 6.0
@@ -20,7 +21,7 @@ def _column(simulator: LensSimulator, parameters: np.ndarray, name: str) -> np.n
 
 
 def test_every_kept_lens_passes_the_cut_and_some_draws_were_rejected():
-    simulator = LensSimulator(small_config(**CUT))
+    simulator = LensSimulator(SimulationSettings.from_config(small_config(**CUT)))
     _, parameters = simulator.simulate_many(range(40))
     assert (_column(simulator, parameters, "source_magnification") >= THRESHOLD).all()
     assert (_column(simulator, parameters, "arc_snr") > 0).all()
@@ -28,7 +29,7 @@ def test_every_kept_lens_passes_the_cut_and_some_draws_were_rejected():
 
 
 def test_a_rejected_lens_is_redrawn_from_the_stream_of_its_index_and_draw():
-    simulator = LensSimulator(small_config(**CUT))
+    simulator = LensSimulator(SimulationSettings.from_config(small_config(**CUT)))
     sampled = len(simulator._priors)
     _, parameters = simulator.simulate_many(range(40))
     rejected = _column(simulator, parameters, "rejected_draws").astype(int)
@@ -57,7 +58,14 @@ def test_cut_data_and_their_rejection_count_do_not_depend_on_the_chunking(tmp_pa
 def test_the_chunk_log_reports_the_rejections(tmp_path):
     config = small_config(n_lenses=10, chunk_size=10, **CUT)
     log = io.StringIO()
-    simulate_chunk(config, 0, tmp_path / "chunk.npz", tmp_path / "work", 5, progress=log)
+    simulate_chunk(
+        SimulationSettings.from_config(config),
+        0,
+        tmp_path / "chunk.npz",
+        tmp_path / "work",
+        5,
+        progress=log,
+    )
     assert "lensing cut:" in log.getvalue() and "rejection rate" in log.getvalue()
     assert "rejection rate" in (tmp_path / "work" / "journal.txt").read_text()
 
@@ -65,7 +73,7 @@ def test_the_chunk_log_reports_the_rejections(tmp_path):
 def test_a_cut_that_rejects_everything_stops_naming_the_field():
     config = small_config(lensing_cut={"min_arc_snr": 1e12, "max_draws": 3})
     with pytest.raises(SimulationError, match="lensing_cut.max_draws"):
-        LensSimulator(config).simulate(0)
+        LensSimulator(SimulationSettings.from_config(config)).simulate(0)
 
 
 def test_a_compact_source_is_magnified_as_much_as_a_point_at_its_centre():
@@ -80,7 +88,7 @@ def test_a_compact_source_is_magnified_as_much_as_a_point_at_its_centre():
             }
         },
     )
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     _, parameters = simulator.simulate_many(range(6))
     names = simulator.parameter_names
     point = np.nansum(
@@ -98,7 +106,7 @@ def test_a_compact_source_is_magnified_as_much_as_a_point_at_its_centre():
 
 def test_an_image_count_cut_keeps_only_quads():
     config = small_config(lens_system={"point_source": True}, lensing_cut={"min_images": 4})
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     _, parameters = simulator.simulate_many(range(10))
     assert (_column(simulator, parameters, "point_source_n_images") == 4).all()
     assert _column(simulator, parameters, "rejected_draws").sum() > 0

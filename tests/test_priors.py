@@ -5,6 +5,7 @@ import pytest
 from conftest import small_config
 from lenspipe.config import validate_config
 from lenspipe.errors import ConfigError
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.priors import parse_prior
 from lenspipe.simulation.simulate import LensSimulator
 from scipy import stats
@@ -95,15 +96,19 @@ def test_physical_ranges_apply_to_scipy_priors_too():
     with pytest.raises(ConfigError, match="priors.lens.theta_E: theta_E is an Einstein"):
         with_theta_e({"dist": "scipy", "name": "norm", "kwargs": {"loc": 1.0}})
     config = with_theta_e({"dist": "scipy", "name": "lognorm", "kwargs": {"s": 0.2}})
-    assert LensSimulator(config).parameter_names[0] == "lens_theta_E"
+    assert (
+        LensSimulator(SimulationSettings.from_config(config)).parameter_names[0] == "lens_theta_E"
+    )
 
 
 CORRELATED = [{"parameters": ["lens_light_e1", "lens_e1"], "coefficient": 0.8}]
 
 
 def test_correlated_parameters_keep_their_priors_and_the_others_their_values():
-    plain = LensSimulator(small_config())
-    correlated = LensSimulator(small_config(priors={"correlations": CORRELATED}))
+    plain = LensSimulator(SimulationSettings.from_config(small_config()))
+    correlated = LensSimulator(
+        SimulationSettings.from_config(small_config(priors={"correlations": CORRELATED}))
+    )
     names = list(plain.parameter_names)
     first, second = names.index("lens_light_e1"), names.index("lens_e1")
     seeds = range(4000)

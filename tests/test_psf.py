@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from conftest import small_config
-from lenspipe.config import simulation_settings
 from lenspipe.errors import ConfigError
+from lenspipe.settings import SimulationSettings, simulation_settings
 from lenspipe.simulation.simulate import LensSimulator
 from scipy.signal import fftconvolve
 
@@ -23,7 +23,7 @@ def elongated_kernel(size: int = 9) -> np.ndarray:
 
 
 def noise_free(config: dict, lens: int = 0) -> list[np.ndarray]:
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     sampled = simulator.draw_parameters(np.random.default_rng(lens))
     return simulator.render(sampled).models
 

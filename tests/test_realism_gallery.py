@@ -3,8 +3,9 @@
 import numpy as np
 import yaml
 from conftest import small_config
-from lenspipe.config import realism_switches, simulation_settings
+from lenspipe.config import realism_switches
 from lenspipe.evaluation.realism_gallery import convergence_panels, realism_gallery
+from lenspipe.settings import simulation_settings
 from workflow_helpers import copy_workflow, job_counts, snakemake
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from conftest import build_store, fit_small_normalisation, small_config
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.observation import single_band_kwargs
 from lenspipe.simulation.parameters import MAX_IMAGES
 from lenspipe.simulation.simulate import LensSimulator
@@ -30,7 +31,7 @@ def _column(simulator: LensSimulator, parameters: np.ndarray, name: str) -> np.n
 @pytest.mark.parametrize("bands", [["g", "r", "i"], ["z", "i", "g"]])
 def test_magnitudes_convert_to_the_expected_counts_in_each_declared_band(bands):
     config = small_config(observation={"band": "i", "bands": bands}, **COMPACT_LENS_LIGHT)
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     images, parameters = simulator.simulate_many(range(3))
     assert images.shape == (3, 64, 64, len(bands))
     colours = config["colours"]["lens_light"]
@@ -45,16 +46,20 @@ def test_magnitudes_convert_to_the_expected_counts_in_each_declared_band(bands):
 
 def test_a_band_override_changes_that_band_alone():
     plain = LensSimulator(
-        small_config(observation={"bands": ["g", "r"], "band": "r"}, **COMPACT_LENS_LIGHT)
+        SimulationSettings.from_config(
+            small_config(observation={"bands": ["g", "r"], "band": "r"}, **COMPACT_LENS_LIGHT)
+        )
     )
     blurred = LensSimulator(
-        small_config(
-            observation={
-                "bands": ["g", "r"],
-                "band": "r",
-                "band_overrides": {"g": {"seeing": 2.0}},
-            },
-            **COMPACT_LENS_LIGHT,
+        SimulationSettings.from_config(
+            small_config(
+                observation={
+                    "bands": ["g", "r"],
+                    "band": "r",
+                    "band_overrides": {"g": {"seeing": 2.0}},
+                },
+                **COMPACT_LENS_LIGHT,
+            )
         )
     )
     image, _ = plain.simulate(0)
@@ -65,9 +70,11 @@ def test_a_band_override_changes_that_band_alone():
 
 
 def test_the_reference_band_channel_is_the_single_band_image():
-    single = LensSimulator(small_config(image={"noise": False}))
+    single = LensSimulator(SimulationSettings.from_config(small_config(image={"noise": False})))
     several = LensSimulator(
-        small_config(image={"noise": False}, observation={"bands": ["g", "i", "r"]})
+        SimulationSettings.from_config(
+            small_config(image={"noise": False}, observation={"bands": ["g", "i", "r"]})
+        )
     )
     image, parameters = single.simulate(4)
     images, more_parameters = several.simulate(4)
@@ -82,7 +89,7 @@ def test_quasar_images_satisfy_the_lens_equation(mass):
     from lenstronomy.LensModel.lens_model import LensModel
 
     config = small_config(lens_system={"point_source": True, "mass": mass})
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     _, parameters = simulator.simulate_many(range(30))
     lens_model = LensModel([mass, "SHEAR"])
     counts = _column(simulator, parameters, "point_source_n_images").astype(int)
@@ -122,7 +129,7 @@ def test_quasar_images_are_where_the_image_is_brightest():
             "source": {"magnitude": {"dist": "uniform", "min": 25.0, "max": 26.0}},
         },
     )
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     image, row = simulator.simulate(2)
     names = simulator.parameter_names
     magnification = np.abs(
@@ -148,7 +155,7 @@ def test_quasar_flux_is_its_magnitude_times_its_total_magnification():
             "source": {"magnitude": {"dist": "uniform", "min": 40.0, "max": 41.0}},
         },
     )
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     images, parameters = simulator.simulate_many(range(5))
     zero_point = single_band_kwargs(config["observation"], "i")["magnitude_zero_point"]
     magnitude = _column(simulator, parameters, "point_source_magnitude")
@@ -160,7 +167,9 @@ def test_quasar_flux_is_its_magnitude_times_its_total_magnification():
 
 
 def test_sampled_redshifts_keep_the_source_behind_the_lens():
-    simulator = LensSimulator(small_config(lens_system={"redshifts": True}))
+    simulator = LensSimulator(
+        SimulationSettings.from_config(small_config(lens_system={"redshifts": True}))
+    )
     _, parameters = simulator.simulate_many(range(20))
     lens_z, source_z = (_column(simulator, parameters, name) for name in ("lens_z", "source_z"))
     assert (source_z > lens_z).all() and np.ptp(lens_z) > 0
@@ -174,7 +183,7 @@ def test_time_delays_are_lenstronomys_arrival_time_differences():
     config = small_config(
         lens_system={"point_source": True, "redshifts": True, "cosmology": {"H0": 68.0}}
     )
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     _, parameters = simulator.simulate_many(range(10))
     names = simulator.parameter_names
     cosmology = FlatLambdaCDM(H0=68.0, Om0=0.3)
@@ -202,12 +211,16 @@ def test_time_delays_are_lenstronomys_arrival_time_differences():
 
 
 def test_a_quasar_leaves_the_extended_light_and_the_first_columns_unchanged():
-    plain = LensSimulator(small_config(image={"noise": False}))
+    plain = LensSimulator(SimulationSettings.from_config(small_config(image={"noise": False})))
     quasar = LensSimulator(
-        small_config(
-            image={"noise": False},
-            lens_system={"point_source": True},
-            priors={"point_source": {"magnitude": {"dist": "uniform", "min": 35.0, "max": 35.01}}},
+        SimulationSettings.from_config(
+            small_config(
+                image={"noise": False},
+                lens_system={"point_source": True},
+                priors={
+                    "point_source": {"magnitude": {"dist": "uniform", "min": 35.0, "max": 35.01}}
+                },
+            )
         )
     )
     image, parameters = plain.simulate(1)

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from conftest import small_config
 from lenspipe.data.chunk_files import chunk_range
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 
 
 def test_images_are_finite_float32_of_the_configured_shape():
-    simulator = LensSimulator(small_config())
+    simulator = LensSimulator(SimulationSettings.from_config(small_config()))
     images, parameters = simulator.simulate_many(range(5))
     assert images.shape == (5, 32, 32, 1)
     assert images.dtype == np.float32
@@ -27,7 +28,7 @@ def test_lens_light_is_brightest_near_the_lens_centre():
             },
         },
     )
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     image, parameters = simulator.simulate(3)
     values = dict(zip(simulator.parameter_names, parameters))
     pixel_scale = 0.2  # LSST
@@ -39,10 +40,14 @@ def test_lens_light_is_brightest_near_the_lens_centre():
 
 def test_lens_is_identical_whatever_the_chunking_and_order():
     config = small_config()
-    whole, whole_parameters = LensSimulator(config).simulate_many(range(12))
+    whole, whole_parameters = LensSimulator(SimulationSettings.from_config(config)).simulate_many(
+        range(12)
+    )
     pieces = {}
     for lenses in (range(7, 12), range(0, 3), range(3, 7)):  # out of order, fresh simulators
-        images, parameters = LensSimulator(config).simulate_many(lenses)
+        images, parameters = LensSimulator(SimulationSettings.from_config(config)).simulate_many(
+            lenses
+        )
         for row, lens in enumerate(lenses):
             pieces[lens] = images[row], parameters[row]
     for lens in range(12):
@@ -51,8 +56,8 @@ def test_lens_is_identical_whatever_the_chunking_and_order():
 
 
 def test_another_seed_gives_other_lenses():
-    first, _ = LensSimulator(small_config(seed=1)).simulate(0)
-    second, _ = LensSimulator(small_config(seed=2)).simulate(0)
+    first, _ = LensSimulator(SimulationSettings.from_config(small_config(seed=1))).simulate(0)
+    second, _ = LensSimulator(SimulationSettings.from_config(small_config(seed=2))).simulate(0)
     assert not np.array_equal(first, second)
 
 
@@ -61,7 +66,7 @@ def test_parameters_follow_their_priors():
         priors={"lens": {"theta_E": {"dist": "uniform", "min": 1.1, "max": 1.3}}}
     )
     config["priors"]["shear"]["gamma1"] = {"dist": "fixed", "value": 0.05}
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(SimulationSettings.from_config(config))
     _, parameters = simulator.simulate_many(range(50))
     names = simulator.parameter_names
     theta_e = parameters[:, names.index("lens_theta_E")]
@@ -70,7 +75,7 @@ def test_parameters_follow_their_priors():
 
 
 def test_noise_has_the_variance_lenstronomy_expects():
-    simulator = LensSimulator(small_config())
+    simulator = LensSimulator(SimulationSettings.from_config(small_config()))
     noisy, parameters = simulator.simulate(0)
     model = simulator.render(parameters).models[0]
     expected_sigma = simulator._sims[0].estimate_noise(model)
@@ -80,7 +85,7 @@ def test_noise_has_the_variance_lenstronomy_expects():
 
 
 def test_noise_free_config_renders_the_model_image():
-    simulator = LensSimulator(small_config(image={"noise": False}))
+    simulator = LensSimulator(SimulationSettings.from_config(small_config(image={"noise": False})))
     image, parameters = simulator.simulate(0)
     assert np.allclose(image[..., 0], simulator.render(parameters).models[0], rtol=1e-6)
 
@@ -103,5 +108,5 @@ def test_chunk_ranges_cover_every_lens_once():
 )
 def test_every_survey_preset_renders_a_finite_image(survey, band):
     config = small_config(observation={"survey": survey, "band": band, "coadd_years": None})
-    image, _ = LensSimulator(config).simulate(0)
+    image, _ = LensSimulator(SimulationSettings.from_config(config)).simulate(0)
     assert np.isfinite(image).all() and image.max() > 0

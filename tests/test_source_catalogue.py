@@ -5,6 +5,7 @@ import pytest
 from conftest import build_store, small_config
 from lenspipe.errors import ConfigError
 from lenspipe.runs.layout import fit_baseline_runs
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.simulation.source_catalogue import half_light, read_catalogue
 
@@ -35,8 +36,8 @@ def with_catalogue(path: str, **changes) -> dict:
 
 
 def test_catalogue_sources_leave_the_sampled_columns_unchanged(catalogue):
-    sersic = LensSimulator(small_config())
-    real = LensSimulator(with_catalogue(catalogue))
+    sersic = LensSimulator(SimulationSettings.from_config(small_config()))
+    real = LensSimulator(SimulationSettings.from_config(with_catalogue(catalogue)))
     assert real.parameter_names == (*sersic.parameter_names, "source_stamp", "source_stamp_z")
     stamps = set()
     for lens in range(6):
@@ -50,8 +51,12 @@ def test_catalogue_sources_leave_the_sampled_columns_unchanged(catalogue):
 
 
 def test_a_lens_has_the_same_stamp_whichever_lenses_are_simulated_with_it(catalogue):
-    images, rows = LensSimulator(with_catalogue(catalogue)).simulate_many([1, 4])
-    alone_image, alone_row = LensSimulator(with_catalogue(catalogue)).simulate(4)
+    images, rows = LensSimulator(
+        SimulationSettings.from_config(with_catalogue(catalogue))
+    ).simulate_many([1, 4])
+    alone_image, alone_row = LensSimulator(
+        SimulationSettings.from_config(with_catalogue(catalogue))
+    ).simulate(4)
     assert np.array_equal(images[1], alone_image) and np.array_equal(rows[1], alone_row)
 
 
@@ -107,7 +112,7 @@ def test_catalogue_runs_record_the_stamp_and_skip_the_fit_baseline(catalogue, tm
 
 
 def test_a_changed_catalogue_changes_the_simulation_settings(catalogue):
-    from lenspipe.config import simulation_settings
+    from lenspipe.settings import simulation_settings
 
     config = with_catalogue(catalogue)
     before = simulation_settings(config)

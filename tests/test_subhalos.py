@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from conftest import build_store, small_config
 from lenspipe.errors import ConfigError
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.simulation.subhalos import draw_subhalos, subhalo_kwargs
 
@@ -16,8 +17,10 @@ def with_subhalos(**subhalos) -> dict:
 
 
 def test_subhalos_leave_every_other_number_of_the_lens_unchanged():
-    smooth = LensSimulator(small_config(lens_system={"redshifts": True}))
-    lumpy = LensSimulator(with_subhalos(**SUBHALOS))
+    smooth = LensSimulator(
+        SimulationSettings.from_config(small_config(lens_system={"redshifts": True}))
+    )
+    lumpy = LensSimulator(SimulationSettings.from_config(with_subhalos(**SUBHALOS)))
     assert lumpy.parameter_names == (
         *smooth.parameter_names,
         "subhalo_count",
@@ -35,15 +38,17 @@ def test_subhalos_leave_every_other_number_of_the_lens_unchanged():
 
 
 def test_a_lens_has_the_same_subhalos_whichever_lenses_are_simulated_with_it():
-    simulator = LensSimulator(with_subhalos(**SUBHALOS))
+    simulator = LensSimulator(SimulationSettings.from_config(with_subhalos(**SUBHALOS)))
     images, rows = simulator.simulate_many([4, 9, 2])
-    alone_image, alone_row = LensSimulator(with_subhalos(**SUBHALOS)).simulate(9)
+    alone_image, alone_row = LensSimulator(
+        SimulationSettings.from_config(with_subhalos(**SUBHALOS))
+    ).simulate(9)
     assert np.array_equal(images[1], alone_image) and np.array_equal(rows[1], alone_row)
 
 
 def test_the_population_follows_its_model():
-    model = with_subhalos(mean_count=5, mass_range=[1e7, 1e10], mass_slope=1.9)
-    model = model["lens_system"]["subhalos"]
+    config = with_subhalos(mean_count=5, mass_range=[1e7, 1e10], mass_slope=1.9)
+    model = SimulationSettings.from_config(config).lens_system.subhalos
     draws = [draw_subhalos(model, 7, lens, 0, 1.2, (0.1, -0.2)) for lens in range(600)]
     counts = np.array([len(d.masses) for d in draws])
     assert abs(counts.mean() - 5) < 4 * np.sqrt(5 / len(counts))
@@ -67,7 +72,7 @@ def test_each_subhalo_has_the_mass_it_was_drawn_with():
     from lenstronomy.Cosmo.lens_cosmo import LensCosmo
 
     config = with_subhalos(mean_count=20)
-    model = config["lens_system"]["subhalos"]
+    model = SimulationSettings.from_config(config).lens_system.subhalos
     subhalos = draw_subhalos(model, 3, 0, 0, 1.0, (0.0, 0.0))
     cosmology = FlatLambdaCDM(**config["lens_system"]["cosmology"])
     kwargs = subhalo_kwargs(subhalos, model, (0.5, 2.0), cosmology)
@@ -75,7 +80,7 @@ def test_each_subhalo_has_the_mass_it_was_drawn_with():
     for mass, subhalo in zip(subhalos.masses, kwargs):
         *_, m200 = lens_cosmo.nfw_angle2physical(subhalo["Rs"], subhalo["alpha_Rs"])
         assert np.isclose(m200, mass, rtol=1e-6)
-        assert np.isclose(subhalo["r_trunc"], model["truncation_in_scale_radii"] * subhalo["Rs"])
+        assert np.isclose(subhalo["r_trunc"], model.truncation_in_scale_radii * subhalo["Rs"])
 
 
 def test_the_store_holds_the_subhalo_columns_and_they_can_be_targets(tmp_path):

@@ -16,9 +16,10 @@ CONSOLIDATION_TARGET = 0.5
 CONSOLIDATION_PROBE = """
 import json, resource, shutil, sys, time
 from lenspipe.data.consolidate import consolidate
+from lenspipe.settings import SimulationSettings
 config, chunks, store, table, copy_to = json.loads(sys.argv[1])
 start = time.perf_counter()
-consolidate(config, chunks, store, table)
+consolidate(SimulationSettings.from_config(config), chunks, store, table)
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 start = time.perf_counter()

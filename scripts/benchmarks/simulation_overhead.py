@@ -5,13 +5,17 @@ Row 1 is the production config; row 1q the same with a lensed quasar (lens_syste
 
 import statistics
 import time
+from typing import TYPE_CHECKING
 
 from common import Row, production_config
+
+if TYPE_CHECKING:
+    from lenspipe.settings import SimulationSettings
 
 TARGETS = {"1": 1.05, "1q": 1.1}
 
 
-def bare_lenstronomy(settings: dict, lens_indices: range):
+def bare_lenstronomy(settings: "SimulationSettings", lens_indices: range):
     """A loop over lenstronomy alone: objects built once, every input prepared beforehand.
 
     It renders with the same SimAPI and ImageModel objects lenspipe builds (single band), so
@@ -24,13 +28,13 @@ def bare_lenstronomy(settings: dict, lens_indices: range):
 
     drawer = LensSimulator(settings)
     sim, image_model = drawer._sims[0], drawer._image_models[0]
-    point_source = drawer._point_source if settings["lens_system"]["point_source"] else None
+    point_source = drawer._point_source if settings.lens_system.point_source else None
     inputs = [
         lenstronomy_kwargs(
             dict(
                 zip(
                     drawer.parameter_names,
-                    drawer.draw_parameters(seeding.lens_rng(settings["seed"], i)).tolist(),
+                    drawer.draw_parameters(seeding.lens_rng(settings.seed, i)).tolist(),
                 )
             )
         )
@@ -58,7 +62,7 @@ def bare_lenstronomy(settings: dict, lens_indices: range):
     return run
 
 
-def overhead_row(label: str, description: str, settings: dict, quick: bool) -> Row:
+def overhead_row(label: str, description: str, settings: "SimulationSettings", quick: bool) -> Row:
     """Per-lens medians of lenspipe and of the bare loop, interleaved in one run."""
     from lenspipe.simulation.simulate import LensSimulator
 
@@ -88,7 +92,7 @@ def overhead_row(label: str, description: str, settings: dict, quick: bool) -> R
 
 def run(quick: bool, rows: tuple[str, ...] = ("1", "1q")) -> list[Row]:
     """Row 1 (production config) and row 1q (the same with a lensed quasar), as asked."""
-    from lenspipe.config import simulation_settings
+    from lenspipe.settings import SimulationSettings
 
     configs = {
         "1": ("64x64, LSST i, noise", production_config()),
@@ -98,6 +102,8 @@ def run(quick: bool, rows: tuple[str, ...] = ("1", "1q")) -> list[Row]:
         ),
     }
     return [
-        overhead_row(label, configs[label][0], simulation_settings(configs[label][1]), quick)
+        overhead_row(
+            label, configs[label][0], SimulationSettings.from_config(configs[label][1]), quick
+        )
         for label in rows
     ]

@@ -7,7 +7,6 @@ so a bad config stops the run before anything is written.
 
 import copy
 import difflib
-import hashlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,21 +17,17 @@ import yaml
 from lenspipe.data.augment import with_partners
 from lenspipe.data.split import split_counts
 from lenspipe.errors import ConfigError
-from lenspipe.simulation.bands import light_components
-from lenspipe.simulation.parameters import (
-    CUT_COLUMNS,
-    image_columns,
+from lenspipe.settings import (
+    Settings,
+    imaged_bands,
+    light_components,
     parameter_names,
-    sampled_parameters,
-    time_delay_columns,
+    parse_priors,
+    prior_copula,
+    subhalos_enabled,
 )
-from lenspipe.simulation.priors import (
-    GaussianCopula,
-    Prior,
-    check_physical_range,
-    gaussian_copula,
-    parse_prior,
-)
+from lenspipe.simulation.parameters import CUT_COLUMNS, image_columns, time_delay_columns
+from lenspipe.simulation.priors import Prior, check_physical_range, parse_prior
 
 # Package data: the installed package validates a config without the repository around it.
 SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
@@ -115,13 +110,22 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
 
     Raises ConfigError naming the field and what was expected.
     """
+    validated_settings(config)
+    return config
+
+
+def validated_settings(config: dict[str, Any]) -> Settings:
+    """Fill defaults into ``config`` in place, check it, and return its typed settings.
+
+    Raises ConfigError naming the field and what was expected.
+    """
     validator = _DefaultFillingValidator(load_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(config))
     if error is not None:
         raise ConfigError(_schema_error_message(error))
     _check_every_prior(config)
     priors = parse_priors(config)
-    prior_copula(config)
+    prior_copula(config, priors)
     _check_targets(config, priors)
     _check_augmented_targets(config)
     _check_target_weights(config)
@@ -135,7 +139,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_subhalos(config)
     _check_source_catalogue(config)
     independent_test_configs(config)
-    return config
+    return Settings.from_config(config)
 
 
 def _check_source_catalogue(config: dict[str, Any]) -> None:
@@ -168,19 +172,6 @@ def _check_subhalos(config: dict[str, Any]) -> None:
         )
 
 
-SIMULATION_FIELDS = (
-    "n_lenses",
-    "chunk_size",
-    "seed",
-    "observation",
-    "lens_system",
-    "colours",
-    "lensing_cut",
-    "image",
-    "priors",
-)
-
-
 # Training settings that decide where a model trains, not what it learns: kept out of the
 # rules' params, so that changing them does not retrain (Snakemake reruns a job whose params
 # changed).
@@ -194,34 +185,9 @@ def model_training_settings(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def simulation_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """The part of a validated config that determines the simulated lenses and the store,
-    with the SHA-256 of each input file the images are made from (a changed file makes other
-    images, so it must make other settings)."""
-    settings = {field: config[field] for field in SIMULATION_FIELDS}
-    files = simulation_input_files(config)
-    if files:
-        settings["input_files_sha256"] = {
-            path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in files
-        }
-    return settings
-
-
-def simulation_input_files(config: dict[str, Any]) -> list[str]:
-    """The files whose contents go into the images: PSF kernels and the source catalogue."""
-    files = []
-    if config["observation"]["psf"] == "file":
-        files += sorted(config["observation"]["psf_files"].values())
-    if config["lens_system"]["source_catalogue"] is not None:
-        files.append(config["lens_system"]["source_catalogue"])
-    return files
-
-
 def realism_switches(config: dict[str, Any]) -> list[str]:
     """The switches that change what the images are made of, among "psf" (pixel kernels),
     "sources" (catalogue galaxies) and "subhalos"."""
-    from lenspipe.simulation.subhalos import subhalos_enabled
-
     on = {
         "psf": config["observation"]["psf"] == "file",
         "sources": config["lens_system"]["source_catalogue"] is not None,
@@ -235,7 +201,7 @@ def independent_test_configs(config: dict[str, Any]) -> dict[str, dict[str, Any]
 
     A campaign's config is the run's with the campaign's ``overrides`` applied (a prior given
     there replaces the run's prior whole), its own ``n_lenses`` and ``seed``, and no
-    campaigns of its own; ``simulation_settings`` of it is what the run's simulation code
+    campaigns of its own; ``lenspipe.settings.simulation_settings`` of it is what the run's simulation code
     receives. Raises ConfigError naming the campaign's field: a repeated name, the run's own
     seed, an override that the config checks refuse, or images of another size or bands.
     """
@@ -293,43 +259,15 @@ def _check_same_images(
             f"{field}.overrides.image.num_pix: the model reads {num_pix}x{num_pix} images, "
             f"not {changed_num_pix}x{changed_num_pix}; a campaign keeps the run's image size"
         )
-    if bands(changed) != bands(config):
+    if imaged_bands(changed) != imaged_bands(config):
         observation = overrides.get("observation", {})
         key = next((key for key in ("bands", "band") if key in observation), "survey")
         raise ConfigError(
             f"{field}.overrides.observation.{key}: the campaign would image bands "
-            f"{bands(changed)}, but the model learnt channels {bands(config)}; a campaign "
+            f"{list(imaged_bands(changed))}, but the model learnt channels "
+            f"{list(imaged_bands(config))}; a campaign "
             "images the run's bands in the run's order (another survey must have them too)"
         )
-
-
-def image_shape(config: dict[str, Any]) -> tuple[int, int, int]:
-    """Shape (height, width, bands) of one image of the run."""
-    num_pix = config["image"]["num_pix"]
-    return (num_pix, num_pix, len(bands(config)))
-
-
-def bands(config: dict[str, Any]) -> list[str]:
-    """The imaged bands, in channel order."""
-    observation = config["observation"]
-    return list(observation["bands"] or [observation["band"]])
-
-
-def parse_priors(config: dict[str, Any]) -> dict[str, Prior]:
-    """Return the Prior of every sampled parameter column, in column order."""
-    return {
-        f"{component}_{name}": parse_prior(
-            f"priors.{component}.{name}", config["priors"][component][name]
-        )
-        for component, name in sampled_parameters(config)
-    }
-
-
-def prior_copula(config: dict[str, Any]) -> GaussianCopula | None:
-    """The Gaussian copula of ``priors.correlations`` over this run's sampled parameters."""
-    priors = parse_priors(config)
-    fixed = {name for name, prior in priors.items() if prior.is_fixed}
-    return gaussian_copula(config["priors"]["correlations"], list(priors), fixed)
 
 
 def _check_every_prior(config: dict[str, Any]) -> None:
@@ -480,7 +418,7 @@ def _check_colours(config: dict[str, Any]) -> None:
     own, and those of the survey galleries."""
     from lenspipe.simulation.observation import GALLERY_OBSERVATIONS
 
-    needs = [(bands(config), "imaged band")] + [
+    needs = [(imaged_bands(config), "imaged band")] + [
         (GALLERY_OBSERVATIONS[survey]["bands"], f"band of the {survey} survey gallery")
         for survey in config["evaluation"]["survey_galleries"]
         if GALLERY_OBSERVATIONS[survey]["bands"]

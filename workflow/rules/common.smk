@@ -10,7 +10,6 @@ from lenspipe.config import (
     learning_curve_sizes,
     model_training_settings,
     realism_switches,
-    simulation_settings,
     training_subset_size,
     validate_config,
 )
@@ -19,6 +18,7 @@ from lenspipe.errors import ConfigError
 from lenspipe.runs import layout
 from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
 from lenspipe.runs.slurm_preflight import JobRequest, check_requests, gpu_request
+from lenspipe.settings import simulation_settings
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
 # job is planned or anything is written; the message is the whole output (no traceback).

@@ -19,6 +19,7 @@ from lenspipe.baselines.likelihood_fit import FitResult, LensFitter, Search
 from lenspipe.data.normalise import load_split
 from lenspipe.data.store import open_store
 from lenspipe.evaluation.predictions import prediction_frame
+from lenspipe.settings import SimulationSettings
 from tqdm import tqdm
 
 
@@ -57,7 +58,7 @@ def _fit_one(
 
 
 def fit_test_lenses(
-    simulation: dict[str, Any],
+    simulation: SimulationSettings,
     targets: list[str],
     n_lenses: int,
     search: Search,

@@ -28,15 +28,15 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from lenspipe import seeding
-from lenspipe.config import bands, parse_priors
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.parameters import (
+    BASE_PARAMETERS,
     LENS_LIGHT_MODEL_LIST,
     SOURCE_MODEL_LIST,
-    lens_model_list,
     lenstronomy_kwargs,
 )
 from lenspipe.simulation.priors import Prior
@@ -45,8 +45,9 @@ from scipy.optimize import OptimizeWarning
 if TYPE_CHECKING:
     from lenstronomy.Workflow.fitting_sequence import FittingSequence
 
-_MASS = ("theta_E", "e1", "e2", "center_x", "center_y")
-_SERSIC = ("R_sersic", "n_sersic", "e1", "e2")
+# The lens centre is shared with the lens light; the light's magnitude is solved linearly.
+_CENTRE = ("center_x", "center_y")
+_SERSIC = tuple(name for name in BASE_PARAMETERS["lens_light"] if name != "magnitude")
 
 
 @dataclass(frozen=True)
@@ -80,31 +81,30 @@ def _bounds(prior: Prior) -> tuple[float, float]:
 
 
 class LensFitter:
-    """Fits lenses of one validated config: one lenstronomy data, PSF and model set-up."""
+    """Fits lenses of one run's settings: one lenstronomy data, PSF and model set-up."""
 
-    def __init__(self, config: dict[str, Any]):
-        from lenspipe.simulation.observation import band_kwargs
+    def __init__(self, settings: SimulationSettings):
         from lenstronomy.SimulationAPI.sim_api import SimAPI
 
-        if config["lens_system"]["point_source"]:
+        if settings.lens_system.point_source:
             raise ValueError("the maximum-likelihood fit does not model a lensed quasar")
-        self._seed = config["seed"]
-        self._band = bands(config).index(config["observation"]["band"])
-        self._priors = parse_priors(config)
-        self._mass = lens_model_list(config)[0]
+        self._seed = settings.seed
+        self._band = settings.observation.reference_index
+        self._priors = settings.priors.by_column
+        self._mass_parameters = settings.lens_system.mass_parameters
         self._kwargs_model = {
-            "lens_model_list": [self._mass, "SHEAR"],
+            "lens_model_list": settings.lens_system.lens_model_list,
             "lens_light_model_list": LENS_LIGHT_MODEL_LIST,
             "source_light_model_list": SOURCE_MODEL_LIST,
         }
         sim = SimAPI(
-            num_pix=config["image"]["num_pix"],
-            kwargs_single_band=band_kwargs(config["observation"])[self._band],
+            num_pix=settings.image.num_pix,
+            kwargs_single_band=dict(settings.observation.band_kwargs[self._band]),
             kwargs_model=self._kwargs_model,
         )
         self._kwargs_data = sim.kwargs_data
         self._kwargs_psf = sim.kwargs_psf
-        self._kwargs_numerics = {"supersampling_factor": config["image"]["supersampling"]}
+        self._kwargs_numerics = {"supersampling_factor": settings.image.supersampling}
 
     def start(self, lens_index: int, start: int) -> dict[str, float]:
         """The prior draw start ``start`` of lens ``lens_index`` begins at (column -> value)."""
@@ -125,12 +125,12 @@ class LensFitter:
 
     def kwargs_params(self, start: Mapping[str, float]) -> dict[str, list]:
         """lenstronomy's kwargs_params: start, spread, fixed values and bounds per component."""
-        mass_names = _MASS[:3] + (("gamma",) if self._mass == "EPL_NUMBA" else ())
+        mass_names = tuple(name for name in self._mass_parameters if name not in _CENTRE)
         mass = self._component("lens", mass_names, start)
         shear = self._component("shear", ("gamma1", "gamma2"), start)
         light = self._component("lens_light", _SERSIC, start)
         # The lens centre is sampled as the lens light's and shared (joint_lens_with_light).
-        centre = self._component("lens", _MASS[3:], start)
+        centre = self._component("lens", _CENTRE, start)
         for part in range(4):
             light[part].update(centre[part])
         source = self._component("source", _SERSIC, start)

@@ -2,26 +2,25 @@
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import zarr
 from lenspipe.atomic import atomic_path, unused_name
-from lenspipe.config import image_shape
 from lenspipe.data.chunk_files import chunk_count, chunk_range, read_chunk
 from lenspipe.data.store import create_store, open_store, store_chunk_slices
 from lenspipe.errors import ChunkError
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.lensing_cut import rejection_summary
-from lenspipe.simulation.parameters import cut_enabled, parameter_names
 from tqdm import tqdm
 
 TABLE_ROWS_PER_GROUP = 65536
 
 
 def consolidate(
-    config: dict[str, Any],
+    settings: SimulationSettings,
     chunk_paths: Sequence[str | Path],
     store_path: str | Path,
     table_path: str | Path,
@@ -30,22 +29,21 @@ def consolidate(
     """Check every chunk and write the store and the parameter table.
 
     Chunks are read one at a time, so memory stays bounded by one chunk. A bad chunk
-    (unreadable, or not the lenses this config makes) is moved aside into a ``damaged/``
+    (unreadable, or not the lenses these settings make) is moved aside into a ``damaged/``
     folder beside it, so that rerunning the workflow simulates it again; ChunkError then
     names the file, where it went and what to run. Nothing is left at ``store_path`` or
     ``table_path``.
     """
-    n_lenses, chunk_size = config["n_lenses"], config["chunk_size"]
+    n_lenses, chunk_size = settings.n_lenses, settings.chunk_size
     expected = chunk_count(n_lenses, chunk_size)
     if len(chunk_paths) != expected:
         raise ChunkError(
             f"expected {expected} chunk files for n_lenses={n_lenses} and "
             f"chunk_size={chunk_size}, got {len(chunk_paths)}"
         )
-    shape = image_shape(config)
-    names = parameter_names(config)
+    shape, names = settings.image.shape, settings.columns.names
     with atomic_path(store_path) as temporary_store:
-        root = create_store(temporary_store, config)
+        root = create_store(temporary_store, settings)
         store_images, store_parameters = root["images"], root["parameters"]
         store_lens_index = root["lens_index"]
         platforms: set[str] = set()  # the processors that made the lenses
@@ -65,7 +63,7 @@ def consolidate(
             # Free this chunk before the next is read, so at most one chunk is in memory.
             del images, parameters
         root.attrs["platforms"] = sorted(platforms)
-        if cut_enabled(config):
+        if settings.cut.enabled:
             rejected = store_parameters[:, names.index("rejected_draws")]
             root.attrs["lensing_cut"] = rejection_summary(rejected)
         zarr.consolidate_metadata(str(temporary_store))

@@ -14,12 +14,10 @@ Layout of ``lenses.zarr``:
 
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import zarr
-from lenspipe.config import bands, image_shape, simulation_settings
-from lenspipe.simulation.parameters import parameter_names
+from lenspipe.settings import SimulationSettings
 from lenspipe.versions import package_versions
 
 LENSES_PER_STORE_CHUNK = 256
@@ -29,11 +27,11 @@ LENSES_PER_STORE_CHUNK = 256
 warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
 
 
-def create_store(path: str | Path, config: dict[str, Any]) -> zarr.Group:
-    """Create an empty store for the lenses of ``config`` at ``path``."""
-    n_lenses = config["n_lenses"]
-    shape = image_shape(config)
-    names = parameter_names(config)
+def create_store(path: str | Path, settings: SimulationSettings) -> zarr.Group:
+    """Create an empty store for the lenses of ``settings`` at ``path``."""
+    n_lenses = settings.n_lenses
+    shape = settings.image.shape
+    names = settings.columns.names
     chunk = min(LENSES_PER_STORE_CHUNK, n_lenses)
     root = zarr.open_group(str(path), mode="w-", zarr_format=3)
     root.create_array(
@@ -61,9 +59,9 @@ def create_store(path: str | Path, config: dict[str, Any]) -> zarr.Group:
     )
     root.attrs.update(
         {
-            "config": simulation_settings(config),
-            "seed": config["seed"],
-            "bands": bands(config),
+            "config": settings.record(),
+            "seed": settings.seed,
+            "bands": list(settings.observation.bands),
             "parameter_names": list(names),
             "versions": package_versions(),
         }
@@ -94,4 +92,5 @@ def store_pix2angle(store_path: str | Path) -> np.ndarray:
     """lenstronomy's pixel-to-angle matrix of the images in the store (from its settings)."""
     from lenspipe.simulation.simulate import LensSimulator
 
-    return LensSimulator(dict(open_store(store_path).attrs["config"])).pix2angle()
+    settings = SimulationSettings.from_config(open_store(store_path).attrs["config"])
+    return LensSimulator(settings).pix2angle()

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 from lenspipe.evaluation.plots import plot_lens_gallery
-from lenspipe.simulation.observation import GALLERY_OBSERVATIONS, single_band_kwargs
+from lenspipe.settings import SimulationSettings
+from lenspipe.simulation.observation import GALLERY_OBSERVATIONS
 from lenspipe.simulation.parameters import MAX_IMAGES
 from lenspipe.simulation.simulate import LensSimulator
 
@@ -32,18 +33,17 @@ def preset_settings(settings: dict[str, Any], survey: str) -> dict[str, Any]:
 
 def survey_gallery(settings: dict[str, Any], survey: str, count: int, path: str | Path) -> None:
     """Render lenses 0..count-1 of ``settings`` under ``survey`` and plot them to ``path``."""
-    preset = preset_settings(settings, survey)
+    preset = SimulationSettings.from_config(preset_settings(settings, survey))
     simulator = LensSimulator(preset)
     images, parameters = simulator.simulate_many(range(count))
     names = simulator.parameter_names
     quasar_images = None
-    if preset["lens_system"]["point_source"]:
+    if preset.lens_system.point_source:
         x = parameters[:, [names.index(f"point_source_x_{k}") for k in range(1, MAX_IMAGES + 1)]]
         y = parameters[:, [names.index(f"point_source_y_{k}") for k in range(1, MAX_IMAGES + 1)]]
         quasar_images = list(zip(x, y))
-    observation = preset["observation"]
-    pixel_scale = single_band_kwargs(observation, observation["band"])["pixel_scale"]
-    bands = ", ".join(observation["bands"] or [observation["band"]])
+    pixel_scale = preset.image.pixel_scale
+    bands = ", ".join(preset.observation.bands)
     title = f"{survey} ({bands}; {pixel_scale:g} arcsec per pixel)"
     stretched = np.arcsinh(images / simulator.background_noise())
     plot_lens_gallery(stretched, quasar_images, pixel_scale, title, path)

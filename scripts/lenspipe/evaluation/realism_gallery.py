@@ -5,8 +5,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from lenspipe.config import bands, realism_switches
+from lenspipe.config import realism_switches
 from lenspipe.evaluation.plots import Panel, plot_panels
+from lenspipe.settings import SimulationSettings, imaged_bands
 from lenspipe.simulation.observation import read_kernel
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.simulation.source_catalogue import read_catalogue
@@ -21,7 +22,7 @@ def realism_gallery(settings: dict[str, Any], path: str | Path) -> None:
     switches = realism_switches(settings)
     panels: list[Panel] = []
     if "psf" in switches:
-        for band in bands(settings):
+        for band in imaged_bands(settings):
             field = f"observation.psf_files.{band}"
             kernel = read_kernel(settings["observation"]["psf_files"][band], field)
             panels.append(Panel(f"PSF {band} (log10)", np.log10(np.clip(kernel, 1e-6, None))))
@@ -40,7 +41,7 @@ def convergence_panels(settings: dict[str, Any]) -> list[Panel]:
     none if the first LENSES_SEARCHED lenses have no subhalo."""
     from lenstronomy.LensModel.lens_model import LensModel
 
-    simulator = LensSimulator(settings)
+    simulator = LensSimulator(SimulationSettings.from_config(settings))
     for lens in range(LENSES_SEARCHED):
         lens_model, kwargs, subhalos = simulator.mass_model(lens)
         if len(subhalos.masses):

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
-from lenspipe.config import image_shape
 from lenspipe.data.chunk_files import chunk_range, read_chunk, write_chunk
 from lenspipe.errors import ChunkError
 from lenspipe.runs.chunk_work import (
@@ -22,8 +21,8 @@ from lenspipe.runs.chunk_work import (
     saved_parts,
     write_journal,
 )
+from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.lensing_cut import rejection_summary
-from lenspipe.simulation.parameters import cut_enabled, parameter_names
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.versions import cpu_platform
 from lenspipe.work_settings import SETTINGS_FILE, changes_since_recorded, record_settings
@@ -31,7 +30,7 @@ from tqdm import tqdm
 
 
 def simulate_chunk(
-    config: dict[str, Any],
+    settings: SimulationSettings,
     chunk: int,
     path: str | Path,
     work_dir: str | Path,
@@ -39,21 +38,21 @@ def simulate_chunk(
     progress: TextIO | None = None,
     pause_seconds: float = 0.0,
 ) -> None:
-    """Simulate chunk number ``chunk`` of a validated config into ``path``, resumably.
+    """Simulate chunk number ``chunk`` of a run's ``settings`` into ``path``, resumably.
 
     Lenses already saved in ``work_dir`` by an earlier attempt with the same simulation
     settings are reused; the rest are simulated and saved every ``checkpoint_every`` lenses.
     ``pause_seconds`` slows every lens down, for tests that need a job to run out of time.
     """
     work_dir = Path(work_dir)
-    lenses = chunk_range(chunk, config["n_lenses"], config["chunk_size"])
+    lenses = chunk_range(chunk, settings.n_lenses, settings.chunk_size)
     parts = part_ranges(lenses, checkpoint_every)
-    _forget_other_settings(work_dir, config)
-    pieces = [_load_saved_part(work_dir, part, config, progress) for part in parts]
+    _forget_other_settings(work_dir, settings.record())
+    pieces = [_load_saved_part(work_dir, part, settings, progress) for part in parts]
     saved_lenses = sum(len(part) for part, piece in zip(parts, pieces) if piece is not None)
     write_journal(work_dir, attempt_started(saved_lenses, len(lenses), cpu_platform()))
 
-    simulator = LensSimulator(config)
+    simulator = LensSimulator(settings)
     names = simulator.parameter_names
     bar = tqdm(
         total=len(lenses),
@@ -81,7 +80,7 @@ def simulate_chunk(
         [platform for _, _, platforms in pieces for platform in platforms],
         names,
     )
-    if cut_enabled(config):
+    if settings.cut.enabled:
         summary = rejection_summary(parameters[:, names.index("rejected_draws")])
         message = (
             f"lensing cut: {summary['rejected_draws']} draws rejected for "
@@ -96,20 +95,21 @@ def simulate_chunk(
     write_journal(work_dir, chunk_finished(path))
 
 
-def _forget_other_settings(work_dir: Path, config: dict[str, Any]) -> None:
-    """Remove saved parts made with different simulation settings; record the current ones."""
-    changed = changes_since_recorded(work_dir, config)
+def _forget_other_settings(work_dir: Path, recorded: dict[str, Any]) -> None:
+    """Remove saved parts made with other simulation settings than ``recorded``
+    (``SimulationSettings.record``); record these."""
+    changed = changes_since_recorded(work_dir, recorded)
     if changed:
         stale = saved_parts(work_dir)
         for file in stale:
             file.unlink()
         fields = ", ".join(changed)
         write_journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
-    record_settings(work_dir, config)
+    record_settings(work_dir, recorded)
 
 
 def _load_saved_part(
-    work_dir: Path, part: range, config: dict[str, Any], progress: TextIO | None
+    work_dir: Path, part: range, settings: SimulationSettings, progress: TextIO | None
 ) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
     """The images, parameters and platforms of ``part`` if an earlier attempt saved them
     readably.
@@ -121,7 +121,7 @@ def _load_saved_part(
     if not file.exists():
         return None
     try:
-        return read_chunk(file, part, image_shape(config), parameter_names(config))
+        return read_chunk(file, part, settings.image.shape, settings.columns.names)
     except ChunkError as error:
         message = f"discarded unreadable part, simulating it again: {error}"
         write_journal(work_dir, message)

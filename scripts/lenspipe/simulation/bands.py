@@ -6,7 +6,7 @@ magnitude in band ``b`` is that magnitude plus ``colours[component][b]`` minus
 """
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # The keyword lists of lenstronomy_kwargs that carry magnitudes, and their colour component.
@@ -17,24 +17,20 @@ _MAGNITUDE_KWARGS = {
 }
 
 
-def light_components(config: Mapping[str, Any]) -> list[str]:
-    """The light components of the lens system: lens light, source and, if on, the quasar."""
-    components = ["lens_light", "source"]
-    if config["lens_system"]["point_source"]:
-        components.append("point_source")
-    return components
-
-
-def colour_offsets(config: Mapping[str, Any], imaged: list[str]) -> list[dict[str, float]]:
-    """Per band of ``imaged``, each light component's magnitude offset from the reference band."""
+def colour_offsets(
+    colours: Mapping[str, Mapping[str, float]],
+    reference: str,
+    imaged: Sequence[str],
+    components: Sequence[str],
+) -> list[dict[str, float]]:
+    """Per band of ``imaged``, each light component's magnitude offset from the ``reference``
+    band, by the ``colours`` table."""
     if len(imaged) == 1:
         return [{}]
-    reference = config["observation"]["band"]
-    colours = config["colours"]
     return [
         {
             component: colours[component][band] - colours[component][reference]
-            for component in light_components(config)
+            for component in components
         }
         for band in imaged
     ]

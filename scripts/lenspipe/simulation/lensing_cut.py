@@ -10,10 +10,10 @@ Three measures, each with an optional threshold in ``lensing_cut``:
 - the number of images of the lensed quasar.
 """
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
+from lenspipe.settings import LensingCut
 
 
 def source_magnification(lensed_source: np.ndarray, unlensed_counts: float) -> float:
@@ -26,15 +26,15 @@ def arc_snr(arcs: Sequence[np.ndarray], sigma: Sequence[np.ndarray]) -> float:
     return float(np.sqrt(sum(np.sum((arc / noise) ** 2) for arc, noise in zip(arcs, sigma))))
 
 
-def passes(cut: Mapping[str, Any], magnification: float, snr: float, images: int) -> bool:
+def passes(cut: LensingCut, magnification: float, snr: float, images: int) -> bool:
     """True when the lens meets every threshold that ``cut`` sets (``images``: the quasar's
     image count, 0 without a quasar)."""
-    measures = {
-        "min_source_magnification": magnification,
-        "min_arc_snr": snr,
-        "min_images": images,
-    }
-    return all(cut[name] is None or value >= cut[name] for name, value in measures.items())
+    measures = (
+        (cut.min_source_magnification, magnification),
+        (cut.min_arc_snr, snr),
+        (cut.min_images, images),
+    )
+    return all(threshold is None or value >= threshold for threshold, value in measures)
 
 
 def rejection_summary(rejected_draws: np.ndarray) -> dict[str, float]:

@@ -8,15 +8,13 @@ Columns come in a fixed order: the 21 parameters of the default system, then the
 parameters that the ``lens_system`` switches add (``lens_gamma`` for the EPL mass, the
 redshifts, the quasar magnitude), then the columns measured on each simulated lens (the
 quasar's images, their time delays when redshifts are sampled, the lensing-cut measures, and
-the subhalos' count and mass, the catalogue source's stamp). The default config therefore has exactly the
-columns, and draws exactly the numbers, it always had.
+the subhalos' count and mass, the catalogue source's stamp). The default config therefore has
+exactly the columns, and draws exactly the numbers, it always had. ``lenspipe.settings`` lists
+the columns of a config (``SimulationSettings.columns``).
 """
 
 from collections.abc import Mapping
 from typing import Any
-
-from lenspipe.simulation.source_catalogue import STAMP_COLUMNS
-from lenspipe.simulation.subhalos import subhalos_enabled
 
 BASE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "lens": ("theta_E", "e1", "e2", "center_x", "center_y"),
@@ -31,19 +29,6 @@ MAX_IMAGES = 4
 LENS_LIGHT_MODEL_LIST = ["SERSIC_ELLIPSE"]
 SOURCE_MODEL_LIST = ["SERSIC_ELLIPSE"]
 POINT_SOURCE_MODEL_LIST = ["SOURCE_POSITION"]
-
-
-def sampled_parameters(config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(component, parameter) of every sampled column of ``config``, in column order."""
-    system = config["lens_system"]
-    pairs = [(component, name) for component, names in BASE_PARAMETERS.items() for name in names]
-    if system["mass"] == "EPL_NUMBA":
-        pairs.append(("lens", "gamma"))
-    if system["redshifts"]:
-        pairs += [("lens", "z"), ("source", "z")]
-    if system["point_source"]:
-        pairs.append(("point_source", "magnitude"))
-    return pairs
 
 
 def image_columns() -> list[str]:
@@ -66,43 +51,10 @@ def padded_columns() -> list[str]:
 
 
 CUT_COLUMNS = ["source_magnification", "arc_snr", "rejected_draws"]
+"""Columns of the lensing cut: what it measured on the kept lens, and the draws it rejected."""
 SUBHALO_COLUMNS = ["subhalo_count", "subhalo_mass_total"]
 """Columns of the subhalo summary (lens_system.subhalos): how many, and the sum of their M200
 in solar masses."""
-"""Columns of the lensing cut: what it measured on the kept lens, and the draws it rejected."""
-
-
-def measured_columns(config: Mapping[str, Any]) -> list[str]:
-    """Columns measured on each simulated lens rather than drawn from a prior."""
-    system = config["lens_system"]
-    columns = image_columns() if system["point_source"] else []
-    if system["point_source"] and system["redshifts"]:
-        columns += time_delay_columns()
-    if cut_enabled(config):
-        columns += CUT_COLUMNS
-    if subhalos_enabled(config):
-        columns += SUBHALO_COLUMNS
-    if config["lens_system"]["source_catalogue"] is not None:
-        columns += STAMP_COLUMNS
-    return columns
-
-
-def cut_enabled(config: Mapping[str, Any]) -> bool:
-    """True when ``lensing_cut`` sets a threshold."""
-    cut = config["lensing_cut"]
-    thresholds = ("min_source_magnification", "min_arc_snr", "min_images")
-    return any(cut[threshold] is not None for threshold in thresholds)
-
-
-def parameter_names(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """Every column of the parameter table of ``config``, in order."""
-    sampled = [f"{component}_{name}" for component, name in sampled_parameters(config)]
-    return (*sampled, *measured_columns(config))
-
-
-def lens_model_list(config: Mapping[str, Any]) -> list[str]:
-    """lenstronomy's lens model list: the main deflector (SIE or EPL_NUMBA) and shear."""
-    return [config["lens_system"]["mass"], "SHEAR"]
 
 
 def lenstronomy_kwargs(values: Mapping[str, float]) -> dict[str, list[dict[str, Any]]]:

@@ -20,19 +20,15 @@ from typing import Any
 
 import numpy as np
 from lenspipe import seeding
-from lenspipe.config import bands, image_shape, parse_priors, prior_copula
 from lenspipe.errors import SimulationError
-from lenspipe.simulation.bands import colour_offsets, in_band
+from lenspipe.settings import SimulationSettings
+from lenspipe.simulation.bands import in_band
 from lenspipe.simulation.lensing_cut import arc_snr, passes, source_magnification
-from lenspipe.simulation.observation import band_kwargs
 from lenspipe.simulation.parameters import (
     LENS_LIGHT_MODEL_LIST,
     POINT_SOURCE_MODEL_LIST,
     SOURCE_MODEL_LIST,
-    cut_enabled,
-    lens_model_list,
     lenstronomy_kwargs,
-    parameter_names,
 )
 from lenspipe.simulation.point_sources import shared_point_source, solve, time_delays
 from lenspipe.simulation.priors import UNIT_HIGH, UNIT_LOW
@@ -42,7 +38,6 @@ from lenspipe.simulation.subhalos import (
     Subhalos,
     draw_subhalos,
     subhalo_kwargs,
-    subhalos_enabled,
 )
 from tqdm import tqdm
 
@@ -57,51 +52,50 @@ class Rendering:
 
 
 class LensSimulator:
-    """Renders lenses of one validated config; lenstronomy objects are built once."""
+    """Renders lenses of one run's settings; lenstronomy objects are built once."""
 
-    def __init__(self, config: dict[str, Any]):
+    def __init__(self, settings: SimulationSettings):
         from lenstronomy.ImSim.image_model import ImageModel
         from lenstronomy.SimulationAPI.sim_api import SimAPI
 
-        self.seed: int = config["seed"]
-        self.image_shape = image_shape(config)
-        self.parameter_names = parameter_names(config)
-        self.add_noise: bool = config["image"]["noise"]
-        self._priors = list(parse_priors(config).values())
-        self._copula = prior_copula(config)
-        system = config["lens_system"]
-        self._has_quasar: bool = system["point_source"]
+        self.seed: int = settings.seed
+        self.image_shape = settings.image.shape
+        self.parameter_names = settings.columns.names
+        self.add_noise: bool = settings.image.noise
+        self._priors = list(settings.priors.by_column.values())
+        self._copula = settings.priors.copula
+        system = settings.lens_system
+        self._has_quasar: bool = system.point_source
         self._cosmology = None
-        if (self._has_quasar and system["redshifts"]) or subhalos_enabled(config):
+        if system.needs_cosmology:
             from astropy.cosmology import FlatLambdaCDM
 
-            self._cosmology = FlatLambdaCDM(**system["cosmology"])
-        self._cut = config["lensing_cut"] if cut_enabled(config) else None
-        imaged = bands(config)
-        self._reference = imaged.index(config["observation"]["band"])
-        self._offsets = colour_offsets(config, imaged)
+            self._cosmology = FlatLambdaCDM(**system.cosmology)
+        self._cut = settings.cut if settings.cut.enabled else None
+        self._reference = settings.observation.reference_index
+        self._offsets = settings.observation.colour_offsets
         kwargs_model = {
-            "lens_model_list": lens_model_list(config),
+            "lens_model_list": system.lens_model_list,
             "lens_light_model_list": LENS_LIGHT_MODEL_LIST,
             "source_light_model_list": SOURCE_MODEL_LIST,
         }
         self._catalogue = None
-        if system["source_catalogue"] is not None:
-            self._catalogue = read_catalogue(system["source_catalogue"])
+        if system.source_catalogue is not None:
+            self._catalogue = read_catalogue(system.source_catalogue)
             kwargs_model["source_light_model_list"] = INTERPOLATED_SOURCE
         if self._has_quasar:
             kwargs_model["point_source_model_list"] = POINT_SOURCE_MODEL_LIST
         self._sims = [
             SimAPI(
-                num_pix=config["image"]["num_pix"],
-                kwargs_single_band=kwargs,
+                num_pix=settings.image.num_pix,
+                kwargs_single_band=dict(kwargs),
                 kwargs_model=kwargs_model,
             )
-            for kwargs in band_kwargs(config["observation"])
+            for kwargs in settings.observation.band_kwargs
         ]
-        kwargs_numerics = {"supersampling_factor": config["image"]["supersampling"]}
+        kwargs_numerics = {"supersampling_factor": settings.image.supersampling}
         self._kwargs_numerics = kwargs_numerics
-        self._subhalos = system["subhalos"] if subhalos_enabled(config) else None
+        self._subhalos = system.subhalos
         # The image models of lenses with n subhalos, by n (lens model list + n TNFW).
         self._subhalo_image_models: dict[int, list] = {}
         self._lens_model = self._sims[0].lens_model_class
@@ -311,7 +305,7 @@ class LensSimulator:
         draw = 0
         while not rendering.visible:
             draw += 1
-            if draw == self._cut["max_draws"]:
+            if draw == self._cut.max_draws:
                 raise SimulationError(
                     f"lensing_cut: lens {lens_index} was rejected {draw} times in a row "
                     "(lensing_cut.max_draws); the thresholds reject (nearly) every lens of "

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from lenspipe import seeding
+from lenspipe.settings import SubhaloModel
 
 SUBHALO_PROFILE = "TNFW"
 
@@ -35,37 +36,32 @@ class Subhalos:
         return [float(len(self.masses)), float(self.masses.sum())]
 
 
-def subhalos_enabled(config: dict[str, Any]) -> bool:
-    """Whether the config adds subhalos to the lens (``lens_system.subhalos.mean_count`` > 0)."""
-    return config["lens_system"]["subhalos"]["mean_count"] > 0
-
-
 def draw_subhalos(
-    model: dict[str, Any],
+    model: SubhaloModel,
     seed: int,
     lens_index: int,
     draw: int,
     theta_e: float,
     center: tuple[float, float],
 ) -> Subhalos:
-    """The subhalos of draw ``draw`` of lens ``lens_index`` under population ``model``
-    (``lens_system.subhalos``), around a lens of Einstein radius ``theta_e`` at ``center``."""
+    """The subhalos of draw ``draw`` of lens ``lens_index`` under population ``model``,
+    around a lens of Einstein radius ``theta_e`` at ``center``."""
     rng = seeding.stream(seed, seeding.SUBHALOS, lens_index, draw)
-    count = rng.poisson(model["mean_count"])
-    low, high = model["mass_range"]
-    power = 1.0 - model["mass_slope"]
+    count = rng.poisson(model.mean_count)
+    low, high = model.mass_range
+    power = 1.0 - model.mass_slope
     unit = rng.random(count)
     if abs(power) < 1e-12:
         masses = low * (high / low) ** unit
     else:
         masses = (low**power + unit * (high**power - low**power)) ** (1.0 / power)
-    radius = model["radius_in_einstein_radii"] * theta_e * np.sqrt(rng.random(count))
+    radius = model.radius_in_einstein_radii * theta_e * np.sqrt(rng.random(count))
     angle = 2 * np.pi * rng.random(count)
     return Subhalos(masses, center[0] + radius * np.cos(angle), center[1] + radius * np.sin(angle))
 
 
 def subhalo_kwargs(
-    subhalos: Subhalos, model: dict[str, Any], redshifts: tuple[float, float], cosmology: Any
+    subhalos: Subhalos, model: SubhaloModel, redshifts: tuple[float, float], cosmology: Any
 ) -> list[dict[str, float]]:
     """lenstronomy ``TNFW`` keywords of each subhalo at lens and source ``redshifts`` in
     ``cosmology`` (an astropy cosmology: build it once, it is slow to make)."""
@@ -74,12 +70,12 @@ def subhalo_kwargs(
     lens_cosmo = LensCosmo(*redshifts, cosmo=cosmology)
     kwargs = []
     for mass, x, y in zip(subhalos.masses, subhalos.x, subhalos.y):
-        scale_radius, alpha = lens_cosmo.nfw_physical2angle(mass, model["concentration"])
+        scale_radius, alpha = lens_cosmo.nfw_physical2angle(mass, model.concentration)
         kwargs.append(
             {
                 "Rs": float(scale_radius),
                 "alpha_Rs": float(alpha),
-                "r_trunc": float(model["truncation_in_scale_radii"] * scale_radius),
+                "r_trunc": float(model.truncation_in_scale_radii * scale_radius),
                 "center_x": float(x),
                 "center_y": float(y),
             }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lenspipe.config import learning_curve_sizes, realism_switches, simulation_settings
+from lenspipe.config import learning_curve_sizes, realism_switches
 from lenspipe.data.chunk_files import chunk_count, chunk_range
 from lenspipe.runs import layout
 from lenspipe.runs.chunk_work import JournalAttempt, read_journal, saved_part_range, saved_parts
@@ -28,6 +28,7 @@ from lenspipe.runs.status.slurm import (
     slurm_log_path,
     squeue_jobs,
 )
+from lenspipe.settings import simulation_settings
 from lenspipe.work_settings import changes_since_recorded
 
 CHUNK_STATES = ("finished", "in_progress", "partial", "failed", "not_started")
