@@ -134,7 +134,8 @@ def test_fitting_in_parallel_workers_gives_the_same_fits(small_store, tmp_path):
     frames = {}
     for workers in (1, 2):
         path = tmp_path / f"fits_{workers}.csv"
-        fit_test_lenses(config, targets, 3, STARVED, TOLERANCE, store, split, path, workers)
+        settings = SimulationSettings.from_config(config)
+        fit_test_lenses(settings, targets, 3, STARVED, TOLERANCE, store, split, path, workers)
         frames[workers] = pd.read_csv(path).drop(columns="seconds")
     pd.testing.assert_frame_equal(frames[1], frames[2])
     assert list(frames[2]["lens_index"]) == [0, 1, 2]

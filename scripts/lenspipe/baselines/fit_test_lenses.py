@@ -40,8 +40,9 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(simulation: dict[str, Any], store_path: str) -> None:
-    """Build one fitter and open the store once per worker process."""
-    _worker["fitter"] = LensFitter(simulation)
+    """Build one fitter (from the settings' ``record``, which pickles) and open the store,
+    once per worker process."""
+    _worker["fitter"] = LensFitter(SimulationSettings.from_config(simulation))
     _worker["root"] = open_store(store_path)
 
 
@@ -82,7 +83,7 @@ def fit_test_lenses(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(simulation, str(store_path)),
+        initargs=(simulation.record(), str(store_path)),
     ) as pool:
         fit = partial(_fit_one, search=search, chi2_tolerance=chi2_tolerance)
         fits = pool.map(fit, [int(lens) for lens in test])
