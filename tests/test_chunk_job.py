@@ -144,17 +144,16 @@ def test_chunk_file_bytes_do_not_depend_on_when_they_were_written(tmp_path):
     assert (tmp_path / "first.npz").read_bytes() == (tmp_path / "second.npz").read_bytes()
 
 
-# Chunk 0 of the small default config with 30 lenses, as lenspipe writes it since adaptive
-# supersampling became the default (recorded again then, 2026-11-29, with
-# tests/record_default_chunk.py; lenstronomy 1.14.2, numpy 2.4): the lens_system, bands,
-# colours, lensing_cut and later switches left it unchanged. Bytes are not compared: floating-point results differ in their last bits
+# Chunk 0 of the small default config with 30 lenses, as lenspipe wrote it before the
+# lens_system, bands, colours and lensing_cut switches existed (recorded with lenstronomy 1.14.2
+# and numpy 2.4). Bytes are not compared: floating-point results differ in their last bits
 # between processors (an Intel AVX-512 machine and an AMD EPYC write different bytes), so the
 # test requires the same lenses to float32 rounding; any real change (another draw, another
 # model) moves values by many orders of magnitude more.
 DEFAULT_CHUNK = Path(__file__).parent / "data" / "default_chunk_30_lenses.npz"
 
 
-def test_default_config_writes_its_recorded_lenses(tmp_path):
+def test_default_config_writes_the_lenses_it_wrote_before_the_new_switches(tmp_path):
     config = small_config(n_lenses=30, chunk_size=30, checkpoint_every=10)
     path = tmp_path / "chunk.npz"
     simulate_chunk(config, 0, path, tmp_path / "work", config["checkpoint_every"])

@@ -6,7 +6,6 @@ import pytest
 from conftest import small_config
 from lenspipe.baselines.fit_test_lenses import fit_record
 from lenspipe.baselines.likelihood_fit import LensFitter, Search, fit_columns, fit_kwargs
-from lenspipe.simulation.rendering import kwargs_numerics
 from lenspipe.simulation.simulate import LensSimulator
 
 TOLERANCE = 4.0
@@ -16,10 +15,7 @@ STARVED = Search(n_starts=1, n_particles=2, n_iterations=2, polish_iterations=1)
 
 @pytest.fixture(scope="module")
 def config():
-    # Images rendered as the fit renders its model (pixel centres): under the default adaptive
-    # supersampling the truth's chi^2 also holds the fit's rendering error (workflow/docs/
-    # realism.md, "Rendering accuracy").
-    return small_config(image={"supersampling": 1})
+    return small_config()
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +94,7 @@ def test_chi2_at_the_truth_is_lenstronomys_in_the_simulations_parametrisation(
         LensModel(["SIE", "SHEAR"]),
         LightModel(["SERSIC_ELLIPSE"]),
         LightModel(["SERSIC_ELLIPSE"]),
-        kwargs_numerics=kwargs_numerics(config["image"]),
+        kwargs_numerics={"supersampling_factor": config["image"]["supersampling"]},
     )
     kwargs = lenstronomy_kwargs(truth)
     [source], [light] = kwargs["kwargs_source_mag"], kwargs["kwargs_lens_light_mag"]

@@ -8,7 +8,7 @@ with the noise sigma of each pixel of that reference (background and Poisson), a
 90th percentile and maximum over the lenses, and the largest |difference| / sigma of any
 pixel, and the median time of that noise-free rendering alone; then the cost per lens of
 ``LensSimulator.simulate_many`` (noise included, what a chunk job pays) under each setting,
-relative to supersampling 1 (lenspipe's default before adaptive), interleaved, median of
+relative to supersampling 1 (the default; adaptive is an option), interleaved, median of
 repeats.
 """
 
@@ -101,7 +101,7 @@ def cost(n_lenses: int, repeats: int) -> dict:
 
 
 def run(quick: bool, n_lenses: int | None = None) -> tuple[list[Row], str]:
-    """Rows 8a (accuracy of the default) and 8b (its cost), and the table of every scheme."""
+    """Rows 8a (accuracy of adaptive rendering) and 8b (its cost), and the table of every scheme."""
     n_lenses = n_lenses or (8 if quick else 40)
     figures = accuracy(n_lenses)
     seconds = cost(50 if quick else 300, 3 if quick else 5)
@@ -126,7 +126,7 @@ def run(quick: bool, n_lenses: int | None = None) -> tuple[list[Row], str]:
     ratio = seconds["adaptive"] / seconds[1]
     rows = [
         Row(
-            f"8a. default rendering against supersampling {REFERENCE_FACTOR}, chi^2/pixel "
+            f"8a. adaptive rendering against supersampling {REFERENCE_FACTOR}, chi^2/pixel "
             f"(max over {n_lenses} lenses; median {np.median(chi2):.3f})",
             f"{max(chi2):.3f}",
             f"{max(figures[1][0]):.0f} with supersampling 1",

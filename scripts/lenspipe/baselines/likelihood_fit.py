@@ -105,9 +105,9 @@ class LensFitter:
         )
         self._kwargs_data = sim.kwargs_data
         self._kwargs_psf = sim.kwargs_psf
-        # lenstronomy's likelihood renders its model on a uniform grid: under adaptive
-        # supersampling the fit models each pixel by its centre (factor 1), as the data
-        # were rendered before adaptive became the default (workflow/docs/realism.md).
+        # lenstronomy's likelihood renders its model on a uniform grid, which misses adaptive
+        # images by more than the noise: the workflow skips the fit under adaptive
+        # supersampling (workflow/docs/realism.md, "Rendering accuracy").
         self._kwargs_numerics = kwargs_numerics(config["image"])
 
     def start(self, lens_index: int, start: int) -> dict[str, float]:
