@@ -5,7 +5,7 @@ import re
 
 import pytest
 import yaml
-from conftest import REPO, production_config
+from conftest import production_config
 from lenspipe.config import merge_config, validate_config
 from lenspipe.runs import layout
 from workflow_helpers import snakemake
@@ -47,3 +47,9 @@ def test_the_declared_stages_are_the_rules_snakemake_runs_in_the_same_order(quas
     for stage in declared:
         assert ancestors(declared, stage) == ancestors(workflow, stage) & known, stage
     assert ("baseline_fit" in declared) is not quasar
+
+
+def test_the_fit_baseline_is_skipped_under_adaptive_supersampling():
+    assert layout.fit_baseline_runs(validate_config(production_config()))
+    adaptive = merge_config(production_config(), {"image": {"supersampling": "adaptive"}})
+    assert not layout.fit_baseline_runs(validate_config(adaptive))

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import end_to_end
+import rendering_accuracy
 import scale
 import simulation_overhead
 import status_speed
@@ -78,6 +79,8 @@ def main() -> None:
     rows += training_input.run(store, 500 if quick else 2_000)
     rows += end_to_end.run(out / "end_to_end", quick)
     rows += status_speed.run(out / "status", scale_dir, 10 * chunk_size)
+    accuracy_rows, accuracy_table = rendering_accuracy.run(quick)
+    rows += accuracy_rows
 
     if quick:
         for row in rows:
@@ -85,6 +88,7 @@ def main() -> None:
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"lenspipe benchmarks, {stamp}, {machine()}{' (quick)' if quick else ''}")
     print(format_table(rows))
+    print(accuracy_table)
     write_json(rows, out / "results.json")
 
 

@@ -89,7 +89,9 @@ def _schema_error_message(error: jsonschema.ValidationError) -> str:
         number = "a whole number" if error.validator_value == "integer" else "a finite number"
         return f"config field '{field}': expected {number}, got {error.instance!r}"
     description = error.schema.get("description")
-    explained = f" ({description})" if description and error.validator == "pattern" else ""
+    explained = (
+        f" ({description})" if description and error.validator in ("pattern", "anyOf") else ""
+    )
     return f"config field '{field}': {error.message}{explained}"
 
 

@@ -89,6 +89,10 @@ def _resolve(field: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 def _type(field: dict[str, Any]) -> str:
     if "enum" in field:
         return "one of " + ", ".join(f"`{value}`" for value in field["enum"])
+    if "const" in field:
+        return f"`{field['const']}`"
+    if "anyOf" in field:
+        return " or ".join(_type(choice) for choice in field["anyOf"])
     kinds = field.get("type", "object")
     text = " or ".join(kinds) if isinstance(kinds, list) else kinds
     if field.get("required") == ["dist"]:

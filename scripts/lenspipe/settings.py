@@ -28,6 +28,7 @@ from lenspipe.simulation.parameters import (
     time_delay_columns,
 )
 from lenspipe.simulation.priors import GaussianCopula, Prior, gaussian_copula, parse_prior
+from lenspipe.simulation.rendering import AdaptiveSettings, adaptive_settings
 from lenspipe.simulation.source_catalogue import STAMP_COLUMNS
 
 # The config fields that make the lenses: the rules' simulation params
@@ -165,7 +166,10 @@ class ImageSettings:
     """The pixel grid of every image: ``image`` and the observation's pixel scale."""
 
     num_pix: int
-    supersampling: int
+    supersampling: int | str
+    """A uniform factor per pixel side, or ``adaptive``."""
+    adaptive: AdaptiveSettings | None
+    """The thresholds of adaptive supersampling; None for a uniform factor."""
     noise: bool
     pixel_scale: float
     """Arcsec per pixel, shared by every band."""
@@ -294,6 +298,7 @@ class SimulationSettings:
             image=ImageSettings(
                 num_pix=num_pix,
                 supersampling=config["image"]["supersampling"],
+                adaptive=adaptive_settings(config["image"]),
                 noise=config["image"]["noise"],
                 pixel_scale=kwargs[0]["pixel_scale"],
                 shape=(num_pix, num_pix, len(bands)),

@@ -40,6 +40,7 @@ from lenspipe.simulation.parameters import (
     lenstronomy_kwargs,
 )
 from lenspipe.simulation.priors import Prior
+from lenspipe.simulation.rendering import kwargs_numerics
 from scipy.optimize import OptimizeWarning
 
 if TYPE_CHECKING:
@@ -104,7 +105,10 @@ class LensFitter:
         )
         self._kwargs_data = sim.kwargs_data
         self._kwargs_psf = sim.kwargs_psf
-        self._kwargs_numerics = {"supersampling_factor": settings.image.supersampling}
+        # lenstronomy's likelihood renders its model on a uniform grid, which misses adaptive
+        # images by more than the noise: the workflow skips the fit under adaptive
+        # supersampling (workflow/docs/realism.md, "Rendering accuracy").
+        self._kwargs_numerics = kwargs_numerics(settings.image.supersampling)
 
     def start(self, lens_index: int, start: int) -> dict[str, float]:
         """The prior draw start ``start`` of lens ``lens_index`` begins at (column -> value)."""

@@ -32,6 +32,7 @@ from lenspipe.simulation.parameters import (
 )
 from lenspipe.simulation.point_sources import shared_point_source, solve, time_delays
 from lenspipe.simulation.priors import UNIT_HIGH, UNIT_LOW
+from lenspipe.simulation.rendering import AdaptiveImageModel, kwargs_numerics
 from lenspipe.simulation.source_catalogue import INTERPOLATED_SOURCE, read_catalogue
 from lenspipe.simulation.subhalos import (
     SUBHALO_PROFILE,
@@ -93,15 +94,15 @@ class LensSimulator:
             )
             for kwargs in settings.observation.band_kwargs
         ]
-        kwargs_numerics = {"supersampling_factor": settings.image.supersampling}
-        self._kwargs_numerics = kwargs_numerics
+        self._kwargs_numerics = kwargs_numerics(settings.image.supersampling)
+        self._adaptive = settings.image.adaptive
         self._subhalos = system.subhalos
         # The image models of lenses with n subhalos, by n (lens model list + n TNFW).
         self._subhalo_image_models: dict[int, list] = {}
         self._lens_model = self._sims[0].lens_model_class
         if self._has_quasar:
             self._point_source = shared_point_source(self._lens_model)
-            self._image_models = [
+            image_models = [
                 ImageModel(
                     sim.data_class,
                     sim.psf_class,
@@ -109,14 +110,15 @@ class LensSimulator:
                     sim.source_model_class,
                     sim.lens_light_model_class,
                     self._point_source,
-                    kwargs_numerics=kwargs_numerics,
+                    kwargs_numerics=self._kwargs_numerics,
                 )
                 for sim in self._sims
             ]
         else:
-            self._image_models = [
-                sim.image_model_class(kwargs_numerics=kwargs_numerics) for sim in self._sims
+            image_models = [
+                sim.image_model_class(kwargs_numerics=self._kwargs_numerics) for sim in self._sims
             ]
+        self._image_models = self._rendered(image_models)
 
     def draw_parameters(self, rng: np.random.Generator) -> np.ndarray:
         """Draw one value per sampled parameter column, in column order."""
@@ -177,18 +179,29 @@ class LensSimulator:
 
         if count not in self._subhalo_image_models:
             lens_model = LensModel(self._lens_model.lens_model_list + [SUBHALO_PROFILE] * count)
-            self._subhalo_image_models[count] = [
-                ImageModel(
-                    sim.data_class,
-                    sim.psf_class,
-                    lens_model,
-                    sim.source_model_class,
-                    sim.lens_light_model_class,
-                    kwargs_numerics=self._kwargs_numerics,
-                )
-                for sim in self._sims
-            ]
+            self._subhalo_image_models[count] = self._rendered(
+                [
+                    ImageModel(
+                        sim.data_class,
+                        sim.psf_class,
+                        lens_model,
+                        sim.source_model_class,
+                        sim.lens_light_model_class,
+                        kwargs_numerics=self._kwargs_numerics,
+                    )
+                    for sim in self._sims
+                ]
+            )
         return self._subhalo_image_models[count]
+
+    def _rendered(self, image_models: list) -> list:
+        """Each band's ImageModel, wrapped for adaptive supersampling when it is on."""
+        if self._adaptive is None:
+            return image_models
+        return [
+            AdaptiveImageModel(model, sim.estimate_noise, self._adaptive)
+            for model, sim in zip(image_models, self._sims)
+        ]
 
     def _amplitudes(self, band: int, kwargs: dict[str, Any]) -> tuple[list, list, list | None]:
         """lenstronomy amplitudes of the light components in ``band``."""
