@@ -7,25 +7,28 @@ sys.path.insert(0, snakemake.scriptdir)
 
 from lenspipe.runs.logs import rule_log
 
-with rule_log(snakemake):
-    from lenspipe.baselines.fit_test_lenses import fit_test_lenses
-    from lenspipe.baselines.likelihood_fit import Search
-    from lenspipe.settings import SimulationSettings
+# The fits run in spawned worker processes, which import this script again as their main
+# module: only the process Snakemake started may run the job.
+if __name__ == "__main__":
+    with rule_log(snakemake):
+        from lenspipe.baselines.fit_test_lenses import fit_test_lenses
+        from lenspipe.baselines.likelihood_fit import Search
+        from lenspipe.settings import SimulationSettings
 
-    fit = snakemake.params.fit
-    fit_test_lenses(
-        simulation=SimulationSettings.from_config(snakemake.params.simulation),
-        targets=snakemake.params.targets,
-        n_lenses=fit["n_lenses"],
-        search=Search(
-            n_starts=fit["n_starts"],
-            n_particles=fit["n_particles"],
-            n_iterations=fit["n_iterations"],
-            polish_iterations=fit["polish_iterations"],
-        ),
-        chi2_tolerance=fit["chi2_tolerance"],
-        store_path=snakemake.input.store,
-        split_path=snakemake.input.split,
-        predictions_path=snakemake.output.predictions,
-        workers=snakemake.threads,
-    )
+        fit = snakemake.params.fit
+        fit_test_lenses(
+            simulation=SimulationSettings.from_config(snakemake.params.simulation),
+            targets=snakemake.params.targets,
+            n_lenses=fit["n_lenses"],
+            search=Search(
+                n_starts=fit["n_starts"],
+                n_particles=fit["n_particles"],
+                n_iterations=fit["n_iterations"],
+                polish_iterations=fit["polish_iterations"],
+            ),
+            chi2_tolerance=fit["chi2_tolerance"],
+            store_path=snakemake.input.store,
+            split_path=snakemake.input.split,
+            predictions_path=snakemake.output.predictions,
+            workers=snakemake.threads,
+        )

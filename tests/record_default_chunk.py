@@ -11,6 +11,7 @@ from pathlib import Path
 
 from conftest import small_config
 from lenspipe.runs.chunk_job import simulate_chunk
+from lenspipe.settings import SimulationSettings
 
 RECORDED = Path(__file__).parent / "data" / "default_chunk_30_lenses.npz"
 
@@ -19,7 +20,13 @@ def record() -> None:
     config = small_config(n_lenses=30, chunk_size=30, checkpoint_every=10)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "chunk.npz"
-        simulate_chunk(config, 0, path, Path(folder) / "work", config["checkpoint_every"])
+        simulate_chunk(
+            SimulationSettings.from_config(config),
+            0,
+            path,
+            Path(folder) / "work",
+            config["checkpoint_every"],
+        )
         shutil.copyfile(path, RECORDED)
 
 

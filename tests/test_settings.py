@@ -175,3 +175,12 @@ def test_a_pixel_kernel_in_the_settings_is_read_only(tmp_path):
     kernel = SimulationSettings.from_config(config).observation.band_kwargs[0]
     with pytest.raises(ValueError, match="read-only"):
         kernel["kernel_point_source"][0, 0] = 2.0
+
+
+def test_runs_without_adaptive_rendering_record_the_settings_of_before():
+    from lenspipe.settings import simulation_settings
+
+    recorded = simulation_settings(small_config())
+    assert set(recorded["image"]) == {"num_pix", "supersampling", "noise"}
+    adaptive = simulation_settings(small_config(image={"supersampling": "adaptive"}))
+    assert adaptive["image"]["adaptive_supersampling"]["max_factor"] == 32

@@ -173,7 +173,7 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     calibration = json.loads((run / "calibration.json").read_text())["parameters"]
     assert sorted(calibration) == sorted(targets)
     assert all(calibration[name]["sigma_scale"] > 0 for name in targets)
-    assert all(calibration[name]["half_width_95"] >= 1.959 for name in targets)
+    assert all({"tail_dof", "half_width_95"} <= set(calibration[name]) for name in targets)
     for plot in ("training_curve", "predicted_vs_true", "residuals", "calibration", "gallery"):
         assert (run / "plots" / f"{plot}.png").stat().st_size > 1000
     assert not (run / "work" / "train").exists()

@@ -126,11 +126,23 @@ def prior_copula(config: Mapping[str, Any], priors: Mapping[str, Prior]) -> Gaus
     return gaussian_copula(config["priors"]["correlations"], list(priors), fixed)
 
 
+def simulation_fields(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config's ``SIMULATION_FIELDS``, without the adaptive thresholds of a uniform
+    rendering (they render nothing differently, so runs made before they existed keep their
+    settings and their chunks)."""
+    fields = {field: config[field] for field in SIMULATION_FIELDS}
+    if config["image"]["supersampling"] != "adaptive":
+        fields["image"] = {
+            key: value for key, value in config["image"].items() if key != "adaptive_supersampling"
+        }
+    return fields
+
+
 def simulation_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a validated config that determines the simulated lenses and the store,
     with the SHA-256 of each input file the images are made from (a changed file makes other
     images, so it must make other settings)."""
-    settings = {field: config[field] for field in SIMULATION_FIELDS}
+    settings = simulation_fields(config)
     files = simulation_input_files(config)
     if files:
         settings["input_files_sha256"] = {
@@ -332,7 +344,7 @@ class SimulationSettings:
             columns=Columns(sampled=tuple(priors), measured=measured_columns(config)),
             priors=PriorSettings(MappingProxyType(priors), prior_copula(config, priors)),
             cut=LensingCut(enabled=cut_enabled(config), **config["lensing_cut"]),
-            fields_json=json.dumps({field: config[field] for field in SIMULATION_FIELDS}),
+            fields_json=json.dumps(simulation_fields(config)),
         )
 
     def as_config(self) -> dict[str, Any]:

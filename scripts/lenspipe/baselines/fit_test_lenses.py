@@ -7,7 +7,9 @@ depend on the number of workers.
 """
 
 import multiprocessing
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ def fit_record(result: FitResult, chi2_truth: float, chi2_tolerance: float) -> d
 
 
 _worker: dict[str, Any] = {}
-"""A worker process's fitter and store (set by ``_start_worker``)."""
+"""A worker process's fitter, store and parameter names (set by ``_start_worker``)."""
 
 
 def _start_worker(simulation: dict[str, Any], store_path: str) -> None:
@@ -44,6 +46,7 @@ def _start_worker(simulation: dict[str, Any], store_path: str) -> None:
     once per worker process."""
     _worker["fitter"] = LensFitter(SimulationSettings.from_config(simulation))
     _worker["root"] = open_store(store_path)
+    _worker["names"] = list(_worker["root"].attrs["parameter_names"])
 
 
 def _fit_one(
@@ -52,10 +55,29 @@ def _fit_one(
     """Fit lens ``lens`` in a worker: the fit's parameter columns and its ``fit_record``."""
     fitter, root = _worker["fitter"], _worker["root"]
     image = root["images"][lens]
-    names = list(root.attrs["parameter_names"])
-    truth = dict(zip(names, root["parameters"][lens]))
+    truth = dict(zip(_worker["names"], root["parameters"][lens]))
     result = fitter.fit(image, lens, search)
     return result.parameters, fit_record(result, fitter.chi2(image, truth), chi2_tolerance)
+
+
+@contextmanager
+def _fitting_map(
+    simulation: SimulationSettings, store_path: str | Path, workers: int
+) -> Iterator[Callable]:
+    """A ``map`` that fits lenses: in this process for one worker, else in ``workers``
+    spawned processes (not forked: the parent's zarr runs an asyncio loop in a thread)."""
+    initargs = (simulation.record(), str(store_path))
+    if workers == 1:
+        _start_worker(*initargs)
+        yield map
+        return
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=initargs,
+    ) as pool:
+        yield pool.map
 
 
 def fit_test_lenses(
@@ -78,15 +100,9 @@ def fit_test_lenses(
     parameters = root["parameters"][:][test]
     prediction = np.full((len(test), len(targets)), np.nan)
     records = []
-    # Spawned, not forked: the parent's zarr runs an asyncio loop in a thread.
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(simulation.record(), str(store_path)),
-    ) as pool:
-        fit = partial(_fit_one, search=search, chi2_tolerance=chi2_tolerance)
-        fits = pool.map(fit, [int(lens) for lens in test])
+    fit = partial(_fit_one, search=search, chi2_tolerance=chi2_tolerance)
+    with _fitting_map(simulation, store_path, workers) as fitting_map:
+        fits = fitting_map(fit, [int(lens) for lens in test])
         progress = tqdm(fits, total=len(test), desc="fits", unit="lens", mininterval=5)
         for row, (lens, (fitted, record)) in enumerate(zip(test, progress)):
             records.append(record)

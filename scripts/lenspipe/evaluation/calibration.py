@@ -15,8 +15,10 @@ validation lenses (never the test lenses) after training, and is written beside 
   keep a Gaussian (``tail_dof`` null in the file); their factor is then the geometric mean of
   the factors that would place each level alone.
 
-With the two reported levels (68 % and 95 %) fit exactly on the validation subset, the test
-subset's coverage differs from them only by the sampling noise of the two subsets.
+For a Student-t target both reported levels (68 % and 95 %) are then met exactly on the
+validation subset, and the test subset's coverage differs from them only by the sampling noise
+of the two subsets. (Tails heavier than a Cauchy distribution's are fit with one degree of
+freedom, which leaves the 95 % interval too narrow.)
 """
 
 import json
@@ -64,6 +66,9 @@ def fit_calibration(truth: np.ndarray, mean: np.ndarray, sigma: np.ndarray) -> C
     intervals cover those fractions of these (validation) rows."""
     standardised = np.abs(truth - mean) / sigma
     one_sigma, wide = (np.quantile(standardised, level, axis=0) for level in COVERAGE_LEVELS)
+    if np.any(one_sigma <= 0):
+        columns = np.flatnonzero(one_sigma <= 0).tolist()
+        raise ValueError(f"columns {columns}: most errors are exactly 0, nothing to calibrate")
     tail_dof = np.array([_tail_dof(ratio) for ratio in wide / one_sigma])
     gaussian_scale = np.sqrt(one_sigma * wide / half_width(COVERAGE_LEVELS[1]))
     scales = np.where(np.isinf(tail_dof), gaussian_scale, one_sigma)

@@ -119,7 +119,8 @@ class TestPredictions:
     """A model's predictions on the test subset, in physical units, beside the truth.
 
     ``tail_dof`` (k) are the Student-t degrees of freedom of each target's errors
-    (``lenspipe.evaluation.uncertainty``); None for Gaussian errors or no uncertainties.
+    (``lenspipe.evaluation.uncertainty``; inf for a Gaussian), None when no calibration was
+    applied or the model has no uncertainties.
     """
 
     lens_indices: np.ndarray
