@@ -2,14 +2,15 @@
 
 import sys
 
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
-from lenspipe.runs.logs import rule_log
-
-# The fits run in spawned worker processes, which import this script again as their main
-# module: only the process Snakemake started may run the job.
+# The fits run in spawned worker processes, which import this script again (without the
+# snakemake object) as their main module: only the process Snakemake started runs the job.
+# The workers inherit its sys.path, so they import the same lenspipe.
 if __name__ == "__main__":
+    # This workflow's lenspipe, beside this script, before any other copy installed.
+    sys.path.insert(0, snakemake.scriptdir)
+
+    from lenspipe.runs.logs import rule_log
+
     with rule_log(snakemake):
         from lenspipe.baselines.fit_test_lenses import fit_test_lenses
         from lenspipe.baselines.likelihood_fit import Search
