@@ -106,3 +106,26 @@ def test_augmented_batches_hold_a_transformed_image_and_its_transformed_targets(
     assert len(set(used)) > 2
     again, _ = batches.batch(1, epoch=2)
     assert np.array_equal(images, again)  # the draws are seeded
+
+
+def test_a_subset_read_into_memory_gives_the_batches_streamed_from_the_store(
+    small_store, monkeypatch
+):
+    from lenspipe.data import dataset
+
+    config, store, _, _ = small_store
+    subsets, normalisation = fit_small_normalisation(config, store)
+    arguments = (store, subsets["train"], normalisation, 8)
+    options = {"shuffle_seed": 3, "pix2angle": np.diag([0.2, 0.2])}
+    in_memory = LensBatches(*arguments, **options)
+    monkeypatch.setattr(dataset, "IN_MEMORY_BYTES", 0)
+    streamed = LensBatches(*arguments, **options)
+    assert in_memory._in_memory is not None and streamed._in_memory is None
+    for epoch in (0, 1):
+        for batch in range(len(in_memory)):
+            for ours, theirs in zip(in_memory.batch(batch, epoch), streamed.batch(batch, epoch)):
+                np.testing.assert_array_equal(ours, theirs)
+    # Augmenting a batch in place leaves the images held in memory as they were.
+    np.testing.assert_array_equal(
+        in_memory._in_memory, open_store(store)["images"].oindex[np.sort(subsets["train"])]
+    )
