@@ -4,8 +4,8 @@
 trains; a subset whose images take at most ``IN_MEMORY_BYTES`` is read into memory once
 instead, and its batches are cut from there (the same values, without decompressing the
 store's chunks again every epoch). Each batch comes from one or two neighbouring store chunks,
-which keeps reads large and sequential; as every lens is an independent draw from the priors, neighbouring lenses are as
-random a sample as any. The order of the chunks and of the lenses inside them is reshuffled
+which keeps reads large and sequential; as every lens is an independent draw from the priors,
+neighbouring lenses are as random a sample as any. The order of the chunks and of the lenses inside them is reshuffled
 every epoch from the seed.
 
 ``as_dataset`` wraps the reads in a ``tf.data`` pipeline that reads the next batches in

@@ -26,6 +26,7 @@ LOCAL_CLUSTER = {
         "calibrate": 2,
         "evaluate": 2,
         "baseline_dense": 2,
+        "baseline_fit": 2,
         "evaluate_independent": 2,
         "train_subset": 2,
     },
@@ -38,6 +39,7 @@ LOCAL_CLUSTER = {
             ("calibrate", 8000),
             ("evaluate", 8000),
             ("baseline_dense", 4000),
+            ("baseline_fit", 4000),
             ("evaluate_independent", 8000),
             ("train_subset", 4000),
         )
