@@ -1,6 +1,8 @@
 """Record tests/data/default_chunk_30_lenses.npz: chunk 0 of the small default config with
 30 lenses, as test_chunk_job.py's recorded-lens test makes it. Run it only when the default
-images are meant to change (and say so in the README):
+images are meant to change (and say so in the README; keep the file it replaces, as
+pixel_centre_chunk_30_lenses.npz keeps the images of supersampling 1, the default until
+2026-11-29):
 
     PYTHONPATH=scripts python tests/record_default_chunk.py
 """

@@ -159,17 +159,25 @@ def test_chunk_file_bytes_do_not_depend_on_when_they_were_written(tmp_path):
     assert (tmp_path / "first.npz").read_bytes() == (tmp_path / "second.npz").read_bytes()
 
 
-# Chunk 0 of the small default config with 30 lenses, as lenspipe wrote it before the
-# lens_system, bands, colours and lensing_cut switches existed (recorded with lenstronomy 1.14.2
-# and numpy 2.4). Bytes are not compared: floating-point results differ in their last bits
-# between processors (an Intel AVX-512 machine and an AMD EPYC write different bytes), so the
-# test requires the same lenses to float32 rounding; any real change (another draw, another
-# model) moves values by many orders of magnitude more.
-DEFAULT_CHUNK = Path(__file__).parent / "data" / "default_chunk_30_lenses.npz"
+# Chunk 0 of the small default config with 30 lenses: as lenspipe writes it by default
+# (adaptive supersampling, recorded 2026-11-29 by tests/record_default_chunk.py), and with
+# pixel-centre rendering (supersampling 1), as lenspipe wrote it by default before, and before
+# the lens_system, bands, colours and lensing_cut switches existed (both recorded with
+# lenstronomy 1.14.2 and numpy 2.4). Bytes are not compared: floating-point results differ in
+# their last bits between processors (an Intel AVX-512 machine and an AMD EPYC write different
+# bytes), so the test requires the same lenses to float32 rounding; any real change (another
+# draw, another model) moves values by many orders of magnitude more.
+RECORDED_CHUNKS = {
+    "adaptive": Path(__file__).parent / "data" / "default_chunk_30_lenses.npz",
+    1: Path(__file__).parent / "data" / "pixel_centre_chunk_30_lenses.npz",
+}
 
 
-def test_default_config_writes_the_lenses_it_wrote_before_the_new_switches(tmp_path):
-    config = small_config(n_lenses=30, chunk_size=30, checkpoint_every=10)
+@pytest.mark.parametrize("supersampling", list(RECORDED_CHUNKS))
+def test_the_default_config_writes_the_lenses_it_wrote_before(supersampling, tmp_path):
+    config = small_config(
+        n_lenses=30, chunk_size=30, checkpoint_every=10, image={"supersampling": supersampling}
+    )
     path = tmp_path / "chunk.npz"
     simulate_chunk(
         SimulationSettings.from_config(config),
@@ -178,7 +186,7 @@ def test_default_config_writes_the_lenses_it_wrote_before_the_new_switches(tmp_p
         tmp_path / "work",
         config["checkpoint_every"],
     )
-    written, recorded = np.load(path), np.load(DEFAULT_CHUNK)
+    written, recorded = np.load(path), np.load(RECORDED_CHUNKS[supersampling])
     assert written["parameter_names"].tolist() == recorded["parameter_names"].tolist()
     np.testing.assert_array_equal(written["lens_index"], recorded["lens_index"])
     np.testing.assert_allclose(written["parameters"], recorded["parameters"], rtol=1e-9)

@@ -49,7 +49,7 @@ def test_the_declared_stages_are_the_rules_snakemake_runs_in_the_same_order(quas
     assert ("baseline_fit" in declared) is not quasar
 
 
-def test_the_fit_baseline_is_skipped_under_adaptive_supersampling():
-    assert layout.fit_baseline_runs(validate_config(production_config()))
-    adaptive = merge_config(production_config(), {"image": {"supersampling": "adaptive"}})
-    assert not layout.fit_baseline_runs(validate_config(adaptive))
+def test_the_fit_baseline_runs_under_either_rendering():
+    for supersampling in ("adaptive", 1):
+        config = merge_config(production_config(), {"image": {"supersampling": supersampling}})
+        assert layout.fit_baseline_runs(validate_config(config)), supersampling

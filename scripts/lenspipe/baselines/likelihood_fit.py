@@ -17,6 +17,16 @@ sequence's ``SIMPLEX`` step) descends it to the bottom, which a swarm alone does
 chi^2 here is -2 ln L of lenstronomy's image likelihood: the sum over the image's pixels of
 (data - model)^2 / variance, the variance from the background and the model's Poisson noise.
 
+Images rendered with adaptive supersampling (``image.supersampling: adaptive``) are fitted with
+lenstronomy's own adaptive numerics: the pixels where the data's curvature says a pixel-centre
+model misses the pixel mean by more than ``REFINE_THRESHOLD`` sigma of the noise (and their
+neighbours) are rendered on a ``FIT_SUPERSAMPLING`` x ``FIT_SUPERSAMPLING`` grid, the others at
+their centre. The mask comes from the data, never the truth. lenstronomy refines only with a
+pixel PSF kernel, so a Gaussian PSF is given to the fit as its pixel kernel (which differs from
+lenstronomy's Gaussian convolution by a chi^2 per pixel of about 0.003). On 20 lenses of the
+local default this model is within a chi^2 per pixel of 0.21 (median; at most 2.5) of the
+adaptively rendered truth, against 20 for the pixel-centre model, at about twice its cost.
+
 The shear is fitted about the origin (``ra_0 = dec_0 = 0``): the simulation puts it at the
 lens centre, which differs only by a constant deflection that the source position absorbs
 (``fit_kwargs`` and ``fit_columns`` convert between the two).
@@ -40,7 +50,7 @@ from lenspipe.simulation.parameters import (
     lenstronomy_kwargs,
 )
 from lenspipe.simulation.priors import Prior
-from lenspipe.simulation.rendering import kwargs_numerics
+from lenspipe.simulation.rendering import centre_error, kwargs_numerics, pixels_to_refine
 from scipy.optimize import OptimizeWarning
 
 if TYPE_CHECKING:
@@ -49,6 +59,11 @@ if TYPE_CHECKING:
 # The lens centre is shared with the lens light; the light's magnitude is solved linearly.
 _CENTRE = ("center_x", "center_y")
 _SERSIC = tuple(name for name in BASE_PARAMETERS["lens_light"] if name != "magnitude")
+
+FIT_SUPERSAMPLING = 8
+"""Supersampling factor of the pixels the fit of an adaptively rendered image refines."""
+REFINE_THRESHOLD = 3.0
+"""The fit refines pixels whose centre may miss their mean by this many sigma of the noise."""
 
 
 @dataclass(frozen=True)
@@ -104,10 +119,13 @@ class LensFitter:
             kwargs_model=self._kwargs_model,
         )
         self._kwargs_data = sim.kwargs_data
-        self._kwargs_psf = sim.kwargs_psf
-        # lenstronomy's likelihood renders its model on a uniform grid, which misses adaptive
-        # images by more than the noise: the workflow skips the fit under adaptive
-        # supersampling (workflow/docs/realism.md, "Rendering accuracy").
+        self._adaptive = settings.image.adaptive is not None
+        self._kwargs_psf = (
+            _pixel_psf(sim.kwargs_psf, sim.data_class.pixel_width)
+            if self._adaptive
+            else sim.kwargs_psf
+        )
+        self._estimate_noise = sim.estimate_noise
         self._kwargs_numerics = kwargs_numerics(settings.image.supersampling)
 
     def start(self, lens_index: int, start: int) -> dict[str, float]:
@@ -163,9 +181,10 @@ class LensFitter:
         """lenstronomy's FittingSequence of one image (H, W, bands), starting at ``start``."""
         from lenstronomy.Workflow.fitting_sequence import FittingSequence
 
-        kwargs_data = dict(self._kwargs_data, image_data=np.asarray(image[..., self._band], float))
+        data = np.asarray(image[..., self._band], float)
+        kwargs_data = dict(self._kwargs_data, image_data=data)
         data_joint = {
-            "multi_band_list": [[kwargs_data, self._kwargs_psf, self._kwargs_numerics]],
+            "multi_band_list": [[kwargs_data, self._kwargs_psf, self.kwargs_numerics(data)]],
             "multi_band_type": "single-band",
         }
         constraints = {"joint_lens_with_light": [[0, 0, ["center_x", "center_y"]]]}
@@ -177,6 +196,20 @@ class LensFitter:
             self.kwargs_params(start),
             verbose=False,
         )
+
+    def kwargs_numerics(self, data: np.ndarray) -> dict:
+        """lenstronomy's numerics for the fit of the 2-D image ``data``: the run's uniform
+        supersampling, or under adaptive rendering the pixels the data's curvature flags
+        refined ``FIT_SUPERSAMPLING`` times."""
+        if not self._adaptive:
+            return self._kwargs_numerics
+        sigma = self._estimate_noise(np.clip(data, 0, None))
+        return {
+            "supersampling_factor": FIT_SUPERSAMPLING,
+            "compute_mode": "adaptive",
+            "supersampled_indexes": pixels_to_refine(centre_error(data), sigma, REFINE_THRESHOLD),
+            "supersampling_convolution": False,
+        }
 
     def _fit_start(
         self, image: np.ndarray, lens_index: int, start: int, search: Search
@@ -199,7 +232,7 @@ class LensFitter:
         # lenstronomy's SIMPLEX step prints its progress whatever its verbosity, and SciPy
         # warns when BFGS stops at its iteration limit or at the precision of the chi^2:
         # the chi^2 it reached is the record that counts.
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        with contextlib.redirect_stdout(io.StringIO()), _quiet_lenstronomy():
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("ignore", OptimizeWarning)
             sequence.fit_sequence([["PSO", swarm], ["SIMPLEX", polish]])
@@ -220,7 +253,33 @@ class LensFitter:
         sequence = self._sequence(image, values)
         params, likelihood = sequence.param_class, sequence.likelihood_class
         kwargs = params.args2kwargs(params.kwargs2args(**fit_kwargs(values)))
-        return -2 * likelihood.log_likelihood(kwargs)
+        with _quiet_lenstronomy():
+            return -2 * likelihood.log_likelihood(kwargs)
+
+
+@contextlib.contextmanager
+def _quiet_lenstronomy():
+    """Silence NumPy 2's deprecation warning about lenstronomy's FFT convolution (a pixel
+    PSF), which it would otherwise give at every likelihood evaluation."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "`axes` should not be `None`", DeprecationWarning)
+        yield
+
+
+def _pixel_psf(kwargs_psf: dict, pixel_width: float) -> dict:
+    """The PSF keywords as a pixel kernel: a Gaussian PSF becomes its kernel on the pixel
+    grid (lenstronomy's adaptive numerics convolve with kernels only)."""
+    if kwargs_psf["psf_type"] != "GAUSSIAN":
+        return kwargs_psf
+    from lenstronomy.Data.psf import PSF
+
+    gaussian = PSF(
+        psf_type="GAUSSIAN",
+        fwhm=kwargs_psf["fwhm"],
+        truncation=kwargs_psf.get("truncation", 5),
+        pixel_size=pixel_width,
+    )
+    return {"psf_type": "PIXEL", "kernel_point_source": gaussian.kernel_point_source}
 
 
 def _shear_deflection(shear: Mapping[str, float], x: float, y: float) -> tuple[float, float]:

@@ -110,12 +110,9 @@ STAGE_NEEDS = {
 
 def fit_baseline_runs(config: dict[str, Any]) -> bool:
     """Whether the workflow runs the fit baseline: not when a lensed quasar or catalogue
-    galaxies are simulated, which the fit (a Sersic source, no quasar) does not model, nor
-    under adaptive supersampling, whose images the fit's pixel-centre model misses by more
-    than the noise."""
+    galaxies are simulated, which the fit (a Sersic source, no quasar) does not model."""
     system = config["lens_system"]
-    adaptive = config["image"]["supersampling"] == "adaptive"
-    return not system["point_source"] and system["source_catalogue"] is None and not adaptive
+    return not system["point_source"] and system["source_catalogue"] is None
 
 
 def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:

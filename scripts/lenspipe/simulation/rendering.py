@@ -155,12 +155,23 @@ class AdaptiveImageModel:
     def _candidates(self, centre: list[np.ndarray], sigma: np.ndarray) -> np.ndarray:
         """Pixels whose centre value may miss their mean by more than the threshold, and
         their neighbours (1-D mask)."""
-        from scipy import ndimage
+        error = sum(centre_error(values.reshape(self._shape)) for values in centre)
+        return pixels_to_refine(
+            error * self._area, sigma.reshape(self._shape), self._settings.candidate_threshold
+        ).ravel()
 
-        error = sum(
-            np.abs(ndimage.laplace(values.reshape(self._shape), mode="nearest"))
-            for values in centre
-        )
-        error = error * self._area / 24
-        flagged = error > self._settings.candidate_threshold * sigma.reshape(self._shape)
-        return ndimage.binary_dilation(flagged).ravel()
+
+def centre_error(values: np.ndarray) -> np.ndarray:
+    """How far each pixel's centre value may lie from its mean over the pixel, in the units
+    of the 2-D ``values`` per pixel area: (h^2 / 24) times the discrete Laplacian."""
+    from scipy import ndimage
+
+    return np.abs(ndimage.laplace(values, mode="nearest")) / 24
+
+
+def pixels_to_refine(error: np.ndarray, sigma: np.ndarray, threshold: float) -> np.ndarray:
+    """2-D mask of the pixels whose ``error`` exceeds ``threshold`` times the noise
+    ``sigma``, and of their four neighbours."""
+    from scipy import ndimage
+
+    return ndimage.binary_dilation(error > threshold * sigma)
