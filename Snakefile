@@ -27,13 +27,14 @@ include: "workflow/rules/independent.smk"
 include: "workflow/rules/learning_curve.smk"
 
 
-# The driver runs `all`, the few-second galleries and the comparison and learning-curve tables
-# itself; they are not worth a SLURM job.
+# The driver runs `all`, the few-second galleries, calibration plots and the comparison and
+# learning-curve tables itself; they are not worth a SLURM job.
 localrules:
     all,
     survey_gallery,
     realism_gallery,
     compare,
+    calibration_plot,
     independent_table,
     learning_curve,
 
@@ -41,7 +42,7 @@ localrules:
 rule all:
     default_target: True
     input:
-        rules.evaluate.output,
+        model_results,
         rules.compare.output,
         survey_galleries,
         realism_gallery,

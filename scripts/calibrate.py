@@ -1,5 +1,5 @@
-"""Rule calibrate: the per-target factor of the CNN's standard deviations, on the validation
-subset."""
+"""Rule calibrate: the per-target factor of model {model}'s standard deviations, on the
+validation subset."""
 
 import sys
 
@@ -20,7 +20,7 @@ with rule_log(snakemake):
         normalisation_path=snakemake.input.normalisation,
         split_path=snakemake.input.split,
         model_path=snakemake.input.model,
-        batch_size=snakemake.params.batch_size,
-        augment=snakemake.params.augment,
+        batch_size=snakemake.params.settings["batch_size"],
+        augment=snakemake.params.settings["augment"],
         calibration_path=snakemake.output.calibration,
     )

@@ -1,4 +1,4 @@
-"""Rule compare: the CNN, the naive model and the fit side by side on the test lenses."""
+"""Rule compare: every model (the CNN first) and the fit side by side on the test lenses."""
 
 import sys
 
@@ -13,20 +13,16 @@ with rule_log(snakemake):
 
     from lenspipe.evaluation.comparison import write_comparison
 
+    models = snakemake.params.models
     seconds = {
-        model: json.loads(Path(snakemake.input[f"{model}_metrics"]).read_text())[
-            "seconds_per_lens"
-        ]
-        for model in ("cnn", "naive")
+        model: json.loads(Path(path).read_text())["seconds_per_lens"]
+        for model, path in zip(models, snakemake.input.metrics)
     }
     table = write_comparison(
         names=snakemake.params.targets,
-        predictions={
-            model: snakemake.input[model]
-            for model in ("cnn", "naive", "fit")
-            if snakemake.input.get(model)
-        },
+        predictions=dict(zip(models, snakemake.input.predictions)),
         seconds_per_lens=seconds,
+        fit_predictions=snakemake.input.get("fit") or None,
         table_path=snakemake.output.table,
         summary_path=snakemake.output.summary,
     )

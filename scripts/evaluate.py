@@ -1,4 +1,4 @@
-"""Rule evaluate: metrics and figures of the trained CNN on the test subset."""
+"""Rule evaluate: metrics and figures of trained model {model} on the test subset."""
 
 import sys
 
@@ -15,13 +15,14 @@ with rule_log(snakemake):
     limit_tensorflow_threads(snakemake.threads)
 
     evaluate(
-        batch_size=snakemake.params.batch_size,
+        batch_size=snakemake.params.settings["batch_size"],
         gallery_size=snakemake.params.gallery_size,
         store_path=snakemake.input.store,
         normalisation_path=snakemake.input.normalisation,
         split_path=snakemake.input.split,
         model_path=snakemake.input.model,
-        calibration_path=snakemake.input.calibration,
-        augment=snakemake.params.augment,
+        # None for a model without uncertainties (no calibration: no coverage).
+        calibration_path=snakemake.input.get("calibration") or None,
+        augment=snakemake.params.settings["augment"],
         outputs=dict(snakemake.output.items()),
     )

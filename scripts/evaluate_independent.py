@@ -1,5 +1,5 @@
-"""Rule evaluate_independent: metrics and predicted vs true of the trained CNN on every lens of
-an independent test campaign."""
+"""Rule evaluate_independent: metrics and predicted vs true of trained model {model} on every
+lens of an independent test campaign."""
 
 import sys
 
@@ -16,12 +16,13 @@ with rule_log(snakemake):
     limit_tensorflow_threads(snakemake.threads)
 
     table = evaluate_independent(
-        batch_size=snakemake.params.batch_size,
+        batch_size=snakemake.params.settings["batch_size"],
         store_path=snakemake.input.store,
         normalisation_path=snakemake.input.normalisation,
         model_path=snakemake.input.model,
-        calibration_path=snakemake.input.calibration,
-        augment=snakemake.params.augment,
+        # None for a model without uncertainties.
+        calibration_path=snakemake.input.get("calibration") or None,
+        augment=snakemake.params.settings["augment"],
         outputs=dict(snakemake.output.items()),
     )
     print(table.to_string())

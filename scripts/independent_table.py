@@ -18,7 +18,7 @@ with rule_log(snakemake):
             **dict(zip(snakemake.params.campaigns, snakemake.input.campaigns)),
         },
         normalisation_path=snakemake.input.normalisation,
-        calibration_path=snakemake.input.calibration,
+        calibration_path=snakemake.input.get("calibration") or None,
         table_path=snakemake.output.table,
     )
     print(table.to_string())

@@ -1,4 +1,4 @@
-"""Rule train: fit the CNN, streaming batches from the store; resumes from work_dir."""
+"""Rule train: fit model {model}, streaming batches from the store; resumes from work_dir."""
 
 import sys
 
@@ -9,9 +9,10 @@ from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):
     # Imported inside the block so that TensorFlow's start-up messages go to the log too.
+    from lenspipe.learning.train import train
+    from lenspipe.learning.variants import builder
     from lenspipe.runs.devices import check_training_device
     from lenspipe.runs.threads import limit_tensorflow_threads
-    from lenspipe.learning.train import train
 
     limit_tensorflow_threads(snakemake.threads)
     # A GPU asked for and not seen stops the job (allow_cpu_fallback is read from the config,
@@ -19,8 +20,9 @@ with rule_log(snakemake):
     allow_cpu = snakemake.config["training"]["allow_cpu_fallback"]
     print(check_training_device(snakemake.resources, allow_cpu))
 
+    settings = snakemake.params.settings
     train(
-        training=snakemake.params.training,
+        training=settings,
         seed=snakemake.params.seed,
         store_path=snakemake.input.store,
         normalisation_path=snakemake.input.normalisation,
@@ -29,4 +31,5 @@ with rule_log(snakemake):
         model_path=snakemake.output.model,
         history_path=snakemake.output.history,
         curve_path=snakemake.output.curve,
+        build=builder(snakemake.wildcards.model, settings),
     )

@@ -85,9 +85,3 @@ def test_a_target_without_a_factor_is_named(tmp_path):
     path.write_text(json.dumps({"n_validation": 3, "parameters": {"a": {"sigma_scale": 1.0}}}))
     with pytest.raises(ValueError, match="calibration.json: no sigma_scale for b"):
         load_calibration(path, ["a", "b"])
-
-
-def test_a_model_without_uncertainties_has_no_calibration(tmp_path):
-    path = tmp_path / "calibration.json"
-    path.write_text(json.dumps({"n_validation": 3, "parameters": None}))
-    assert load_calibration(path, ["a"]) is None

@@ -5,7 +5,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from lenspipe.evaluation.comparison import comparison_table, fit_counts, timing, write_comparison
+from lenspipe.evaluation.comparison import (
+    comparison_columns,
+    comparison_table,
+    fit_counts,
+    timing,
+    write_comparison,
+)
 from lenspipe.evaluation.predictions import prediction_frame
 
 
@@ -19,10 +25,11 @@ NAIVE = _frame([3, 5, 8, 9], [[0, 0]] * 4, [[3, 0.2], [-3, 0.2], [3, 0.2], [-3, 
 FIT = _frame([5, 8, 9], [[0, 0]] * 3, [[0.5, 0.3], [9.0, 9.0], [-0.5, 0.0]]).assign(
     seconds=[10.0, 20.0, 30.0], converged=[True, False, True]
 )
+MODELS = {"cnn": CNN, "naive": NAIVE}
 
 
 def test_rmses_and_ratios_by_hand():
-    table = comparison_table(["a", "b"], CNN, NAIVE, FIT)
+    table = comparison_table(["a", "b"], MODELS, FIT)
     assert table.loc["a", "rmse_cnn"] == pytest.approx(1.0)
     assert table.loc["a", "rmse_naive"] == pytest.approx(3.0)
     assert table.loc["a", "cnn_over_naive"] == pytest.approx(1 / 3)
@@ -36,7 +43,7 @@ def test_rmses_and_ratios_by_hand():
 
 def test_timing_and_the_written_summary(tmp_path):
     # The fit's seconds per lens count every fitted lens, converged or not.
-    assert timing(0.002, 0.001, FIT) == {
+    assert timing({"cnn": 0.002, "naive": 0.001}, FIT) == {
         "cnn_seconds_per_lens": 0.002,
         "naive_seconds_per_lens": 0.001,
         "fit_seconds_per_lens": 20.0,
@@ -47,7 +54,8 @@ def test_timing_and_the_written_summary(tmp_path):
         paths[name] = tmp_path / f"{name}.csv"
         frame.to_csv(paths[name], index=False)
     seconds = {"cnn": 0.002, "naive": 0.001}
-    write_comparison(["a", "b"], paths, seconds, tmp_path / "t.csv", tmp_path / "s.json")
+    fit = paths.pop("fit")
+    write_comparison(["a", "b"], paths, seconds, fit, tmp_path / "t.csv", tmp_path / "s.json")
     summary = json.loads((tmp_path / "s.json").read_text())
     assert (summary["n_test"], summary["n_fitted"], summary["n_converged"]) == (4, 3, 2)
     assert summary["converged_fraction"] == pytest.approx(2 / 3)
@@ -55,10 +63,28 @@ def test_timing_and_the_written_summary(tmp_path):
     assert pd.read_csv(tmp_path / "t.csv", index_col="parameter").shape == (2, 6)
 
 
+def test_the_columns_follow_the_models_with_the_first_as_the_reference():
+    assert comparison_columns(["cnn", "naive"]) == [
+        "rmse_cnn",
+        "rmse_naive",
+        "cnn_over_naive",
+        "rmse_cnn_on_fitted",
+        "rmse_fit",
+        "cnn_over_fit",
+    ]
+    # A third model gets its RMSE and the reference's ratio over it.
+    table = comparison_table(["a", "b"], {**MODELS, "other": NAIVE.copy()}, FIT)
+    assert list(table.columns) == comparison_columns(["cnn", "naive", "other"])
+    assert table.loc["a", "cnn_over_other"] == pytest.approx(1 / 3)
+    assert timing({"cnn": 0.002, "naive": 0.001, "other": 0.004}, FIT)[
+        "other_seconds_per_lens"
+    ] == pytest.approx(0.004)
+
+
 def test_without_a_fit_its_columns_are_missing_not_invented():
-    table = comparison_table(["a", "b"], CNN, NAIVE, None)
+    table = comparison_table(["a", "b"], MODELS, None)
     assert table["rmse_fit"].isna().all() and table["cnn_over_fit"].isna().all()
-    assert np.isnan(timing(0.002, 0.001, None)["cnn_speedup_over_fit"])
+    assert np.isnan(timing({"cnn": 0.002, "naive": 0.001}, None)["cnn_speedup_over_fit"])
     counts = fit_counts(None)
     assert (counts["n_fitted"], counts["n_converged"]) == (0, 0)
     assert np.isnan(counts["converged_fraction"])
@@ -66,7 +92,7 @@ def test_without_a_fit_its_columns_are_missing_not_invented():
 
 def test_without_a_converged_fit_the_fit_columns_are_missing_and_the_naive_ones_stay():
     stuck = FIT.assign(converged=False)
-    table = comparison_table(["a", "b"], CNN, NAIVE, stuck)
+    table = comparison_table(["a", "b"], MODELS, stuck)
     assert table[["rmse_cnn_on_fitted", "rmse_fit", "cnn_over_fit"]].isna().all().all()
     assert table.loc["a", "cnn_over_naive"] == pytest.approx(1 / 3)
     assert fit_counts(stuck) == {"n_fitted": 3, "n_converged": 0, "converged_fraction": 0.0}

@@ -190,7 +190,7 @@ def test_a_campaign_runs_through_snakemake_with_the_runs_simulation_code(tmp_pat
         assert made.read_bytes() == path.read_bytes()
 
     targets = production_config()["training"]["targets"]
-    predictions = pd.read_csv(folder / "again" / "predictions.csv")
+    predictions = pd.read_csv(folder / "again" / "models" / "cnn" / "predictions.csv")
     main = pd.read_parquet(run / "parameters.parquet").head(15)
     assert len(predictions) == 15
     assert not np.isclose(predictions["true_lens_theta_E"], main["lens_theta_E"]).any()

@@ -139,7 +139,7 @@ def test_the_dry_run_plans_one_training_job_per_size(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout + result.stderr)
-    assert counts["train_subset"] == 2 and counts["train"] == 1
+    assert counts["train_subset"] == 2 and counts["train"] == 2  # the CNN and the naive model
     assert counts["learning_curve"] == 1
     for size in (4000, 10000):
         assert f"results/local_25k/learning_curve/{size}/predictions.csv" in result.stdout
@@ -176,7 +176,7 @@ def test_a_two_size_curve_runs_through_snakemake(tmp_path):
     assert np.isfinite(table[["rmse", "bias", "rmse_over_full"]]).all().all()
     assert (table.xs(32, level="n_train")["rmse_over_full"] == 1.0).all()
     assert (run / "plots" / "learning_curve.png").stat().st_size > 1000
-    full = pd.read_csv(run / "predictions.csv")
+    full = pd.read_csv(run / "models" / "cnn" / "predictions.csv")
     for size in (16, 24):
         predictions = pd.read_csv(run / "learning_curve" / str(size) / "predictions.csv")
         assert predictions["lens_index"].tolist() == full["lens_index"].tolist()

@@ -1,10 +1,12 @@
 """The Amarel profile: what it asks SLURM for, on each attempt, and where the account comes from."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 import yte
 from conftest import REPO
+from lenspipe.learning.variants import MAIN_MODEL, MODELS
 from lenspipe.runs.status.efficiency import GPU_RULES
 from workflow_helpers import copy_workflow, job_counts, snakemake
 
@@ -25,6 +27,15 @@ def resource(profile: dict, rule: str, name: str):
 
 def evaluate(expression, attempt: int) -> int:
     return eval(str(expression), {"attempt": attempt, "min": min})
+
+
+def for_model(value: str, model: str) -> str:
+    """A resource of the profile for a job of ``model``, as Snakemake evaluates it (a plain
+    string that is no expression stays itself)."""
+    try:
+        return eval(value, {"wildcards": SimpleNamespace(model=model)})
+    except (NameError, SyntaxError):
+        return value
 
 
 @pytest.mark.parametrize(
@@ -67,10 +78,15 @@ def test_partition_limits_are_written_in_one_place():
 def test_gpu_jobs_ask_with_gres_on_the_gpu_partition_and_no_constraint_by_default(monkeypatch):
     monkeypatch.delenv("LENSPIPE_GPU_CONSTRAINT", raising=False)
     profile = load_profile()
-    for rule in GPU_RULES:
-        resources = profile["set-resources"][rule]
-        assert resources["slurm_partition"] == "gpu"
-        assert resources["gres"] == "gpu:1"
+    jobs = [("train", model) for model in MODELS] + [("train_subset", MAIN_MODEL)]
+    for rule, model in jobs:
+        resources = {
+            name: for_model(value, model) for name, value in profile["set-resources"][rule].items()
+        }
+        # The CNN trains on a GPU; the naive model, a baseline, on the CPU partition.
+        on_gpu = model == MAIN_MODEL
+        assert resources["slurm_partition"] == ("gpu" if on_gpu else "main"), (rule, model)
+        assert resources["gres"] == ("gpu:1" if on_gpu else ""), (rule, model)
         # `gpu: N` would become --gpus=N, which clusters without that option refuse.
         assert "gpu" not in resources and "gpu_model" not in resources
         assert "constraint" not in resources
@@ -79,7 +95,7 @@ def test_gpu_jobs_ask_with_gres_on_the_gpu_partition_and_no_constraint_by_defaul
     on_gpus = {
         rule
         for rule, resources in profile["set-resources"].items()
-        if resources.get("slurm_partition") == "gpu"
+        if "gpu" in str(resources.get("slurm_partition"))
     }
     assert on_gpus == set(GPU_RULES)
 
@@ -88,7 +104,14 @@ def test_the_gpu_constraint_is_set_in_one_place_for_gpu_jobs_only(monkeypatch):
     monkeypatch.setenv("LENSPIPE_GPU_CONSTRAINT", "ampere")
     profile = load_profile()
     for rule, resources in profile["set-resources"].items():
-        assert resources.get("constraint") == ("ampere" if rule in GPU_RULES else None), rule
+        # Only the train rule's jobs differ by model.
+        for model in MODELS if rule == "train" else [MAIN_MODEL]:
+            constraint = resources.get("constraint")
+            if rule in GPU_RULES and model == MAIN_MODEL:
+                expected = "ampere"
+            else:  # sbatch -C '' (the naive model's train job) asks for no feature
+                expected = "" if rule == "train" else None
+            assert (constraint and for_model(constraint, model)) == expected, (rule, model)
     assert "constraint" not in profile["default-resources"]
 
 
@@ -120,6 +143,13 @@ def test_dry_run_with_the_profile_shows_each_jobs_slurm_resources(tmp_path, monk
     chunk_jobs = output.split("rule simulate_chunk:")[1:]
     assert len(chunk_jobs) == 10
     assert all("slurm_partition=main, slurm_account=general, runtime=30" in j for j in chunk_jobs)
-    train_job = output.split("rule train:")[1].split("rule ")[0]
-    assert "slurm_partition=gpu, slurm_account=general, runtime=360, gres=gpu:1" in train_job
+    train_jobs = {
+        re.search(r"wildcards: model=(\w+)", job).group(1): job
+        for job in (job.split("\nrule ")[0] for job in output.split("rule train:")[1:])
+    }
+    assert set(train_jobs) == set(MODELS)
+    cnn = "slurm_partition=gpu, slurm_account=general, runtime=360, gres=gpu:1"
+    assert cnn in train_jobs["cnn"]
+    naive = "slurm_partition=main, slurm_account=general, runtime=360"
+    assert naive in train_jobs["naive"] and "gres=gpu" not in train_jobs["naive"]
     assert not (tmp_path / "results").exists()

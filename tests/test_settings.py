@@ -154,6 +154,24 @@ def test_the_whole_run_settings_carry_the_targets():
     assert set(settings.targets) <= set(settings.simulation.columns.names)
 
 
+def test_validation_parses_each_prior_once_and_its_settings_keep_those_priors(monkeypatch):
+    import lenspipe.settings
+
+    parsed = []
+
+    def counting_parse_prior(field, spec):
+        prior = parse_prior(field, spec)
+        parsed.append((field, prior))
+        return prior
+
+    config = small_config()
+    monkeypatch.setattr(lenspipe.settings, "parse_prior", counting_parse_prior)
+    settings = validated_settings(config)
+    by_column = settings.simulation.priors.by_column
+    assert len(parsed) == len(by_column)
+    assert [prior for _, prior in parsed] == list(by_column.values())
+
+
 def test_the_image_settings_read_the_pixel_grid_of_the_observation():
     config = small_config(observation={"overrides": {"pixel_scale": 0.1}}, image={"num_pix": 40})
     image = SimulationSettings.from_config(config).image

@@ -318,6 +318,8 @@ def test_chunks_submitted_as_a_job_array_are_followed_by_status_and_repaired(tmp
 
 
 EPOCHS = 8
+# The trained CNN, in a run folder.
+CNN_MODEL = "models/cnn/model.keras"
 TRAINING_RUN = {
     "n_lenses": 400,
     "chunk_size": 200,
@@ -338,8 +340,8 @@ def uninterrupted_histories(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFram
     tmp_path = tmp_path_factory.mktemp("uninterrupted")
 
     def history(name: str, **changes) -> pd.DataFrame:
-        run = local_reference(tmp_path, name, "model.keras", **TRAINING_RUN, **changes)
-        return pd.read_csv(run / "history.csv").set_index("epoch")
+        run = local_reference(tmp_path, name, CNN_MODEL, **TRAINING_RUN, **changes)
+        return pd.read_csv(run / "models/cnn/history.csv").set_index("epoch")
 
     return history("uninterrupted"), history("other-lenses", seed=SMALL["seed"] + 1)
 
@@ -353,9 +355,9 @@ def test_stopped_training_job_resumes_with_continuous_losses(
     another draw of the lenses does (the run-to-run spread)."""
     workdir = workflow_with_config(tmp_path, "training", **TRAINING_RUN)
     profile = local_profile(workdir)
-    args = run_args("results/training/model.keras", profile)
+    args = run_args(f"results/training/{CNN_MODEL}", profile)
     driver = start_driver(workdir, *args)
-    history = workdir / "results/training/work/train/history.csv"
+    history = workdir / "results/training/work/train/cnn/history.csv"
 
     def epochs_logged() -> int:
         return max(len(history.read_text().splitlines()) - 1, 0) if history.exists() else 0
@@ -373,10 +375,10 @@ def test_stopped_training_job_resumes_with_continuous_losses(
     assert driver.returncode == 0, output[-3000:]
     if stop == "scancel":
         assert "SLURM status is: 'CANCELLED'" in output
-    train_log = (workdir / "results/training/logs/train.log").read_text()
+    train_log = (workdir / "results/training/logs/train/cnn.log").read_text()
     first_epoch = int(train_log.split("Epoch ")[1].split("/")[0])
     assert first_epoch > 1, train_log[:2000]
-    resumed = pd.read_csv(workdir / "results/training/history.csv").set_index("epoch")
+    resumed = pd.read_csv(workdir / "results/training/models/cnn/history.csv").set_index("epoch")
     assert resumed.index.tolist() == list(range(EPOCHS))
 
     same, other = uninterrupted_histories
@@ -408,7 +410,9 @@ def test_requests_the_cluster_cannot_meet_stop_the_run_before_any_submission(tmp
             "set-resources": {"train": {"runtime": "30000"}},
         },
     )
-    result = snakemake(*run_args("results/preflight/metrics.json", profile), cwd=workdir)
+    result = snakemake(
+        *run_args("results/preflight/models/cnn/metrics.json", profile), cwd=workdir
+    )
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "nothing was submitted" in output
@@ -473,15 +477,16 @@ def test_training_that_asked_for_a_gpu_and_sees_none_stops_at_once_naming_the_no
     )
     assert normalised.returncode == 0, normalised.stderr[-3000:]
     profile = local_profile(workdir, retries=0)
-    result = snakemake(*run_args("results/nogpu/model.keras", profile), cwd=workdir, timeout=600)
+    target = f"results/nogpu/{CNN_MODEL}"
+    result = snakemake(*run_args(target, profile), cwd=workdir, timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
-    log = (workdir / "results/nogpu/logs/train.log").read_text()
+    log = (workdir / "results/nogpu/logs/train/cnn.log").read_text()
     assert "MissingGpuError" in log, log[-3000:]
     assert f"TensorFlow sees no GPU on node {socket.gethostname()}" in log
     assert "asked SLURM for 1 GPU(s)" in log
     assert "Epoch 1/" not in log
-    assert not (workdir / "results/nogpu/model.keras").exists()
+    assert not (workdir / "results/nogpu" / CNN_MODEL).exists()
 
 
 def test_a_lock_whose_driver_runs_as_a_slurm_job_elsewhere_is_unlocked_only_after_it(tmp_path):

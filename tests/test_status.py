@@ -53,10 +53,12 @@ def test_planned_run_expects_every_chunk_and_gives_the_command(tmp_path):
     assert [(stage["stage"], stage["state"]) for stage in report["stages"]] == [
         ("consolidate", "waiting"),
         ("normalise", "waiting"),
-        ("train", "waiting"),
-        ("calibrate", "waiting"),
-        ("evaluate", "waiting"),
-        ("baseline_dense", "waiting"),
+        ("train/cnn", "waiting"),
+        ("train/naive", "waiting"),
+        ("calibrate/cnn", "waiting"),
+        ("evaluate/cnn", "waiting"),
+        ("evaluate/naive", "waiting"),
+        ("calibration_plot/cnn", "waiting"),
         ("baseline_fit", "waiting"),
         ("compare", "waiting"),
         ("survey_gallery", "ready"),  # the galleries need no simulated lenses

@@ -273,35 +273,38 @@ def test_a_python_process_counts_as_alive_until_it_ends():
         sleeper.wait()
 
 
-@pytest.mark.parametrize("quasar", [True, False])
-def test_the_status_follows_the_stages_the_workflow_runs(tmp_path, quasar):
-    """A run with a lensed quasar has no fit baseline (the workflow skips it): with every
-    other output present it is complete. Without a quasar, the missing fit is what is left."""
-    from conftest import small_config
+def _touch_outputs(tmp_path, config, stages):
+    """A run folder of ``config`` with every chunk file, survey gallery and output of
+    ``stages``; returns its status."""
     from lenspipe.data.chunk_files import chunk_count
     from lenspipe.runs import layout
     from lenspipe.runs.status.campaign import collect_status
 
-    config = small_config(lens_system={"point_source": quasar})
     run = tmp_path / "results" / config["run_name"]
     outputs = [
         layout.chunk_file(run, chunk)
         for chunk in range(chunk_count(config["n_lenses"], config["chunk_size"]))
     ]
-    outputs += [
-        output
-        for stage in layout.STAGES
-        if stage != "baseline_fit"
-        for output in layout.stage_outputs(run, stage)
-    ]
+    outputs += [output for stage in stages for output in layout.stage_outputs(run, stage)]
     outputs += [
         layout.survey_gallery_file(run, s) for s in config["evaluation"]["survey_galleries"]
     ]
     for output in outputs:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.touch()
+    return collect_status(tmp_path, config, ["config/test.yaml"])
 
-    status = collect_status(tmp_path, config, ["config/test.yaml"])
+
+@pytest.mark.parametrize("quasar", [True, False])
+def test_the_status_follows_the_stages_the_workflow_runs(tmp_path, quasar):
+    """A run with a lensed quasar has no fit baseline (the workflow skips it): with every
+    other output present it is complete. Without a quasar, the missing fit is what is left."""
+    from conftest import small_config
+    from lenspipe.runs import layout
+
+    config = small_config(lens_system={"point_source": quasar})
+    stages = [stage for stage in layout.run_stages(config) if stage != "baseline_fit"]
+    status = _touch_outputs(tmp_path, config, stages)
     stages = {stage.stage: stage.state for stage in status.stages}
     if quasar:
         assert "baseline_fit" not in stages and set(stages.values()) == {"done"}
@@ -309,3 +312,34 @@ def test_the_status_follows_the_stages_the_workflow_runs(tmp_path, quasar):
     else:
         assert stages["baseline_fit"] == "ready" and stages["compare"] == "done"
         assert status.resume.needed and status.resume.stages_to_run == ["baseline_fit"]
+
+
+def test_each_model_is_a_stage_and_one_models_missing_evaluation_holds_the_comparison(
+    tmp_path,
+):
+    from conftest import small_config
+    from lenspipe.runs import layout
+
+    config = small_config()
+    missing = {"evaluate/naive", "compare"}
+    status = _touch_outputs(
+        tmp_path, config, [stage for stage in layout.run_stages(config) if stage not in missing]
+    )
+    stages = {stage.stage: stage.state for stage in status.stages}
+    assert stages["train/naive"] == "done" and stages["evaluate/cnn"] == "done"
+    assert (stages["evaluate/naive"], stages["compare"]) == ("ready", "waiting")
+    assert status.resume.stages_to_run == ["evaluate/naive", "compare"]
+    # The naive model has no uncertainties: it is never calibrated.
+    assert "calibrate/cnn" in stages and "calibrate/naive" not in stages
+    assert "calibration_plot/naive" not in stages
+
+
+def test_a_cnn_without_uncertainties_has_no_calibration_stages(tmp_path):
+    from conftest import small_config
+    from lenspipe.runs import layout
+
+    config = small_config(training={"loss": "mse"})
+    status = _touch_outputs(tmp_path, config, list(layout.run_stages(config)))
+    stages = {stage.stage: stage.state for stage in status.stages}
+    assert not [stage for stage in stages if stage.startswith("calibrat")]
+    assert set(stages.values()) == {"done"} and not status.resume.needed

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from conftest import REPO, SMALL
 from lenspipe.learning.model import load_trained_model
+from lenspipe.learning.variants import MODELS
 from lenspipe.versions import cpu_platform
 from workflow_helpers import (
     copy_workflow,
@@ -31,8 +32,11 @@ def test_dry_run_plans_100k_lenses_as_one_job_per_chunk(tmp_path):
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout + result.stderr)
     assert counts["simulate_chunk"] == 10
-    assert counts["consolidate"] == counts["train"] == counts["evaluate"] == 1
-    assert counts["baseline_dense"] == counts["baseline_fit"] == counts["compare"] == 1
+    assert counts["consolidate"] == counts["calibrate"] == counts["calibration_plot"] == 1
+    # The CNN and the naive model go through the same train and evaluate rules.
+    assert counts["train"] == counts["evaluate"] == len(MODELS) == 2
+    assert counts["baseline_fit"] == counts["compare"] == 1
+    assert "baseline_dense" not in counts
     assert not (tmp_path / "results").exists()
 
 
@@ -146,7 +150,8 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
         "chunk_00001.npz",
         "chunk_00002.npz",
     ]
-    metrics = json.loads((run / "metrics.json").read_text())
+    cnn, naive = run / "models" / "cnn", run / "models" / "naive"
+    metrics = json.loads((cnn / "metrics.json").read_text())
     targets = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["training"]["targets"]
     assert list(metrics["parameters"]) == targets
     assert metrics["n_test"] == len(pd.read_csv(run / "split.csv").query("subset == 'test'"))
@@ -167,17 +172,29 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     assert summary["n_converged"] == fits["converged"].sum()
     fit_columns = comparison[["rmse_cnn_on_fitted", "rmse_fit", "cnn_over_fit"]]
     assert np.isfinite(fit_columns).all().all() == (summary["n_converged"] > 0)
-    assert len(pd.read_csv(run / "history.csv")) == 2
-    model = load_trained_model(run / "model.keras")
+    assert len(pd.read_csv(cnn / "history.csv")) == len(pd.read_csv(naive / "history.csv")) == 2
+    model = load_trained_model(cnn / "model.keras")
     assert model.output_shape == (None, 2 * len(targets))  # mean and log-variance
-    calibration = json.loads((run / "calibration.json").read_text())["parameters"]
+    calibration = json.loads((cnn / "calibration.json").read_text())["parameters"]
     assert sorted(calibration) == sorted(targets)
     assert all(calibration[name]["sigma_scale"] > 0 for name in targets)
     assert all({"tail_dof", "half_width_95"} <= set(calibration[name]) for name in targets)
-    for plot in ("training_curve", "predicted_vs_true", "residuals", "calibration", "gallery"):
-        assert (run / "plots" / f"{plot}.png").stat().st_size > 1000
-    assert not (run / "work" / "train").exists()
-    assert "Epoch 2/2" in (run / "logs" / "train.log").read_text()
+    plots = ("training_curve", "predicted_vs_true", "residuals", "gallery")
+    for plot in (*plots, "calibration"):
+        assert (cnn / "plots" / f"{plot}.png").stat().st_size > 1000
+    # The naive model (values only) went through the same rules, but is not calibrated: no
+    # calibration, no coverage, no calibration plot.
+    assert load_trained_model(naive / "model.keras").output_shape == (None, len(targets))
+    for plot in plots:
+        assert (naive / "plots" / f"{plot}.png").stat().st_size > 1000
+    assert not (naive / "calibration.json").exists()
+    assert not (naive / "plots" / "calibration.png").exists()
+    naive_metrics = pd.read_csv(naive / "metrics.csv", index_col=0)
+    assert list(naive_metrics.index) == targets
+    assert not [column for column in naive_metrics if column.startswith("coverage")]
+    assert not list((run / "work" / "train").iterdir())
+    for model in MODELS:
+        assert "Epoch 2/2" in (run / "logs" / "train" / f"{model}.log").read_text()
 
     # The status command on the finished run: complete, each rule's resources, reads only.
     before = file_tree(workdir)
@@ -185,8 +202,16 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     assert file_tree(workdir) == before
     assert status["counts"]["finished"] == 3 and status["progress"]["lenses_done"] == 96
     assert status["platforms"] == {cpu_platform(): 3}
-    assert [stage["state"] for stage in status["stages"]] == ["done"] * 9
-    assert status["stages"][2]["detail"] == "2 of up to 2 epochs"
+    assert [stage["stage"] for stage in status["stages"]][2:8] == [
+        "train/cnn",
+        "train/naive",
+        "calibrate/cnn",
+        "evaluate/cnn",
+        "evaluate/naive",
+        "calibration_plot/cnn",
+    ]
+    assert [stage["state"] for stage in status["stages"]] == ["done"] * 11
+    assert status["stages"][2]["detail"] == status["stages"][3]["detail"] == "2 of up to 2 epochs"
     assert not status["resume"]["needed"] and status["resume"]["command"] is None
     rules = {rule["rule"]: rule for rule in status["efficiency"]}
     assert set(rules) == {
@@ -196,10 +221,10 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
         "train",
         "calibrate",
         "evaluate",
-        "baseline_dense",
         "baseline_fit",
     }
     assert rules["simulate_chunk"]["jobs"] == 3
+    assert rules["train"]["jobs"] == rules["evaluate"]["jobs"] == 2  # one per model
     assert all(rule["largest_rss_mb"] > 50 for rule in rules.values())
     assert "Complete: nothing to resume." in lenspipe_status(workdir, "tiny.yaml").stdout
 
@@ -213,16 +238,22 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     # A changed setting reruns exactly the jobs that depend on it.
     (workdir / "more_epochs.yaml").write_text(yaml.safe_dump({"training": {"epochs": 3}}))
     plan = snakemake("-n", "--configfile", "tiny.yaml", "more_epochs.yaml", cwd=workdir)
-    # The naive baseline trains for the same epochs; the fit does not depend on them.
+    # The naive model trains for the same epochs; the fit does not depend on them.
     assert job_counts(plan.stdout + plan.stderr) == {
-        "train": 1,
+        "train": 2,
         "calibrate": 1,
-        "evaluate": 1,
-        "baseline_dense": 1,
+        "evaluate": 2,
+        "calibration_plot": 1,
         "compare": 1,
         "all": 1,
-        "total": 6,
+        "total": 8,
     }
+    # The CNN's architecture is not a setting of the naive model: only the CNN retrains.
+    (workdir / "wider.yaml").write_text(yaml.safe_dump({"training": {"dense_units": [32]}}))
+    plan = snakemake("-n", "--configfile", "tiny.yaml", "wider.yaml", cwd=workdir)
+    output = plan.stdout + plan.stderr
+    assert "model=cnn" in output and "model=naive" not in output
+    assert job_counts(output)["train"] == job_counts(output)["evaluate"] == 1
     (workdir / "new_seed.yaml").write_text(yaml.safe_dump({"seed": 8}))
     plan = snakemake("-n", "--configfile", "tiny.yaml", "new_seed.yaml", cwd=workdir)
     counts = job_counts(plan.stdout + plan.stderr)

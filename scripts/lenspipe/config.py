@@ -141,7 +141,7 @@ def validated_settings(config: dict[str, Any]) -> Settings:
     _check_subhalos(config)
     _check_source_catalogue(config)
     independent_test_configs(config)
-    return Settings.from_config(config)
+    return Settings.from_config(config, priors)
 
 
 def _check_source_catalogue(config: dict[str, Any]) -> None:

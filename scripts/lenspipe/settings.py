@@ -296,13 +296,16 @@ class SimulationSettings:
     """The config's simulation fields as JSON (``as_config``)."""
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "SimulationSettings":
-        """The settings of a validated config, or of its ``simulation_settings``."""
+    def from_config(
+        cls, config: Mapping[str, Any], priors: Mapping[str, Prior] | None = None
+    ) -> "SimulationSettings":
+        """The settings of a validated config, or of its ``simulation_settings``; ``priors``
+        are its ``parse_priors``, when the caller has parsed them already."""
         system, bands = config["lens_system"], imaged_bands(config)
         kwargs = band_kwargs(config["observation"])
         num_pix = config["image"]["num_pix"]
         subhalos = system["subhalos"] if subhalos_enabled(config) else None
-        priors = parse_priors(config)
+        priors = dict(parse_priors(config) if priors is None else priors)
         return cls(
             n_lenses=config["n_lenses"],
             chunk_size=config["chunk_size"],
@@ -365,9 +368,12 @@ class Settings:
     targets: tuple[str, ...]
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Settings":
-        """The settings of a validated config."""
+    def from_config(
+        cls, config: Mapping[str, Any], priors: Mapping[str, Prior] | None = None
+    ) -> "Settings":
+        """The settings of a validated config; ``priors`` as for
+        ``SimulationSettings.from_config``."""
         return cls(
-            simulation=SimulationSettings.from_config(config),
+            simulation=SimulationSettings.from_config(config, priors),
             targets=tuple(config["training"]["targets"]),
         )

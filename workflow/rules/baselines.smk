@@ -1,31 +1,3 @@
-rule baseline_dense:
-    input:
-        store=rules.consolidate.output.store,
-        normalisation=rules.normalise.output.normalisation,
-        split=rules.normalise.output.split,
-    output:
-        model=run_path("naive_model"),
-        history=run_path("naive_history"),
-        curve=run_path("naive_curve"),
-        predictions=run_path("naive_predictions"),
-        metrics_json=run_path("naive_metrics_json"),
-    log:
-        log_path("baseline_dense"),
-    benchmark:
-        benchmark_path("baseline_dense")
-    conda:
-        "../../envs/training.yaml"
-    threads: 2
-    params:
-        training=TRAINING,
-        dense=config["baselines"]["dense"],
-        seed=config["seed"],
-        # Outside the declared outputs, so a failed attempt's backup survives for the next.
-        work_dir=run_path("naive_work"),
-    script:
-        "../../scripts/baseline_dense.py"
-
-
 rule baseline_fit:
     input:
         store=rules.consolidate.output.store,
@@ -47,12 +19,11 @@ rule baseline_fit:
         "../../scripts/baseline_fit.py"
 
 
+# Every model's test predictions (the main model first) beside the fit's.
 rule compare:
     input:
-        cnn=rules.evaluate.output.predictions,
-        cnn_metrics=rules.evaluate.output.metrics_json,
-        naive=rules.baseline_dense.output.predictions,
-        naive_metrics=rules.baseline_dense.output.metrics_json,
+        predictions=expand(run_path("predictions"), model=MODELS),
+        metrics=expand(run_path("metrics_json"), model=MODELS),
         fit=fit_predictions,
     output:
         table=report(
@@ -67,5 +38,6 @@ rule compare:
         "../../envs/simulation.yaml"
     params:
         targets=config["training"]["targets"],
+        models=list(MODELS),
     script:
         "../../scripts/compare.py"

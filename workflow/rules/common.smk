@@ -5,16 +5,18 @@ from pathlib import Path
 # installed (rule scripts get scripts/ on their path from Snakemake itself).
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
+import re
+
 from lenspipe.config import (
     independent_test_configs,
     learning_curve_sizes,
-    model_training_settings,
     realism_switches,
     training_subset_size,
     validate_config,
 )
 from lenspipe.data.chunk_files import chunk_count
 from lenspipe.errors import ConfigError
+from lenspipe.learning.variants import MAIN_MODEL, MODELS, has_uncertainties, model_settings
 from lenspipe.runs import layout
 from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
 from lenspipe.runs.slurm_preflight import JobRequest, check_requests, gpu_request
@@ -36,8 +38,13 @@ N_CHUNKS = chunk_count(config["n_lenses"], config["chunk_size"])
 # Rules receive their settings as params, not through the global config: Snakemake records
 # params, so a job reruns when a setting it depends on changes (and only then).
 SIMULATION = simulation_settings(config)
-# The training settings that shape the model: the params of the training rules.
-TRAINING = model_training_settings(config)
+# The settings each model (lenspipe.learning.variants.MODELS; the {model} wildcard) is trained
+# and evaluated with: the params of its jobs, so a model retrains only when its own change.
+MODEL_SETTINGS = {model: model_settings(config, model) for model in MODELS}
+# The models that predict uncertainties: only they are calibrated and get a calibration plot.
+MODELS_WITH_UNCERTAINTIES = [
+    model for model, settings in MODEL_SETTINGS.items() if has_uncertainties(settings)
+]
 # The simulation settings of each independent test campaign (evaluation.independent_tests), by
 # name: the run's, with the campaign's seed, lens count and overrides.
 INDEPENDENT_TESTS = {
@@ -47,6 +54,11 @@ INDEPENDENT_TESTS = {
 # The training-set sizes of the learning curve (evaluation.learning_curve) that get a model of
 # their own, smallest first; the full training subset is the train rule's model.
 LEARNING_CURVE_SIZES = learning_curve_sizes(config)
+
+
+# {model} is one of the known models, whatever a requested path says.
+wildcard_constraints:
+    model="|".join(re.escape(model) for model in MODELS),
 
 
 def run_path(name):
@@ -68,6 +80,38 @@ def log_path(stage, folder=RUN):
 def benchmark_path(stage, folder=RUN):
     """The benchmark file of ``stage`` in run folder ``folder``."""
     return f"{folder}/{layout.BENCHMARK.format(stage=stage)}"
+
+
+def model_file(name, model):
+    """The run's file ``name`` of model ``model``."""
+    return run_path(name).format(model=model)
+
+
+def settings_of_model(wildcards):
+    """The settings of model ``{model}``: the params of its jobs."""
+    return MODEL_SETTINGS[wildcards.model]
+
+
+def calibration_of(model):
+    """The calibration of model ``model``; none for a model without uncertainties."""
+    return model_file("calibration", model) if model in MODELS_WITH_UNCERTAINTIES else []
+
+
+def calibration_of_model(wildcards):
+    """The calibration of model ``{model}``, if it has uncertainties."""
+    return calibration_of(wildcards.model)
+
+
+def model_results(wildcards):
+    """Every model's test evaluation, and the calibration plot of those with uncertainties."""
+    evaluated = expand(rules.evaluate.output, model=MODELS)
+    plots = [model_file("calibration_plot", model) for model in MODELS_WITH_UNCERTAINTIES]
+    return evaluated + plots
+
+
+def main_model_calibration(wildcards):
+    """The calibration of the main model (the independent tests'), if it has uncertainties."""
+    return calibration_of(MAIN_MODEL)
 
 
 def survey_galleries(wildcards):
@@ -109,9 +153,9 @@ def independent_chunk_files(wildcards):
 
 
 def independent_predictions(wildcards):
-    """The CNN's predictions on every independent test campaign, in config order."""
+    """The main model's predictions on every independent test campaign, in config order."""
     return [
-        str(layout.run_file(layout.campaign_dir(RUN_DIR, name), "predictions"))
+        str(layout.run_file(layout.campaign_dir(RUN_DIR, name), "predictions", model=MAIN_MODEL))
         for name in INDEPENDENT_TESTS
     ]
 
@@ -138,14 +182,15 @@ def slurm_requests():
     """What each rule that will run asks SLURM for, on every attempt the retries allow.
 
     Reads Snakemake's job graph (workflow.dag) and evaluates each rule's resources as the
-    executor will; tests/test_slurm.py runs this against a real SLURM on every CI run.
+    executor will, once per rule and model (the train rule asks a model of its own for a
+    GPU); tests/test_slurm.py runs this against a real SLURM on every CI run.
     """
-    first_job_of_rule = {}
+    first_job = {}
     for job in workflow.dag.needrun_jobs():
         if not job.is_local:
-            first_job_of_rule.setdefault(job.rule.name, job)
+            first_job.setdefault((job.rule.name, job.wildcards_dict.get("model")), job)
     requests = []
-    for rule_name, job in first_job_of_rule.items():
+    for (rule_name, _), job in first_job.items():
         for attempt in range(1, workflow.execution_settings.retries + 2):
             resources = job.rule.expand_resources(job.wildcards_dict, job.input, attempt)
             gpus, gpu_type = gpu_request(resources)

@@ -1,6 +1,7 @@
 # Independent test campaigns (evaluation.independent_tests): lenses simulated from each
 # campaign's own seed by the same scripts and package code as the run's chunks and store, into
-# results/<run>/independent/<name>/, and the trained model evaluated on every one of them.
+# results/<run>/independent/<name>/, and the main model (lenspipe.learning.variants.MAIN_MODEL,
+# the CNN) evaluated on every one of them, into models/<model>/ of the campaign's folder.
 
 
 rule simulate_independent_chunk:
@@ -50,7 +51,7 @@ rule evaluate_independent:
         # The run's scaling, fit on its training subset: never refit on a campaign.
         normalisation=rules.normalise.output.normalisation,
         model=rules.train.output.model,
-        calibration=rules.calibrate.output.calibration,
+        calibration=calibration_of_model,
     output:
         metrics_json=campaign_path("metrics_json"),
         metrics_csv=campaign_path("metrics_csv"),
@@ -62,26 +63,25 @@ rule evaluate_independent:
             subcategory="{name}",
         ),
     log:
-        log_path("evaluate", CAMPAIGN),
+        log_path("evaluate/{model}", CAMPAIGN),
     benchmark:
-        benchmark_path("evaluate", CAMPAIGN)
+        benchmark_path("evaluate/{model}", CAMPAIGN)
     wildcard_constraints:
         name=r"[A-Za-z0-9_-]+",
     conda:
         "../../envs/training.yaml"
     threads: 2
     params:
-        batch_size=config["training"]["batch_size"],
-        augment=config["training"]["augment"],
+        settings=settings_of_model,
     script:
         "../../scripts/evaluate_independent.py"
 
 
 rule independent_table:
     input:
-        test_split=rules.evaluate.output.predictions,
+        test_split=model_file("predictions", MAIN_MODEL),
         normalisation=rules.normalise.output.normalisation,
-        calibration=rules.calibrate.output.calibration,
+        calibration=main_model_calibration,
         campaigns=independent_predictions,
     output:
         table=report(

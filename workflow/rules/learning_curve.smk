@@ -1,4 +1,4 @@
-# The learning curve (evaluation.learning_curve): the train rule's CNN trained again on the
+# The learning curve (evaluation.learning_curve): the main model (the CNN) trained again on the
 # first n_train lenses of a fixed seeded order of the training subset, each size predicting the
 # whole test subset, and the test metrics per target against size, the full training subset
 # (the train rule's own model) as the largest.
@@ -25,7 +25,7 @@ rule train_subset:
         "../../envs/training.yaml"
     threads: 2
     params:
-        training=TRAINING,
+        training=MODEL_SETTINGS[MAIN_MODEL],
         seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
         work_dir=run_path("subset_work"),
@@ -36,7 +36,7 @@ rule train_subset:
 rule learning_curve:
     input:
         subsets=learning_curve_predictions,
-        full=rules.evaluate.output.predictions,
+        full=model_file("predictions", MAIN_MODEL),
     output:
         table=report(
             run_path("learning_curve_table"),

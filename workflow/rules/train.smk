@@ -1,3 +1,7 @@
+# The models (lenspipe.learning.variants.MODELS: the CNN and the naive Dense model) are the
+# {model} wildcard of one train rule, and only those with uncertainties are calibrated.
+
+
 rule train:
     input:
         store=rules.consolidate.output.store,
@@ -10,16 +14,17 @@ rule train:
             run_path("training_curve"),
             caption="../report/training_curve.rst",
             category="Training",
+            subcategory="{model}",
         ),
     log:
-        log_path("train"),
+        log_path("train/{model}"),
     benchmark:
-        benchmark_path("train")
+        benchmark_path("train/{model}")
     conda:
         "../../envs/training.yaml"
     threads: 2
     params:
-        training=TRAINING,
+        settings=settings_of_model,
         seed=config["seed"],
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
         work_dir=run_path("train_work"),
@@ -36,14 +41,13 @@ rule calibrate:
     output:
         calibration=run_path("calibration"),
     log:
-        log_path("calibrate"),
+        log_path("calibrate/{model}"),
     benchmark:
-        benchmark_path("calibrate")
+        benchmark_path("calibrate/{model}")
     conda:
         "../../envs/training.yaml"
     threads: 2
     params:
-        batch_size=config["training"]["batch_size"],
-        augment=config["training"]["augment"],
+        settings=settings_of_model,
     script:
         "../../scripts/calibrate.py"

@@ -105,16 +105,14 @@ def save_calibration(
     return calibration
 
 
-def load_calibration(path: str | Path, names: list[str]) -> Calibration | None:
+def load_calibration(path: str | Path, names: list[str]) -> Calibration:
     """The calibration of ``names`` (in that order) from a file written by
-    ``save_calibration``; None for a model without uncertainties (``parameters`` null). A
-    file without ``tail_dof`` (written before lenspipe fit the tails) is Gaussian.
+    ``save_calibration``. A file without ``tail_dof`` (written before lenspipe fit the tails)
+    is Gaussian.
 
     Raises ValueError naming the file when a target has no factor.
     """
     parameters = json.loads(Path(path).read_text())["parameters"]
-    if parameters is None:
-        return None
     missing = [name for name in names if name not in parameters]
     if missing:
         raise ValueError(f"{path}: no sigma_scale for {', '.join(missing)}")

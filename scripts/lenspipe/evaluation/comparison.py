@@ -1,12 +1,14 @@
-"""The CNN beside its baselines on the same test lenses: error per parameter, ratios, speed.
+"""The CNN beside the other models and the fit on the same test lenses: error per parameter,
+ratios, speed.
 
-The CNN and the naive Dense model predict every test lens; the maximum-likelihood fit only
-the first few (``baselines.fit.n_lenses``), and of those only the converged fits (chi^2 at
-most ``baselines.fit.chi2_tolerance`` above the chi^2 at the truth, column ``converged``)
-measure the method rather than a search that got stuck. So the table gives each model's RMSE
-on the whole test subset, then the CNN's and the fit's RMSE on the converged fitted lenses
-alone, and the ratios CNN / naive (whole subset) and CNN / fit (converged lenses). A ratio
-below 1 means the CNN is better.
+Every model of ``lenspipe.learning.variants.MODELS`` (the CNN first, then the naive Dense
+model) predicts every test lens; the maximum-likelihood fit only the first few
+(``baselines.fit.n_lenses``), and of those only the converged fits (chi^2 at most
+``baselines.fit.chi2_tolerance`` above the chi^2 at the truth, column ``converged``) measure
+the method rather than a search that got stuck. So the table gives each model's RMSE on the
+whole test subset, the ratios of the first model's RMSE over each other's (``cnn_over_naive``),
+then the first model's and the fit's RMSE on the converged fitted lenses alone and their ratio
+(``cnn_over_fit``). A ratio below 1 means the first model is better.
 """
 
 from pathlib import Path
@@ -15,14 +17,19 @@ import numpy as np
 import pandas as pd
 from lenspipe.atomic import atomic_path, write_json
 
-COLUMNS = (
-    "rmse_cnn",
-    "rmse_naive",
-    "cnn_over_naive",
-    "rmse_cnn_on_fitted",
-    "rmse_fit",
-    "cnn_over_fit",
-)
+
+def comparison_columns(models: list[str]) -> list[str]:
+    """The table's columns for ``models`` (the reference first): each model's RMSE, the
+    reference's ratio over each other model, then the reference and the fit on the fitted
+    lenses."""
+    reference, others = models[0], models[1:]
+    return [
+        *(f"rmse_{model}" for model in models),
+        *(f"{reference}_over_{model}" for model in others),
+        f"rmse_{reference}_on_fitted",
+        "rmse_fit",
+        f"{reference}_over_fit",
+    ]
 
 
 def rmse(frame: pd.DataFrame, name: str) -> float:
@@ -32,30 +39,30 @@ def rmse(frame: pd.DataFrame, name: str) -> float:
 
 
 def comparison_table(
-    names: list[str], cnn: pd.DataFrame, naive: pd.DataFrame, fit: pd.DataFrame | None
+    names: list[str], models: dict[str, pd.DataFrame], fit: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """One row per target: the RMSEs and ratios of ``COLUMNS`` (physical units).
+    """One row per target: the RMSEs and ratios of ``comparison_columns`` (physical units).
 
-    Each frame holds predictions (``lens_index``, ``true_<name>``, ``pred_<name>``), the
-    fit's also ``converged``; the CNN's are matched to the converged fits by
-    ``lens_index``. Without a fit (a run with a lensed quasar, which the fit does not model)
-    or without a converged one, the fit's columns are NaN.
+    ``models`` maps each model to its predictions frame (``lens_index``, ``true_<name>``,
+    ``pred_<name>``), the reference model first; the fit's frame has ``converged`` too, and
+    the reference's predictions are matched to the converged fits by ``lens_index``. Without
+    a fit (a run with a lensed quasar, which the fit does not model) or without a converged
+    one, the fit's columns are NaN.
     """
+    reference = next(iter(models))
     fit = converged(_no_fit(names) if fit is None else fit)
-    on_fitted = cnn.set_index("lens_index").loc[fit["lens_index"]].reset_index()
+    on_fitted = models[reference].set_index("lens_index").loc[fit["lens_index"]].reset_index()
     rows = []
     for name in names:
-        row = {
-            "rmse_cnn": rmse(cnn, name),
-            "rmse_naive": rmse(naive, name),
-            "rmse_cnn_on_fitted": rmse(on_fitted, name),
-            "rmse_fit": rmse(fit, name),
-        }
-        row["cnn_over_naive"] = row["rmse_cnn"] / row["rmse_naive"]
-        row["cnn_over_fit"] = row["rmse_cnn_on_fitted"] / row["rmse_fit"]
+        row = {f"rmse_{model}": rmse(frame, name) for model, frame in models.items()}
+        for model in list(models)[1:]:
+            row[f"{reference}_over_{model}"] = row[f"rmse_{reference}"] / row[f"rmse_{model}"]
+        row[f"rmse_{reference}_on_fitted"] = rmse(on_fitted, name)
+        row["rmse_fit"] = rmse(fit, name)
+        row[f"{reference}_over_fit"] = row[f"rmse_{reference}_on_fitted"] / row["rmse_fit"]
         rows.append(row)
     table = pd.DataFrame(rows, index=pd.Index(names, name="parameter"))
-    return table[list(COLUMNS)]
+    return table[comparison_columns(list(models))]
 
 
 def converged(fit: pd.DataFrame) -> pd.DataFrame:
@@ -83,15 +90,16 @@ def fit_counts(fit: pd.DataFrame | None) -> dict[str, float]:
     }
 
 
-def timing(cnn_seconds: float, naive_seconds: float, fit: pd.DataFrame | None) -> dict[str, float]:
-    """Seconds per lens of each model (the fit's over every fitted lens, converged or not,
-    all its starts) and how many times faster the CNN is than the fit."""
+def timing(seconds_per_lens: dict[str, float], fit: pd.DataFrame | None) -> dict[str, float]:
+    """Seconds per lens of each model (the reference first) and of the fit (over every
+    fitted lens, converged or not, all its starts), and how many times faster the reference
+    model is than the fit."""
+    reference = next(iter(seconds_per_lens))
     fit_seconds = float(fit["seconds"].mean()) if fit is not None else float("nan")
     return {
-        "cnn_seconds_per_lens": cnn_seconds,
-        "naive_seconds_per_lens": naive_seconds,
+        **{f"{model}_seconds_per_lens": seconds for model, seconds in seconds_per_lens.items()},
         "fit_seconds_per_lens": fit_seconds,
-        "cnn_speedup_over_fit": fit_seconds / cnn_seconds,
+        f"{reference}_speedup_over_fit": fit_seconds / seconds_per_lens[reference],
     }
 
 
@@ -99,21 +107,22 @@ def write_comparison(
     names: list[str],
     predictions: dict[str, str | Path],
     seconds_per_lens: dict[str, float],
+    fit_predictions: str | Path | None,
     table_path: str | Path,
     summary_path: str | Path,
 ) -> pd.DataFrame:
-    """Read the ``cnn``, ``naive`` and (if given) ``fit`` predictions, write the table (CSV)
-    and a JSON summary (lens counts, the fit's converged fraction, timing, the table), and
-    return the table."""
-    frames = {model: pd.read_csv(path) for model, path in predictions.items()}
-    fit = frames.get("fit")
-    table = comparison_table(names, frames["cnn"], frames["naive"], fit)
+    """Read each model's predictions (the reference first, as in ``seconds_per_lens``) and the
+    fit's (if given), write the table (CSV) and a JSON summary (lens counts, the fit's
+    converged fraction, timing, the table), and return the table."""
+    models = {model: pd.read_csv(path) for model, path in predictions.items()}
+    fit = None if fit_predictions is None else pd.read_csv(fit_predictions)
+    table = comparison_table(names, models, fit)
     with atomic_path(table_path) as temporary:
         table.to_csv(temporary)
     summary = {
-        "n_test": int(len(frames["cnn"])),
+        "n_test": int(len(next(iter(models.values())))),
         **fit_counts(fit),
-        **timing(seconds_per_lens["cnn"], seconds_per_lens["naive"], fit),
+        **timing(seconds_per_lens, fit),
         "parameters": table.to_dict(orient="index"),
     }
     write_json(summary_path, summary)

@@ -25,19 +25,10 @@ from lenspipe.data.normalise import Normalisation, load_normalisation, load_spli
 from lenspipe.data.store import open_store, read_parameters, store_pix2angle
 from lenspipe.evaluation.calibration import load_calibration, save_calibration
 from lenspipe.evaluation.metrics import metrics_with_coverage
-from lenspipe.evaluation.plots import (
-    plot_calibration,
-    plot_gallery,
-    plot_no_calibration,
-    plot_predicted_vs_true,
-    plot_residuals,
-)
+from lenspipe.evaluation.plots import plot_gallery, plot_predicted_vs_true, plot_residuals
 from lenspipe.evaluation.predictions import write_predictions
-from lenspipe.evaluation.uncertainty import calibration_curve
 from lenspipe.learning.losses import split_prediction
 from lenspipe.learning.model import load_trained_model
-
-CALIBRATION_LEVELS = np.linspace(0.05, 0.95, 19)
 
 
 def _to_physical(
@@ -204,14 +195,14 @@ def calibrate(
     calibration_path: str | Path,
 ) -> None:
     """Predict the validation subset and write the calibration of the model's standard
-    deviations (``lenspipe.evaluation.calibration``); a model without uncertainties gets none."""
+    deviations (``lenspipe.evaluation.calibration``). Raises ValueError for a model without
+    uncertainties: there is nothing to calibrate (the workflow does not calibrate one)."""
     validation = load_split(split_path)["validation"]
     predicted = predict_lenses(
         store_path, normalisation_path, model_path, validation, batch_size, augment=augment
     )
     if predicted.sigma is None:
-        write_json(calibration_path, {"n_validation": len(validation), "parameters": None})
-        return
+        raise ValueError(f"{model_path}: the model predicts no uncertainties to calibrate")
     save_calibration(
         calibration_path, predicted.names, predicted.truth, predicted.prediction, predicted.sigma
     )
@@ -248,14 +239,15 @@ def evaluate(
     normalisation_path: str | Path,
     split_path: str | Path,
     model_path: str | Path,
-    calibration_path: str | Path,
+    calibration_path: str | Path | None,
     augment: bool,
     outputs: dict[str, str | Path],
 ) -> None:
     """Write metrics (``metrics_json``, ``metrics_csv``), the predictions (``predictions``)
-    and figures (``predicted_vs_true``, ``residuals``, ``calibration``, ``gallery``) for the
-    test subset to the paths in ``outputs``, with the model's calibration and, for a model
-    trained with ``augment``, test-time augmentation (``predict_lenses``)."""
+    and figures (``predicted_vs_true``, ``residuals``, ``gallery``) for the test subset to
+    the paths in ``outputs``, with the model's calibration (None for a model without
+    uncertainties: then no coverage columns) and, for a model trained with ``augment``,
+    test-time augmentation (``predict_lenses``)."""
     predicted = predict_test_subset(
         store_path,
         normalisation_path,
@@ -275,13 +267,6 @@ def evaluate(
 
     plot_predicted_vs_true(truth, prediction, names, outputs["predicted_vs_true"])
     plot_residuals(truth, prediction, names, outputs["residuals"])
-    if sigma is None:
-        plot_no_calibration(outputs["calibration"])
-    else:
-        observed = calibration_curve(
-            truth, prediction, sigma, CALIBRATION_LEVELS, predicted.tail_dof
-        )
-        plot_calibration(CALIBRATION_LEVELS, observed, names, outputs["calibration"])
     shown = test[:gallery_size]
     plot_gallery(
         load_normalisation(normalisation_path).image.stretched(

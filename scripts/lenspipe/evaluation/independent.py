@@ -27,11 +27,11 @@ def predict_store(
     normalisation_path: str | Path,
     model_path: str | Path,
     batch_size: int,
-    calibration_path: str | Path,
+    calibration_path: str | Path | None,
     augment: bool,
 ) -> TestPredictions:
     """Load the model and predict every lens of the store, with the run's normalisation and
-    calibration, as the test split is predicted (``lenspipe.evaluation.evaluate.predict_lenses``).
+    calibration (None for a model without uncertainties), as the test split is predicted (``lenspipe.evaluation.evaluate.predict_lenses``).
     """
     lenses = np.arange(open_store(store_path)["lens_index"].shape[0])
     return predict_lenses(
@@ -50,7 +50,7 @@ def evaluate_independent(
     store_path: str | Path,
     normalisation_path: str | Path,
     model_path: str | Path,
-    calibration_path: str | Path,
+    calibration_path: str | Path | None,
     augment: bool,
     outputs: dict[str, str | Path],
 ) -> pd.DataFrame:

@@ -111,19 +111,17 @@ def write_side_by_side(
     names: list[str],
     predictions: dict[str, str | Path],
     normalisation_path: str | Path,
-    calibration_path: str | Path,
+    calibration_path: str | Path | None,
     table_path: str | Path,
 ) -> pd.DataFrame:
     """Read each sample's predictions CSV (the ``TEST_SPLIT`` one included), write the
-    ``side_by_side`` table (with the model's calibration) as CSV, and return it."""
+    ``side_by_side`` table (with the model's calibration; None for a model without
+    uncertainties) as CSV, and return it."""
     samples = {label: pd.read_csv(path) for label, path in predictions.items()}
-    calibration = load_calibration(calibration_path, names)
-    table = side_by_side(
-        names,
-        samples,
-        load_normalisation(normalisation_path),
-        None if calibration is None else calibration.tail_dof,
+    tail_dof = (
+        None if calibration_path is None else load_calibration(calibration_path, names).tail_dof
     )
+    table = side_by_side(names, samples, load_normalisation(normalisation_path), tail_dof)
     with atomic_path(table_path) as temporary:
         table.to_csv(temporary)
     return table

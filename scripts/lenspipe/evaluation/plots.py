@@ -165,20 +165,6 @@ def plot_calibration(
     _save(figure, path)
 
 
-def plot_no_calibration(path: str | Path) -> None:
-    """The calibration figure of a model trained without uncertainties: says so."""
-    figure, axis = plt.subplots(figsize=(5, 2), layout="constrained")
-    axis.axis("off")
-    axis.text(
-        0.5,
-        0.5,
-        "no uncertainties to calibrate:\nthe model was trained with training.loss: mse",
-        ha="center",
-        va="center",
-    )
-    _save(figure, path)
-
-
 def plot_learning_curve(
     sizes: np.ndarray, rmse: np.ndarray, names: list[str], path: str | Path
 ) -> None:

@@ -8,6 +8,7 @@ Snakemake wildcard of the rule that writes the file.
 from pathlib import Path
 from typing import Any
 
+from lenspipe.learning.variants import MODELS, predicts_uncertainties
 from lenspipe.work_settings import HISTORY_IN_PROGRESS
 
 RESULTS = "results"
@@ -24,33 +25,29 @@ FILES = {
     # normalise
     "normalisation": "normalisation.json",
     "split": "split.csv",
+    # The models (lenspipe.learning.variants.MODELS), one folder each: {model} is the
+    # wildcard of train, calibrate, evaluate and calibration_plot.
     # train, resumable from its work folder (outside the outputs, which a failed job loses)
-    "model": "model.keras",
-    "history": "history.csv",
-    "training_curve": "plots/training_curve.png",
-    "train_work": "work/train",
-    # calibrate
-    "calibration": "calibration.json",
+    "model": "models/{model}/model.keras",
+    "history": "models/{model}/history.csv",
+    "training_curve": "models/{model}/plots/training_curve.png",
+    "train_work": "work/train/{model}",
+    # calibrate (models with uncertainties)
+    "calibration": "models/{model}/calibration.json",
     # evaluate
-    "metrics_json": "metrics.json",
-    "predictions": "predictions.csv",
-    "metrics_csv": "metrics.csv",
-    "predicted_vs_true": "plots/predicted_vs_true.png",
-    "residuals": "plots/residuals.png",
-    "calibration_plot": "plots/calibration.png",
-    "gallery": "plots/gallery.png",
+    "metrics_json": "models/{model}/metrics.json",
+    "predictions": "models/{model}/predictions.csv",
+    "metrics_csv": "models/{model}/metrics.csv",
+    "predicted_vs_true": "models/{model}/plots/predicted_vs_true.png",
+    "residuals": "models/{model}/plots/residuals.png",
+    "gallery": "models/{model}/plots/gallery.png",
+    # calibration_plot (models with uncertainties)
+    "calibration_plot": "models/{model}/plots/calibration.png",
     # survey_gallery, one per survey preset
     "survey_gallery": "plots/surveys/{survey}.png",
     "survey_gallery_log": "logs/survey_gallery/{survey}.log",
     # realism_gallery: the PSFs, source stamps and subhalos of the realism switches
     "realism_gallery": "plots/realism.png",
-    # baseline_dense
-    "naive_model": "baselines/naive/model.keras",
-    "naive_history": "baselines/naive/history.csv",
-    "naive_curve": "baselines/naive/training_curve.png",
-    "naive_predictions": "baselines/naive/predictions.csv",
-    "naive_metrics_json": "baselines/naive/metrics.json",
-    "naive_work": "work/baseline_dense",
     # baseline_fit
     "fit_predictions": "baselines/fit/predictions.csv",
     # compare
@@ -74,23 +71,25 @@ FILES = {
 LOG = "logs/{stage}.log"
 BENCHMARK = "benchmarks/{stage}.tsv"
 
+# A stage is a rule, or for a rule of the models a rule and a model: ``train/cnn``. The
+# declarations below write the model as ``{model}``; ``run_stages`` names the stages of a run.
 STAGES = (
     "consolidate",
     "normalise",
-    "train",
-    "calibrate",
-    "evaluate",
-    "baseline_dense",
+    "train/{model}",
+    "calibrate/{model}",
+    "evaluate/{model}",
+    "calibration_plot/{model}",
     "baseline_fit",
     "compare",
 )
 STAGE_OUTPUTS = {
     "consolidate": ("store", "table"),
     "normalise": ("normalisation", "split"),
-    "train": ("model", "history"),
-    "calibrate": ("calibration",),
-    "evaluate": ("metrics_json",),
-    "baseline_dense": ("naive_predictions", "naive_metrics_json"),
+    "train/{model}": ("model", "history"),
+    "calibrate/{model}": ("calibration",),
+    "evaluate/{model}": ("metrics_json",),
+    "calibration_plot/{model}": ("calibration_plot",),
     "baseline_fit": ("fit_predictions",),
     "compare": ("comparison_table", "comparison_summary"),
 }
@@ -98,14 +97,17 @@ STAGE_OUTPUTS = {
 STAGE_NEEDS = {
     "consolidate": ("simulate_chunk",),
     "normalise": ("consolidate",),
-    "train": ("normalise",),
-    "calibrate": ("train",),
-    "evaluate": ("calibrate",),
-    "baseline_dense": ("normalise",),
+    "train/{model}": ("normalise",),
+    "calibrate/{model}": ("train/{model}",),
+    "evaluate/{model}": ("train/{model}", "calibrate/{model}"),
+    "calibration_plot/{model}": ("evaluate/{model}", "calibrate/{model}"),
     "baseline_fit": ("normalise",),
-    "compare": ("evaluate", "baseline_dense", "baseline_fit"),
+    "compare": ("evaluate/{model}", "baseline_fit"),
 }
-"""The stages each stage reads the outputs of (``simulate_chunk``: every chunk)."""
+"""The stages each stage reads the outputs of (``simulate_chunk``: every chunk). In a stage of
+a model, ``{model}`` is that model; in another stage, every model."""
+UNCERTAINTY_STAGES = ("calibrate/{model}", "calibration_plot/{model}")
+"""The stages only a model with uncertainties goes through."""
 
 
 def fit_baseline_runs(config: dict[str, Any]) -> bool:
@@ -116,14 +118,40 @@ def fit_baseline_runs(config: dict[str, Any]) -> bool:
 
 
 def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:
-    """The stages after the chunks that the workflow runs for ``config``, in order, each with
-    the stages it reads the outputs of."""
+    """The stages after the chunks that the workflow runs for ``config``, in order (a stage
+    of the models once per model, in the order of ``MODELS``), each with the stages it reads
+    the outputs of."""
     skipped = set() if fit_baseline_runs(config) else {"baseline_fit"}
-    return {
-        stage: tuple(need for need in STAGE_NEEDS[stage] if need not in skipped)
-        for stage in STAGES
-        if stage not in skipped
-    }
+    for model in MODELS:
+        if not predicts_uncertainties(config, model):
+            skipped |= {stage.format(model=model) for stage in UNCERTAINTY_STAGES}
+    stages = {}
+    for declared in STAGES:
+        for model in MODELS if "{model}" in declared else [None]:
+            stage = declared.format(model=model)
+            if stage in skipped:
+                continue
+            needs = [found for need in STAGE_NEEDS[declared] for found in _needs(need, model)]
+            stages[stage] = tuple(need for need in needs if need not in skipped)
+    return stages
+
+
+def _needs(need: str, model: str | None) -> list[str]:
+    """The stages a declared need names in a stage of ``model`` (None: not a model's)."""
+    if "{model}" not in need:
+        return [need]
+    return [need.format(model=other) for other in ([model] if model else MODELS)]
+
+
+def stage_rule(stage: str) -> str:
+    """The rule of a stage of ``run_stages``: ``train`` for ``train/cnn``."""
+    return stage.partition("/")[0]
+
+
+def stage_wildcards(stage: str) -> dict[str, str]:
+    """The wildcards of a stage of ``run_stages``: ``{"model": "cnn"}`` for ``train/cnn``."""
+    model = stage.partition("/")[2]
+    return {"model": model} if model else {}
 
 
 def run_dir(config: dict[str, Any]) -> str:
@@ -166,12 +194,14 @@ def stage_benchmark(run: Path, stage: str) -> Path:
 
 
 def stage_outputs(run: Path, stage: str) -> list[Path]:
-    """The files whose presence means ``stage`` is done."""
-    return [run_file(run, name) for name in STAGE_OUTPUTS[stage]]
+    """The files whose presence means ``stage`` (of ``run_stages``) is done."""
+    wildcards = stage_wildcards(stage)
+    declared = f"{stage_rule(stage)}/{{model}}" if wildcards else stage
+    return [run_file(run, name, **wildcards) for name in STAGE_OUTPUTS[declared]]
 
 
-def training_history_in_progress(run: Path) -> Path:
-    return run_file(run, "train_work") / HISTORY_IN_PROGRESS
+def training_history_in_progress(run: Path, model: str) -> Path:
+    return run_file(run, "train_work", model=model) / HISTORY_IN_PROGRESS
 
 
 def survey_gallery_file(run: Path, survey: str) -> Path:

@@ -13,6 +13,7 @@ from typing import Any
 
 from lenspipe.config import learning_curve_sizes, realism_switches
 from lenspipe.data.chunk_files import chunk_count, chunk_range
+from lenspipe.learning.variants import MAIN_MODEL, model_settings
 from lenspipe.runs import layout
 from lenspipe.runs.chunk_work import JournalAttempt, read_journal, saved_part_range, saved_parts
 from lenspipe.runs.driver_record import driver_elsewhere
@@ -150,10 +151,11 @@ def collect_status(
     chunks = [
         _finish_chunk_status(run_dir, *chunk_and_journal, slurm) for chunk_and_journal in read
     ]
-    stages = _stage_statuses(run_dir, config, chunks, slurm)
+    run_stages = layout.run_stages(config)
+    stages = _stage_statuses(run_dir, config, run_stages, chunks, slurm)
     queued = slurm.unclaimed_array_tasks("simulate_chunk", _attempt_job_ids(chunks))
     counts = {state: sum(chunk.state == state for chunk in chunks) for state in CHUNK_STATES}
-    efficiency = _efficiency(run_dir, chunks)
+    efficiency = _efficiency(run_dir, chunks, list(run_stages))
     status = CampaignStatus(
         run_name=config["run_name"],
         run_dir=str(run_dir.relative_to(workdir)),
@@ -334,24 +336,30 @@ def _saved_lenses(work_dir: Path, settings: dict[str, Any]) -> tuple[int, str | 
 
 
 def _stage_statuses(
-    run_dir: Path, config: dict[str, Any], chunks: list[ChunkStatus], slurm: _SlurmView
+    run_dir: Path,
+    config: dict[str, Any],
+    run_stages: dict[str, tuple[str, ...]],
+    chunks: list[ChunkStatus],
+    slurm: _SlurmView,
 ) -> list[StageStatus]:
     done = {"simulate_chunk": all(chunk.state == "finished" for chunk in chunks)}
     stages = []
-    for stage, needs in layout.run_stages(config).items():
+    for stage, needs in run_stages.items():
         upstream_done = all(done[need] for need in needs)
         status = _stage_status(run_dir, stage, upstream_done, slurm)
-        if stage == "train":
-            status.detail = _training_progress(run_dir, config, status.state)
+        if layout.stage_rule(stage) == "train":
+            status.detail = _training_progress(run_dir, config, stage, status.state)
         stages.append(status)
         done[stage] = status.state == "done"
+    # The independent tests and the learning curve use the main model.
+    evaluated = done[f"evaluate/{MAIN_MODEL}"]
     campaigns = [campaign["name"] for campaign in config["evaluation"]["independent_tests"]]
     if campaigns:
-        stages.append(_independent_status(run_dir, campaigns, done["evaluate"]))
+        stages.append(_independent_status(run_dir, campaigns, evaluated))
     if config["evaluation"]["learning_curve"]:
         stages.append(
             _learning_curve_status(
-                run_dir, learning_curve_sizes(config), done["normalise"], done["evaluate"]
+                run_dir, learning_curve_sizes(config), done["normalise"], evaluated
             )
         )
     surveys = config["evaluation"]["survey_galleries"]
@@ -373,7 +381,10 @@ def _stage_status(
 ) -> StageStatus:
     if all(output.exists() for output in layout.stage_outputs(run_dir, stage)):
         return StageStatus(stage, "done")
-    active = slurm.active_job(stage, "")
+    rule = layout.stage_rule(stage)
+    # As the slurm executor plugin writes a job's wildcards: their values joined by "_".
+    wildcards = "_".join(layout.stage_wildcards(stage).values())
+    active = slurm.active_job(rule, wildcards)
     if active is not None:
         return StageStatus(stage, "running", slurm_job_id=active.job_id, slurm_state=active.state)
     if not upstream_done:
@@ -388,7 +399,7 @@ def _stage_status(
     state = slurm.state(job_id)
     if state in ACTIVE_STATES or (state is None and process_alive(record["host"], record["pid"])):
         return StageStatus(stage, "running", slurm_job_id=job_id, slurm_state=state)
-    slurm_log = slurm_log_path(slurm.workdir, stage, "", job_id) if job_id else None
+    slurm_log = slurm_log_path(slurm.workdir, rule, wildcards, job_id) if job_id else None
     failure = attempt_failure(state, slurm_log, log)
     verdict = "interrupted" if failure.cause == "STOPPED" else "failed"
     return StageStatus(stage, verdict, slurm_job_id=job_id, slurm_state=state, failure=failure)
@@ -399,7 +410,10 @@ def _independent_status(run_dir: Path, names: list[str], evaluated_run: bool) ->
     the side-by-side table written; they simulate at any time but evaluate with the model."""
     campaigns = [layout.campaign_dir(run_dir, name) for name in names]
     simulated = sum(layout.run_file(campaign, "store").exists() for campaign in campaigns)
-    evaluated = sum(layout.run_file(campaign, "metrics_json").exists() for campaign in campaigns)
+    evaluated = sum(
+        layout.run_file(campaign, "metrics_json", model=MAIN_MODEL).exists()
+        for campaign in campaigns
+    )
     detail = f"{evaluated} of {len(names)} campaigns evaluated, {simulated} simulated"
     if evaluated == len(names) and layout.run_file(run_dir, "independent_table").exists():
         state = "done"
@@ -431,22 +445,28 @@ def _learning_curve_status(
     return StageStatus("learning_curve", state, detail)
 
 
-def _training_progress(run_dir: Path, config: dict[str, Any], state: str) -> str | None:
-    """Epochs done of those asked for, while training runs or after it stopped midway."""
+def _training_progress(
+    run_dir: Path, config: dict[str, Any], stage: str, state: str
+) -> str | None:
+    """Epochs done of those asked for, while a model trains or after it stopped midway."""
+    model = layout.stage_wildcards(stage)["model"]
     history = (
-        layout.run_file(run_dir, "history")
+        layout.run_file(run_dir, "history", model=model)
         if state == "done"
-        else layout.training_history_in_progress(run_dir)
+        else layout.training_history_in_progress(run_dir, model)
     )
     text = _read(history)
     if text is None:
         return None
     epochs = max(len(text.splitlines()) - 1, 0)
-    return f"{epochs} of up to {config['training']['epochs']} epochs"
+    return f"{epochs} of up to {model_settings(config, model)['epochs']} epochs"
 
 
-def _efficiency(run_dir: Path, chunks: list[ChunkStatus]) -> list[RuleEfficiency]:
-    """Requested versus used resources of each rule's finished jobs."""
+def _efficiency(
+    run_dir: Path, chunks: list[ChunkStatus], stages: list[str]
+) -> list[RuleEfficiency]:
+    """Requested versus used resources of each rule's finished jobs (of every model, for a
+    rule of the models: they share the rule's requests)."""
     jobs: dict[str, list[tuple[Path, Path]]] = {"simulate_chunk": []}
     retried: dict[str, list[str]] = {"simulate_chunk": []}
     for chunk in chunks:
@@ -458,9 +478,11 @@ def _efficiency(run_dir: Path, chunks: list[ChunkStatus]) -> list[RuleEfficiency
                 )
             )
             retried["simulate_chunk"] += [a.outcome for a in chunk.attempts if a.failure]
-    for stage in layout.STAGES:
-        jobs[stage] = [(layout.stage_benchmark(run_dir, stage), layout.stage_log(run_dir, stage))]
-        retried[stage] = []
+    for stage in stages:
+        rule = layout.stage_rule(stage)
+        files = (layout.stage_benchmark(run_dir, stage), layout.stage_log(run_dir, stage))
+        jobs.setdefault(rule, []).append(files)
+        retried[rule] = []
     summaries = []
     for rule, files in jobs.items():
         uses = [use for use in (_job_use(*pair) for pair in files) if use is not None]

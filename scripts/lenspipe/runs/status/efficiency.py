@@ -120,8 +120,10 @@ def _judge_share(
     return bool(verdicts)
 
 
-# The rules the Amarel profile sends to its GPU_PARTITION (tests/test_profile.py checks it).
-GPU_RULES = ("train", "train_subset")
+# The rules the Amarel profile sends to its GPU_PARTITION, each with the partitions whose
+# limits cap its runtime: train sends the models of GPU_MODELS there and the others to the
+# CPU_PARTITION (tests/test_profile.py checks both).
+GPU_RULES = {"train": ("GPU_PARTITION", "CPU_PARTITION"), "train_subset": ("GPU_PARTITION",)}
 
 
 def profile_lines(summaries: list[RuleEfficiency]) -> list[str]:
@@ -135,7 +137,7 @@ def profile_lines(summaries: list[RuleEfficiency]) -> list[str]:
         entries = []
         if summary.suggested_runtime_minutes is not None:
             minutes = summary.suggested_runtime_minutes
-            partition = ", GPU_PARTITION" if summary.rule in GPU_RULES else ""
+            partition = "".join(f", {name}" for name in GPU_RULES.get(summary.rule, ()))
             entries.append(f"    runtime: ?runtime({minutes}{partition})")
         if summary.suggested_mem_mb is not None:
             megabytes = summary.suggested_mem_mb

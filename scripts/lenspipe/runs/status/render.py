@@ -32,9 +32,9 @@ def render(status: CampaignStatus) -> str:
     lines += _queued_array_lines(status.queued_array_tasks)
     lines += ["", "Later stages"]
     for stage in status.stages:
-        lines.append(f"  {stage.stage:<14} {_stage_text(stage)}")
+        lines.append(f"  {stage.stage:<20} {_stage_text(stage)}")
         if stage.failure:
-            lines += _failure_lines(stage.failure, indent=17)
+            lines += _failure_lines(stage.failure, indent=23)
     lines += _efficiency_lines(status)
     lines += _resume_lines(status)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,20 @@
+"""Rule calibration_plot: the coverage of model {model}'s calibrated intervals on the test
+subset."""
+
+import sys
+
+# This workflow's lenspipe, beside this script, before any other copy installed.
+sys.path.insert(0, snakemake.scriptdir)
+
+from lenspipe.runs.logs import rule_log
+
+with rule_log(snakemake):
+    from lenspipe.evaluation.calibration_plot import draw_calibration_plot
+
+    observed = draw_calibration_plot(
+        names=snakemake.params.targets,
+        predictions_path=snakemake.input.predictions,
+        calibration_path=snakemake.input.calibration,
+        plot_path=snakemake.output.plot,
+    )
+    print(observed)

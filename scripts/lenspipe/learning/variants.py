@@ -1,0 +1,119 @@
+"""The model variants: every model the workflow trains and evaluates, by name.
+
+The rules ``train``, ``calibrate``, ``evaluate`` and ``calibration_plot`` take the model as
+their ``{model}`` wildcard (``workflow/rules/train.smk``, ``evaluate.smk``) and read
+everything model-specific from here: the settings a model is trained with (the rules' params,
+so a model retrains only when one of its own settings changes), how it is built and compiled
+from them, and whether it predicts uncertainties (then it is calibrated and its coverage
+measured; a model without them gets neither). A new model is one more entry in ``MODELS``.
+
+A model's settings have the shape of the ``training`` section (what
+``lenspipe.learning.train.train`` reads: ``batch_size``, ``epochs``, ``augment``, the
+learning rate and early stopping), plus what its builder reads. This module imports no
+Keras, so the Snakemake driver and the status command read it without loading TensorFlow;
+the builders import it when called.
+"""
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lenspipe.config import model_training_settings
+
+if TYPE_CHECKING:
+    import keras
+
+# The model the others are compared with, and the one the independent test campaigns and the
+# learning curve evaluate.
+MAIN_MODEL = "cnn"
+
+# The training settings the naive model shares with the CNN: the same targets, batches,
+# epochs, learning rate and early stopping, so the comparison isolates the architecture.
+SHARED_TRAINING = (
+    "targets",
+    "batch_size",
+    "epochs",
+    "learning_rate",
+    "learning_rate_schedule",
+    "early_stopping_patience",
+)
+
+
+@dataclass(frozen=True)
+class ModelVariant:
+    """One model: what it is, the settings it reads from a validated config, and how it is
+    built and compiled from them (image shape and steps per epoch given)."""
+
+    description: str
+    settings: Callable[[Mapping[str, Any]], dict[str, Any]]
+    build: Callable[[Mapping[str, Any], tuple[int, int, int], int], "keras.Model"]
+
+
+def outputs_per_target(loss: str) -> int:
+    """Output units per target: 1 (the value) for MSE, 2 (mean and log-variance) for the
+    losses with a variance (``lenspipe.learning.losses``)."""
+    return 1 if loss == "mse" else 2
+
+
+def has_uncertainties(settings: Mapping[str, Any]) -> bool:
+    """Whether a model trained with ``settings`` predicts a standard deviation per target."""
+    return outputs_per_target(settings["loss"]) == 2
+
+
+def _compile_cnn(
+    settings: Mapping[str, Any], image_shape: tuple[int, int, int], steps_per_epoch: int
+) -> "keras.Model":
+    from lenspipe.learning.train import compile_model
+
+    return compile_model(settings, image_shape, steps_per_epoch)
+
+
+def _naive_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The CNN's shared training settings and ``baselines.dense``; MSE, no augmentation."""
+    shared = {name: config["training"][name] for name in SHARED_TRAINING}
+    return {**shared, **config["baselines"]["dense"], "loss": "mse", "augment": False}
+
+
+def _compile_naive(
+    settings: Mapping[str, Any], image_shape: tuple[int, int, int], steps_per_epoch: int
+) -> "keras.Model":
+    from lenspipe.learning.model import build_dense
+    from lenspipe.learning.train import compile_with, learning_rate
+
+    model = build_dense(
+        image_shape, len(settings["targets"]), settings["dense_units"], settings["dropout"]
+    )
+    return compile_with(model, learning_rate(settings, steps_per_epoch), "mse")
+
+
+MODELS = {
+    MAIN_MODEL: ModelVariant(
+        description="the CNN (lenspipe.learning.model.build_cnn) of the training settings",
+        settings=model_training_settings,
+        build=_compile_cnn,
+    ),
+    "naive": ModelVariant(
+        description="the naive model: Dense layers on the flattened image (baselines.dense)",
+        settings=_naive_settings,
+        build=_compile_naive,
+    ),
+}
+
+
+def model_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:
+    """The settings model ``model`` is trained and evaluated with, from a validated config."""
+    return MODELS[model].settings(config)
+
+
+def predicts_uncertainties(config: Mapping[str, Any], model: str) -> bool:
+    """Whether model ``model`` of a validated config predicts uncertainties."""
+    return has_uncertainties(model_settings(config, model))
+
+
+def builder(
+    model: str, settings: Mapping[str, Any]
+) -> Callable[[tuple[int, int, int], int], "keras.Model"]:
+    """The ``build`` of ``lenspipe.learning.train.train`` for model ``model`` trained with
+    ``settings``."""
+    return functools.partial(MODELS[model].build, settings)
