@@ -166,6 +166,7 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     fits = pd.read_csv(run / "baselines" / "fit" / "predictions.csv")
     assert len(fits) == SMALL["baselines"]["fit"]["n_lenses"] and (fits["seconds"] > 0).all()
     assert (fits["chi2_fit"] > 0).all() and (fits["chi2_truth"] > 0).all()
+    assert (fits["chi2_truth_polished"] <= fits["chi2_truth"]).all()
     summary = json.loads((run / "comparison.json").read_text())
     assert summary["cnn_speedup_over_fit"] > 1
     # The tiny swarm rarely converges; the fit's columns are filled exactly when one did.

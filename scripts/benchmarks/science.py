@@ -149,6 +149,7 @@ def train_lenspipe(config: dict, run: Path, seed: int, work: Path) -> dict:
     predictions, sigma, truth and training seconds."""
     from lenspipe.evaluation.evaluate import calibrate, predict_test_subset
     from lenspipe.learning.train import train
+    from lenspipe.learning.variants import has_uncertainties
 
     paths = {
         "store_path": run / "lenses.zarr",
@@ -168,18 +169,20 @@ def train_lenspipe(config: dict, run: Path, seed: int, work: Path) -> dict:
     )
     seconds = time.perf_counter() - started
     batch_size, augment = training["batch_size"], training["augment"]
-    calibrate(
-        **paths,
-        model_path=work / "model.keras",
-        batch_size=batch_size,
-        augment=augment,
-        calibration_path=work / "calibration.json",
-    )
+    calibration = work / "calibration.json" if has_uncertainties(training) else None
+    if calibration is not None:
+        calibrate(
+            **paths,
+            model_path=work / "model.keras",
+            batch_size=batch_size,
+            augment=augment,
+            calibration_path=calibration,
+        )
     predicted = predict_test_subset(
         **paths,
         model_path=work / "model.keras",
         batch_size=batch_size,
-        calibration_path=work / "calibration.json",
+        calibration_path=calibration,
         augment=augment,
     )
     return {

@@ -1,5 +1,6 @@
 """The fit baseline: lenstronomy maximum-likelihood fits of the first test lenses, timed and
-checked against the chi^2 at each lens's true parameters.
+checked against the chi^2 of each lens's true parameters polished by BFGS (the bottom of the
+truth's basin, which a fit that found it reaches).
 
 The lenses are fit in parallel worker processes, one per core the job was given. Each fit
 draws its random numbers from its lens's own stream (``LensFitter``), so the results do not
@@ -25,15 +26,19 @@ from lenspipe.settings import SimulationSettings
 from tqdm import tqdm
 
 
-def fit_record(result: FitResult, chi2_truth: float, chi2_tolerance: float) -> dict[str, Any]:
-    """The extra predictions columns of one fit: its cost, chi^2 at the fit and at the truth
-    (-2 ln L), and ``converged``: the fit's chi^2 at most ``chi2_tolerance`` above the truth's."""
+def fit_record(
+    result: FitResult, chi2_truth: float, chi2_truth_polished: float, chi2_tolerance: float
+) -> dict[str, Any]:
+    """The extra predictions columns of one fit: its cost, chi^2 (-2 ln L) at the fit, at the
+    truth and at the truth polished by BFGS, and ``converged``: the fit's chi^2 at most
+    ``chi2_tolerance`` above the polished truth's."""
     return {
         "seconds": result.seconds,
         "n_starts": result.n_starts,
         "chi2_fit": result.chi2,
         "chi2_truth": chi2_truth,
-        "converged": bool(result.chi2 <= chi2_truth + chi2_tolerance),
+        "chi2_truth_polished": chi2_truth_polished,
+        "converged": bool(result.chi2 <= chi2_truth_polished + chi2_tolerance),
     }
 
 
@@ -57,7 +62,8 @@ def _fit_one(
     image = root["images"][lens]
     truth = dict(zip(_worker["names"], root["parameters"][lens]))
     result = fitter.fit(image, lens, search)
-    return result.parameters, fit_record(result, fitter.chi2(image, truth), chi2_tolerance)
+    chi2_truth, polished = fitter.chi2(image, truth), fitter.polished_chi2(image, truth, search)
+    return result.parameters, fit_record(result, chi2_truth, polished, chi2_tolerance)
 
 
 @contextmanager
@@ -109,7 +115,8 @@ def fit_test_lenses(
             prediction[row] = [fitted.get(name, np.nan) for name in targets]
             print(
                 f"lens {lens}: {record['seconds']:.1f} s, chi2 {record['chi2_fit']:.1f}"
-                f" (truth {record['chi2_truth']:.1f}), converged: {record['converged']}",
+                f" (truth {record['chi2_truth']:.1f}, polished"
+                f" {record['chi2_truth_polished']:.1f}), converged: {record['converged']}",
                 flush=True,
             )
     truth = parameters[:, [names.index(name) for name in targets]]

@@ -31,8 +31,8 @@ def predict_store(
     augment: bool,
 ) -> TestPredictions:
     """Load the model and predict every lens of the store, with the run's normalisation and
-    calibration (None for a model without uncertainties), as the test split is predicted (``lenspipe.evaluation.evaluate.predict_lenses``).
-    """
+    calibration (None for a model without uncertainties), as the test split is predicted
+    (``lenspipe.evaluation.evaluate.predict_lenses``)."""
     lenses = np.arange(open_store(store_path)["lens_index"].shape[0])
     return predict_lenses(
         store_path,

@@ -21,6 +21,7 @@ from lenspipe.evaluation.evaluate import predict_test_subset
 from lenspipe.evaluation.metrics import regression_metrics
 from lenspipe.evaluation.predictions import write_predictions
 from lenspipe.learning.train import train
+from lenspipe.learning.variants import MAIN_MODEL, builder
 
 
 def nested_training_subset(train_lenses: np.ndarray, n_train: int, seed: int) -> np.ndarray:
@@ -69,6 +70,7 @@ def train_on_subset(
         history_path=outputs["history"],
         curve_path=outputs["curve"],
         train_indices=chosen,
+        build=builder(MAIN_MODEL, training),
     )
     # Predicted as the train rule's model is (averaged over the flips and rotations when
     # augmented); the calibration only scales sigma, which the curve does not use.

@@ -36,11 +36,6 @@ from keras import ops
 _LOG_VARIANCE_RANGE = (-12.0, 6.0)
 
 
-def outputs_per_target(loss: str) -> int:
-    """Output units per target: 1 (the value) for MSE, 2 (mean and log-variance) otherwise."""
-    return 1 if loss == "mse" else 2
-
-
 @keras.saving.register_keras_serializable(package="lenspipe")
 def gaussian_nll(y_true, y_pred):
     """Mean Gaussian negative log-likelihood of targets (N, k) under predictions (N, 2k)."""

@@ -25,8 +25,9 @@ from lenspipe.data.dataset import LensBatches
 from lenspipe.data.normalise import load_normalisation, load_split
 from lenspipe.data.store import open_store, store_pix2angle
 from lenspipe.evaluation.plots import plot_training_curve
-from lenspipe.learning.losses import keras_loss, mae, outputs_per_target, target_weights
+from lenspipe.learning.losses import keras_loss, mae, target_weights
 from lenspipe.learning.model import build_cnn
+from lenspipe.learning.variants import outputs_per_target
 from lenspipe.work_settings import HISTORY_IN_PROGRESS, changes_since_recorded, record_settings
 
 

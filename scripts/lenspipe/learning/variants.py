@@ -42,10 +42,9 @@ SHARED_TRAINING = (
 
 @dataclass(frozen=True)
 class ModelVariant:
-    """One model: what it is, the settings it reads from a validated config, and how it is
-    built and compiled from them (image shape and steps per epoch given)."""
+    """One model: the settings it reads from a validated config, and how it is built and
+    compiled from them (image shape and steps per epoch given)."""
 
-    description: str
     settings: Callable[[Mapping[str, Any]], dict[str, Any]]
     build: Callable[[Mapping[str, Any], tuple[int, int, int], int], "keras.Model"]
 
@@ -88,13 +87,13 @@ def _compile_naive(
 
 
 MODELS = {
+    # The CNN (lenspipe.learning.model.build_cnn) of the training settings.
     MAIN_MODEL: ModelVariant(
-        description="the CNN (lenspipe.learning.model.build_cnn) of the training settings",
         settings=model_training_settings,
         build=_compile_cnn,
     ),
+    # The naive model: Dense layers on the flattened image (baselines.dense).
     "naive": ModelVariant(
-        description="the naive model: Dense layers on the flattened image (baselines.dense)",
         settings=_naive_settings,
         build=_compile_naive,
     ),

@@ -31,10 +31,11 @@ def render(status: CampaignStatus) -> str:
     lines += _chunk_sections(status.chunks)
     lines += _queued_array_lines(status.queued_array_tasks)
     lines += ["", "Later stages"]
+    width = max((len(stage.stage) for stage in status.stages), default=0)
     for stage in status.stages:
-        lines.append(f"  {stage.stage:<20} {_stage_text(stage)}")
+        lines.append(f"  {stage.stage:<{width}} {_stage_text(stage)}")
         if stage.failure:
-            lines += _failure_lines(stage.failure, indent=23)
+            lines += _failure_lines(stage.failure, indent=width + 3)
     lines += _efficiency_lines(status)
     lines += _resume_lines(status)
     return "\n".join(lines) + "\n"
