@@ -13,12 +13,15 @@ from lenspipe.runs.local_cluster import AMAREL_PROFILE, local_profile, slurm_is_
 def test_the_amarel_profile_requests_every_attempt_of_every_rule(monkeypatch):
     monkeypatch.delenv("LENSPIPE_GPU_CONSTRAINT", raising=False)
     requests = profile_requests(load_profile(REPO / "profiles" / "amarel"))
-    train = [request for request in requests if request.rule_name == "train"]
+    train = [request for request in requests if request.rule_name == "train/cnn"]
     assert [request.attempt for request in train] == [1, 2, 3, 4]
     assert {(r.partition, r.gpus, r.gpu_type, r.constraint) for r in train} == {
         ("gpu", 1, None, None)
     }
     assert [request.runtime_minutes for request in train] == [360, 720, 1440, 2880]
+    naive = [request for request in requests if request.rule_name == "train/naive"]
+    assert {(r.partition, r.gpus, r.constraint) for r in naive} == {("main", 0, None)}
+    assert "train" not in {request.rule_name for request in requests}
     chunks = [request for request in requests if request.rule_name == "simulate_chunk"]
     assert {(request.partition, request.gpus) for request in chunks} == {("main", 0)}
     assert max(request.runtime_minutes for request in requests) <= 3 * 1440
@@ -48,10 +51,11 @@ def test_on_the_local_cluster_it_names_what_does_not_fit_and_says_when_all_fits(
     assert "  gpu         14-00:00" in output and "  main        14-00:00" in output
     assert "Account     the profile asks for: general" in output
     assert "your associations: unavailable (sacctmgr failed: " in output  # no accounting here
-    assert "  train                       gpu: runtime 360 -> 2880 min" in output
+    assert "  train/cnn                   gpu: runtime 360 -> 2880 min" in output
+    assert "  train/naive                 main: runtime 360 -> 2880 min" in output
     assert ", 1 GPU" in output
     assert (
-        "rule train (attempt 3) asks for mem_mb=64000, more than any node of partition 'gpu'"
+        "rule train/cnn (attempt 3) asks for mem_mb=64000, more than any node of partition 'gpu'"
         in output
     )
 

@@ -12,9 +12,11 @@ import getpass
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import yte
 from lenspipe.errors import SlurmRequestError
+from lenspipe.learning.variants import MODELS
 from lenspipe.runs.slurm_preflight import (
     JobRequest,
     Partition,
@@ -46,14 +48,24 @@ def load_profile(profile: str | Path) -> dict:
     raise FileNotFoundError(f"{folder}: no config.v9+.yaml or config.yaml (not a profile?)")
 
 
-def _value(expression, attempt: int):
-    """A resource as Snakemake evaluates it: a Python expression of ``attempt``, else text."""
+def _value(expression, attempt: int, wildcards: SimpleNamespace | None):
+    """A resource as Snakemake evaluates it: a Python expression of ``attempt`` and the job's
+    ``wildcards``, else text."""
     if not isinstance(expression, str):
         return expression
+    names = {"attempt": attempt, "wildcards": wildcards}
     try:
-        return eval(expression, {"__builtins__": {}, "min": min, "max": max}, {"attempt": attempt})
+        return eval(expression, {"__builtins__": {}, "min": min, "max": max}, names)
     except Exception:
         return expression
+
+
+def _jobs(rule: str, raw: dict) -> list[tuple[str, SimpleNamespace | None]]:
+    """The jobs of ``rule`` whose requests can differ: one per model (``rule/model``) when a
+    resource depends on the ``{model}`` wildcard, else the rule alone."""
+    if any(isinstance(value, str) and "wildcards.model" in value for value in raw.values()):
+        return [(f"{rule}/{model}", SimpleNamespace(model=model)) for model in MODELS]
+    return [(rule, None)]
 
 
 def profile_requests(profile: dict) -> list[JobRequest]:
@@ -65,21 +77,31 @@ def profile_requests(profile: dict) -> list[JobRequest]:
     requests = []
     for rule in rules:
         raw = {**defaults, **per_rule.get(rule, {})}
-        for attempt in range(1, int(profile.get("retries", 0)) + 2):
-            resources = {name: _value(raw.get(name), attempt) for name in CHECKED}
-            gpus, gpu_type = gpu_request(resources)
-            requests.append(
-                JobRequest(
-                    rule_name=rule,
-                    attempt=attempt,
-                    partition=resources["slurm_partition"],
-                    runtime_minutes=resources["runtime"],
-                    mem_mb=resources["mem_mb"],
-                    gpus=gpus,
-                    gpu_type=gpu_type,
-                    constraint=resources["constraint"] or None,
-                )
+        for job, wildcards in _jobs(rule, raw):
+            requests += _attempts(profile, job, raw, wildcards)
+    return requests
+
+
+def _attempts(
+    profile: dict, job: str, raw: dict, wildcards: SimpleNamespace | None
+) -> list[JobRequest]:
+    """The request of ``job`` (a rule, or a rule and model) on every attempt."""
+    requests = []
+    for attempt in range(1, int(profile.get("retries", 0)) + 2):
+        resources = {name: _value(raw.get(name), attempt, wildcards) for name in CHECKED}
+        gpus, gpu_type = gpu_request(resources)
+        requests.append(
+            JobRequest(
+                rule_name=job,
+                attempt=attempt,
+                partition=resources["slurm_partition"],
+                runtime_minutes=resources["runtime"],
+                mem_mb=resources["mem_mb"],
+                gpus=gpus,
+                gpu_type=gpu_type,
+                constraint=resources["constraint"] or None,
             )
+        )
     return requests
 
 
