@@ -244,12 +244,7 @@ class LensFitter:
             "n_particles": search.n_particles,
             "n_iterations": search.n_iterations,
         }
-        # lenstronomy's SIMPLEX step prints its progress whatever its verbosity, and SciPy
-        # warns when BFGS stops at its iteration limit or at the precision of the chi^2:
-        # the chi^2 it reached is the record that counts.
-        with contextlib.redirect_stdout(io.StringIO()), _quiet_lenstronomy():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", OptimizeWarning)
+        with _quiet_search():
             sequence.fit_sequence([["PSO", swarm], ["SIMPLEX", _polish(search)]])
         return sequence.best_fit(), -2 * sequence.best_fit_likelihood()
 
@@ -268,9 +263,7 @@ class LensFitter:
         ``values`` by about the number of free parameters where the model renders the
         image exactly, and by far more where it does not (adaptive images)."""
         sequence = self._sequence(image, values, exact=True)
-        with contextlib.redirect_stdout(io.StringIO()), _quiet_lenstronomy():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", OptimizeWarning)
+        with _quiet_search():
             sequence.fit_sequence([["SIMPLEX", _polish(search)]])
         return min(-2 * sequence.best_fit_likelihood(), self.chi2(image, values))
 
@@ -289,6 +282,17 @@ class LensFitter:
 def _polish(search: Search) -> dict[str, Any]:
     """The settings of lenstronomy's SIMPLEX step that polishes a fit with BFGS."""
     return {"n_iterations": search.polish_iterations, "method": "BFGS"}
+
+
+@contextlib.contextmanager
+def _quiet_search():
+    """A search's output silenced: lenstronomy's SIMPLEX step prints its progress whatever its
+    verbosity, and SciPy warns when BFGS stops at its iteration limit or at the precision of
+    the chi^2 (the chi^2 it reached is the record that counts)."""
+    with contextlib.redirect_stdout(io.StringIO()), _quiet_lenstronomy():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", OptimizeWarning)
+        yield
 
 
 @contextlib.contextmanager
