@@ -21,7 +21,9 @@ lenses); `config/local.yaml` is merged over it for the local run. A `--configfil
 into `config/config.yaml` key by key.
 
 Priors take `dist` and that distribution's keys: `fixed` (value), `uniform` (min, max),
-`normal` (mean, sigma), `truncated_normal` (mean, sigma, min, max), `log_uniform` (min, max).
+`normal` (mean, sigma), `truncated_normal` (mean, sigma, min, max), `log_uniform` (min, max),
+`scipy` (name: any continuous distribution of `scipy.stats`, kwargs: its shape parameters, loc
+and scale).
 """
 
 

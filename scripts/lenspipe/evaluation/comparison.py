@@ -4,7 +4,8 @@ ratios, speed.
 Every model of ``lenspipe.learning.variants.MODELS`` (the CNN first, then the naive Dense
 model) predicts every test lens; the maximum-likelihood fit only the first few
 (``baselines.fit.n_lenses``), and of those only the converged fits (chi^2 at most
-``baselines.fit.chi2_tolerance`` above the chi^2 at the truth, column ``converged``) measure
+``baselines.fit.chi2_tolerance`` above the chi^2 of the truth polished by BFGS, column
+``converged``) measure
 the method rather than a search that got stuck. So the table gives each model's RMSE on the
 whole test subset, the ratios of the first model's RMSE over each other's (``cnn_over_naive``),
 then the first model's and the fit's RMSE on the converged fitted lenses alone and their ratio
