@@ -1,11 +1,11 @@
 """Run lenspipe's benchmark suite and print one table of medians and ratios.
 
-    bash scripts/bench.sh            # the full suite (about 15 minutes on 2 cores)
+    bash scripts/bench.sh            # the full suite (about 25 minutes on 2 cores)
     bash scripts/bench.sh --quick    # small sizes, to check the suite runs (targets not judged)
     bash scripts/bench.sh --rows 1q  # only the named rows (1: simulation cost, 1q: with a quasar,
                                      # 6: the local default end to end)
 
-Results also go to results/benchmarks/results.json; each benchmark replaces only its own folder
+A full run also writes results/benchmarks/results.json; each benchmark replaces only its own folder
 there, so other results (the science benchmark's) stay. Timings are not tests: they depend on
 the machine and on what else it is doing, so each ratio is measured within one run.
 """
