@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 from lenspipe.evaluation.calibration import fit_calibration, load_calibration, save_calibration
+from lenspipe.evaluation.calibration_plot import CALIBRATION_LEVELS, draw_calibration_plot
+from lenspipe.evaluation.predictions import write_predictions
 from lenspipe.evaluation.uncertainty import GAUSSIAN, ONE_SIGMA, coverage, half_width
 
 
@@ -85,3 +87,26 @@ def test_a_target_without_a_factor_is_named(tmp_path):
     path.write_text(json.dumps({"n_validation": 3, "parameters": {"a": {"sigma_scale": 1.0}}}))
     with pytest.raises(ValueError, match="calibration.json: no sigma_scale for b"):
         load_calibration(path, ["a", "b"])
+
+
+def test_the_calibration_figure_draws_the_test_coverage_at_every_level(tmp_path):
+    rng = np.random.default_rng(5)
+    names = ["a", "b"]
+    truth, mean, sigma = _errors(rng, 500, np.array([1.0, 0.1]), np.array([1.0, 0.5]))
+    # a: Gaussian tails; b: the Student-t tails of 4 degrees of freedom.
+    parameters = {
+        "a": {"sigma_scale": 1.0, "tail_dof": None},
+        "b": {"sigma_scale": 1.0, "tail_dof": 4.0},
+    }
+    (tmp_path / "calibration.json").write_text(json.dumps({"parameters": parameters}))
+    write_predictions(tmp_path / "predictions.csv", np.arange(500), names, truth, mean, sigma)
+    figure = tmp_path / "calibration.png"
+    observed = draw_calibration_plot(
+        names, tmp_path / "predictions.csv", tmp_path / "calibration.json", figure
+    )
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    tails = np.array([GAUSSIAN, 4.0])
+    expected = [coverage(truth, mean, sigma, level, tails) for level in CALIBRATION_LEVELS]
+    np.testing.assert_allclose(observed, expected)
+    # b's sigma is claimed at half its size: its coverage falls short at every wide level.
+    assert np.all(observed[4:, 1] < CALIBRATION_LEVELS[4:] - 0.1)

@@ -23,12 +23,13 @@ def draw_calibration_plot(
     plot_path: str | Path,
 ) -> np.ndarray:
     """Draw the observed against the nominal coverage of every target of ``names`` at
-    ``CALIBRATION_LEVELS``; return the observed coverage (levels, targets). Raises ValueError
-    when the predictions have no standard deviations."""
+    ``CALIBRATION_LEVELS``, and its offset from nominal beside the sampling noise of as many
+    lenses; return the observed coverage (levels, targets). Raises ValueError when the
+    predictions have no standard deviations."""
     truth, prediction, sigma = frame_arrays(pd.read_csv(predictions_path), names)
     if sigma is None:
         raise ValueError(f"{predictions_path}: no sigma_<target> columns to draw coverage from")
     tail_dof = load_calibration(calibration_path, names).tail_dof
     observed = calibration_curve(truth, prediction, sigma, CALIBRATION_LEVELS, tail_dof)
-    plot_calibration(CALIBRATION_LEVELS, observed, names, plot_path)
+    plot_calibration(CALIBRATION_LEVELS, observed, names, len(truth), plot_path)
     return observed

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from lenspipe.atomic import atomic_path  # noqa: E402
+from lenspipe.evaluation.uncertainty import coverage_standard_error  # noqa: E402
 
 
 def _save(figure: plt.Figure, path: str | Path) -> None:
@@ -150,18 +151,32 @@ def plot_lens_gallery(
 
 
 def plot_calibration(
-    levels: np.ndarray, observed: np.ndarray, names: list[str], path: str | Path
+    levels: np.ndarray,
+    observed: np.ndarray,
+    names: list[str],
+    n_lenses: int,
+    path: str | Path,
 ) -> None:
-    """Observed against nominal coverage of the central intervals, one line per parameter."""
-    figure, axis = plt.subplots(figsize=(5, 5), layout="constrained")
-    axis.plot([0, 1], [0, 1], color="grey", linestyle="--", label="calibrated")
+    """Observed against nominal coverage of the central intervals of ``n_lenses`` lenses, one
+    line per parameter (left), and observed minus nominal (right) beside the sampling noise
+    of a calibrated coverage on as many lenses, shaded at ±2 standard errors."""
+    figure, (whole, offset) = plt.subplots(1, 2, figsize=(10, 5), layout="constrained")
+    whole.plot([0, 1], [0, 1], color="grey", linestyle="--", label="calibrated")
+    noise = 2 * coverage_standard_error(levels, n_lenses)
+    label = f"±2 standard errors of {n_lenses:,} lenses"
+    offset.fill_between(levels, -noise, noise, color="grey", alpha=0.25, label=label)
+    offset.axhline(0, color="grey", linestyle="--")
     for column, name in enumerate(names):
-        axis.plot(levels, observed[:, column], marker=".", label=name)
-    axis.set_xlabel("nominal coverage of the central interval")
-    axis.set_ylabel("fraction of test lenses inside")
-    axis.set_xlim(0, 1)
-    axis.set_ylim(0, 1)
-    axis.legend(fontsize="small")
+        whole.plot(levels, observed[:, column], marker=".", label=name)
+        offset.plot(levels, observed[:, column] - levels, marker=".")
+    whole.set_ylabel("fraction of test lenses inside")
+    whole.set_xlim(0, 1)
+    whole.set_ylim(0, 1)
+    whole.legend(fontsize="small")
+    offset.set_ylabel("fraction inside minus nominal coverage")
+    offset.legend(fontsize="small")
+    for axis in (whole, offset):
+        axis.set_xlabel("nominal coverage of the central interval")
     _save(figure, path)
 
 

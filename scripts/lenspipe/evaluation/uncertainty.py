@@ -62,6 +62,13 @@ def coverage_table(
     return table
 
 
+def coverage_standard_error(level: float | np.ndarray, n_lenses: int) -> float | np.ndarray:
+    """The sampling noise of a coverage measured on ``n_lenses`` lenses whose intervals hold
+    exactly ``level``: the binomial standard error, sqrt(level (1 - level) / n). 0.016 at 68 %
+    and 0.007 at 95 % on 900 lenses."""
+    return np.sqrt(np.asarray(level) * (1 - np.asarray(level)) / n_lenses)
+
+
 def calibration_curve(
     truth: np.ndarray,
     mean: np.ndarray,
