@@ -55,6 +55,23 @@ def test_lens_is_identical_whatever_the_chunking_and_order():
         assert np.array_equal(pieces[lens][1], whole_parameters[lens])
 
 
+def test_a_lens_draws_the_same_values_alone_as_with_many_others():
+    # simulate_many calls each prior's inverse CDF once for all its lenses; a lens simulated
+    # alone (as for a redraw or a convergence map) must get the same bytes.
+    config = small_config(
+        priors={
+            "lens": {"theta_E": {"dist": "log_uniform", "min": 0.9, "max": 1.8}},
+            "correlations": [{"parameters": ["lens_light_e1", "lens_e1"], "coefficient": 0.8}],
+        }
+    )
+    simulator = LensSimulator(SimulationSettings.from_config(config))
+    images, parameters = simulator.simulate_many(range(40))
+    for lens in range(0, 40, 3):
+        image, row = simulator.simulate(lens)
+        assert np.array_equal(row, parameters[lens])
+        assert np.array_equal(image, images[lens])
+
+
 def test_another_seed_gives_other_lenses():
     first, _ = LensSimulator(SimulationSettings.from_config(small_config(seed=1))).simulate(0)
     second, _ = LensSimulator(SimulationSettings.from_config(small_config(seed=2))).simulate(0)

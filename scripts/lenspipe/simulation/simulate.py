@@ -122,10 +122,24 @@ class LensSimulator:
 
     def draw_parameters(self, rng: np.random.Generator) -> np.ndarray:
         """Draw one value per sampled parameter column, in column order."""
+        return self._from_units(self._draw_units(rng)[np.newaxis])[0]
+
+    def _draw_units(self, rng: np.random.Generator) -> np.ndarray:
+        """The uniform numbers of one draw, one per prior (correlated by the copula)."""
         unit = np.clip(rng.random(len(self._priors)), UNIT_LOW, UNIT_HIGH)
         if self._copula is not None:
             unit = np.clip(self._copula.correlate(unit), UNIT_LOW, UNIT_HIGH)
-        return np.array([prior.from_unit(u) for prior, u in zip(self._priors, unit)])
+        return unit
+
+    def _from_units(self, units: np.ndarray) -> np.ndarray:
+        """The parameter rows (N, priors) of the uniform numbers ``units`` (N, priors), each
+        prior's inverse CDF called once on its whole column: a scalar call of a
+        ``scipy.stats`` distribution costs about as much as rendering a lens."""
+        columns = [
+            prior.from_unit(np.ascontiguousarray(units[:, column]))
+            for column, prior in enumerate(self._priors)
+        ]
+        return np.stack(columns, axis=1)
 
     def render(
         self, sampled: np.ndarray, subhalos: Subhalos | None = None, stamp: int | None = None
@@ -273,12 +287,16 @@ class LensSimulator:
         poisson = rng.standard_normal(model.shape) * sim.flux_noise(model)
         return background + poisson
 
-    def simulate(self, lens_index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return the image (H, W, bands) float32 and the parameter row of lens ``lens_index``.
+    def simulate(
+        self, lens_index: int, first_draw: tuple[np.random.Generator, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the image (H, W, bands) float32 and the parameter row of lens ``lens_index``;
+        ``first_draw`` is its generator and first parameter draw when already made
+        (``simulate_many`` draws its lenses' together).
 
         Raises SimulationError when the lensing cut rejects ``max_draws`` draws in a row.
         """
-        rng, sampled, subhalos, stamp, rendering, draw = self._kept_draw(lens_index)
+        rng, sampled, subhalos, stamp, rendering, draw = self._kept_draw(lens_index, first_draw)
         image = np.empty(self.image_shape, dtype=np.float32)
         for band, model in enumerate(rendering.models):
             if self.add_noise:
@@ -307,11 +325,17 @@ class LensSimulator:
             profiles += [SUBHALO_PROFILE] * len(subhalos.masses)
         return LensModel(profiles), kwargs_lens, subhalos
 
-    def _kept_draw(self, lens_index: int) -> tuple:
+    def _kept_draw(
+        self,
+        lens_index: int,
+        first_draw: tuple[np.random.Generator, np.ndarray] | None = None,
+    ) -> tuple:
         """The draw of lens ``lens_index`` that the lensing cut keeps: its generator (for
-        the noise), parameters, subhalos, stamp, noise-free rendering and draw number."""
-        rng = seeding.lens_rng(self.seed, lens_index)
-        sampled = self.draw_parameters(rng)
+        the noise), parameters, subhalos, stamp, noise-free rendering and draw number.
+        ``first_draw``: the generator and parameters of its first draw, if already made."""
+        if first_draw is None:
+            first_draw = self._first_draws([lens_index])[0]
+        rng, sampled = first_draw
         subhalos = self._draw_subhalos(sampled, lens_index, 0)
         stamp = self._draw_stamp(lens_index, 0)
         rendering = self.render(sampled, subhalos, stamp)
@@ -330,6 +354,17 @@ class LensSimulator:
             stamp = self._draw_stamp(lens_index, draw)
             rendering = self.render(sampled, subhalos, stamp)
         return rng, sampled, subhalos, stamp, rendering, draw
+
+    def _first_draws(
+        self, lens_indices: list[int]
+    ) -> list[tuple[np.random.Generator, np.ndarray]]:
+        """Each lens's generator and first parameter draw, the priors' inverse CDFs called once
+        for all of them. A lens's values do not depend on the lenses drawn with it (tested)."""
+        rngs = [seeding.lens_rng(self.seed, lens_index) for lens_index in lens_indices]
+        if not rngs:
+            return []
+        values = self._from_units(np.stack([self._draw_units(rng) for rng in rngs]))
+        return list(zip(rngs, values))
 
     def _draw_stamp(self, lens_index: int, draw: int) -> int | None:
         """The catalogue stamp of draw ``draw`` of lens ``lens_index``; None for a Sersic
@@ -359,8 +394,9 @@ class LensSimulator:
         lens_indices = list(lens_indices)
         images = np.empty((len(lens_indices), *self.image_shape), dtype=np.float32)
         parameters = np.empty((len(lens_indices), len(self.parameter_names)), dtype=np.float64)
-        for row, lens_index in enumerate(lens_indices):
-            images[row], parameters[row] = self.simulate(lens_index)
+        first_draws = self._first_draws(lens_indices)
+        for row, (lens_index, first_draw) in enumerate(zip(lens_indices, first_draws)):
+            images[row], parameters[row] = self.simulate(lens_index, first_draw)
             if pause_seconds:
                 time.sleep(pause_seconds)
             if bar is not None:
