@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set everything up and run the local default (5,000 lenses, 40 epochs) end to end on
+# Set everything up and run the local default (6,400 lenses, 40 epochs) end to end on
 # 2 cores, then build the HTML report. Outputs go to results/local/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
