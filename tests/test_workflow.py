@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, SMALL
+from lenspipe.data.store import open_store
 from lenspipe.learning.model import load_trained_model
 from lenspipe.learning.variants import MODELS
 from lenspipe.versions import cpu_platform
@@ -235,6 +236,26 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
 
     again = snakemake("-n", "--configfile", "tiny.yaml", cwd=workdir)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # `lenspipe predict` on test images taken out of the store gives what evaluate gave them.
+    tested = pd.read_csv(cnn / "predictions.csv")
+    store_images = open_store(run / "lenses.zarr")["images"]
+    np.save(workdir / "mine.npy", store_images.oindex[tested["lens_index"].to_numpy()][..., 0])
+    predict = [sys.executable, "-m", "lenspipe", "predict", "--images", "mine.npy"]
+    predict += ["--configfile", "tiny.yaml", "--out", "mine.csv"]
+    predicted = subprocess.run(predict, cwd=workdir, capture_output=True, text=True)
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    mine = pd.read_csv(workdir / "mine.csv")
+    assert mine["image"].tolist() == list(range(len(tested)))
+    for name in targets:
+        for column in (f"pred_{name}", f"sigma_{name}"):
+            np.testing.assert_allclose(mine[column], tested[column], rtol=1e-5, atol=1e-7)
+        wide = calibration[name]["half_width_95"] * mine[f"sigma_{name}"]
+        np.testing.assert_allclose(mine[f"half_width_95_{name}"], wide, rtol=1e-9)
+    written = (workdir / "mine.csv").read_bytes()
+    refused = subprocess.run(predict, cwd=workdir, capture_output=True, text=True)
+    assert refused.returncode == 2 and "mine.csv: exists" in refused.stderr
+    assert (workdir / "mine.csv").read_bytes() == written
 
     # A changed setting reruns exactly the jobs that depend on it.
     (workdir / "more_epochs.yaml").write_text(yaml.safe_dump({"training": {"epochs": 3}}))

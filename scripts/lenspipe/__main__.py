@@ -1,5 +1,5 @@
-"""Command line: ``python -m lenspipe status`` and ``python -m lenspipe cluster-check`` (see
-``--help`` of each)."""
+"""Command line: ``python -m lenspipe status``, ``python -m lenspipe cluster-check`` and
+``python -m lenspipe predict`` (see ``--help`` of each)."""
 
 import argparse
 import dataclasses
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from lenspipe.errors import ConfigError
+from lenspipe.learning.variants import MAIN_MODEL, MODELS
 from lenspipe.runs.cluster_check import report as cluster_report
 from lenspipe.runs.status.campaign import collect_status
 from lenspipe.runs.status.render import render
@@ -25,21 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Report a run's progress, failed jobs and their causes, resource use and "
         "the command that resumes it. Give the same --configfile (and --profile) as the run.",
     )
-    status.add_argument(
-        "--configfile",
-        nargs="+",
-        default=[],
-        metavar="FILE",
-        help="config files on top of config/config.yaml, as given to snakemake",
-    )
     status.add_argument("--profile", help="the profile the run uses (e.g. profiles/amarel)")
-    status.add_argument(
-        "--directory",
-        "-d",
-        type=Path,
-        default=Path("."),
-        help="the workflow folder (default: the current one)",
-    )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     check = commands.add_parser(
         "cluster-check",
@@ -52,6 +39,40 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument(
         "--profile", default="profiles/amarel", help="the profile folder (default: %(default)s)"
     )
+    predict = commands.add_parser(
+        "predict",
+        help="a trained model's lens parameters for images of your own",
+        description="Predict the lens parameters of images from outside the run (another "
+        "simulator's, or real cutouts) with a model the run trained, as its test lenses are "
+        "predicted: the run's normalisation, the average over the 8 flips and rotations, and "
+        "its calibrated uncertainties. The images must be in the run's units (counts per "
+        "second per pixel) on its pixel grid. Writes one CSV row per image.",
+    )
+    predict.add_argument(
+        "--images",
+        type=Path,
+        required=True,
+        help=".npy or FITS file: one image (H, W), N images (N, H, W), or (N, H, W, bands)",
+    )
+    predict.add_argument("--out", type=Path, required=True, help="the CSV to write (new)")
+    predict.add_argument(
+        "--model", default=MAIN_MODEL, choices=sorted(MODELS), help="default: %(default)s"
+    )
+    for command in (status, predict):
+        command.add_argument(
+            "--configfile",
+            nargs="+",
+            default=[],
+            metavar="FILE",
+            help="config files on top of config/config.yaml, as given to snakemake",
+        )
+        command.add_argument(
+            "--directory",
+            "-d",
+            type=Path,
+            default=Path("."),
+            help="the workflow folder (default: the current one)",
+        )
     args = parser.parse_args(argv)
     if args.command == "cluster-check":
         lines, exit_status = cluster_report(args.profile)
@@ -62,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"ConfigError: {error}", file=sys.stderr)
         return 2
+    if args.command == "predict":
+        return _predict(args, config)
     report = collect_status(args.directory, config, args.configfile, args.profile)
     text = json.dumps(dataclasses.asdict(report), indent=1) + "\n" if args.json else render(report)
     try:
@@ -69,6 +92,19 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # piped into `head` or a closed `less`: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _predict(args: argparse.Namespace, config: dict) -> int:
+    """``predict``: write the predictions, or say what is wrong (exit status 2)."""
+    from lenspipe.evaluation.apply import predict_run_images
+
+    try:
+        count = predict_run_images(args.images, config, args.directory, args.model, args.out)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.out}: the {args.model} model's predictions for {count} images")
     return 0
 
 

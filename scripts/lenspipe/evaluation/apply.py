@@ -1,0 +1,188 @@
+"""A run's trained model applied to images from outside its store: another simulator's mocks,
+a colleague's, or cutouts of real data (``python -m lenspipe predict``).
+
+The images must be what the run's store holds: counts per second per pixel, on the run's
+pixel grid (``image.num_pix`` pixels of its survey's pixel scale, north up and east left as
+lenstronomy renders them), with the run's bands in its order. ``read_images`` checks their
+shape and values before anything is predicted; ``predict_images`` scales them with the run's
+normalisation (fit on its training subset), predicts exactly as the test subset is predicted
+(averaged over the 8 flips and rotations for a model trained with augmentation) and applies
+the run's calibration. Nothing here can tell whether the images look like the training
+images: a network asked about a kind of lens it never saw still answers, so test such a
+sample first (``evaluation.independent_tests`` shows how far the answers move under a
+change of survey or priors).
+"""
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from lenspipe.atomic import atomic_path
+from lenspipe.data.normalise import load_normalisation
+from lenspipe.data.store import open_store
+from lenspipe.evaluation.calibration import load_calibration
+from lenspipe.evaluation.uncertainty import COVERAGE_LEVELS, half_width
+from lenspipe.learning.variants import model_settings, predicts_uncertainties
+from lenspipe.runs.layout import run_dir, run_file
+
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz")
+
+
+class ImageBatches:
+    """Consecutive batches of already scaled images, as ``predict_physical`` reads them."""
+
+    def __init__(self, images: np.ndarray, batch_size: int):
+        self._images = images
+        self._batch_size = batch_size
+
+    def __len__(self) -> int:
+        return -(-len(self._images) // self._batch_size)
+
+    def batch(self, batch: int) -> tuple[np.ndarray, None]:
+        """The scaled images of batch number ``batch`` (and no targets)."""
+        start = batch * self._batch_size
+        return self._images[start : start + self._batch_size], None
+
+
+def _load(path: Path) -> np.ndarray:
+    """The array in a .npy or FITS file; ValueError naming the file if it is neither."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".npy"):
+            return np.load(path, allow_pickle=False)
+        if name.endswith(FITS_SUFFIXES):
+            from astropy.io import fits
+
+            data = fits.getdata(path)
+            if data is None:
+                raise ValueError("its primary HDU holds no image")
+            return np.asarray(data)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot read images from it ({error})") from None
+    raise ValueError(f"{path}: unknown file type; expected a .npy or FITS file of images")
+
+
+def read_images(path: str | Path, image_shape: tuple[int, int, int]) -> np.ndarray:
+    """The images of a .npy or FITS file as float32 (N, H, W, bands), checked against the
+    run's ``image_shape`` (H, W, bands): one image (H, W) or several (N, H, W) for one band,
+    (N, H, W, bands) for any number. Raises ValueError naming the file for a missing or
+    unreadable file, another shape, or pixels that are NaN or infinite."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file; expected a .npy or FITS file of images")
+    images = _load(path)
+    if not np.issubdtype(images.dtype, np.number) or np.iscomplexobj(images):
+        raise ValueError(f"{path}: images of type {images.dtype}; expected real numbers")
+    shape = images.shape
+    height, width, bands = image_shape
+    if images.ndim == 2 or images.ndim == 3 and bands > 1:
+        images = images[np.newaxis]  # one image
+    if images.ndim == 3:
+        images = images[..., np.newaxis]  # N images of the one band
+    if images.shape[1:] != tuple(image_shape) or len(images) == 0:
+        one_band = f"(N, {height}, {width}) or " if bands == 1 else ""
+        raise ValueError(
+            f"{path}: images of shape {shape}; expected {one_band}(N, {height}, {width}, "
+            f"{bands}) with N >= 1: the run's {height}x{width} pixels and {bands} band(s)"
+        )
+    bad = np.flatnonzero(~np.isfinite(images).all(axis=(1, 2, 3)))
+    if bad.size:
+        raise ValueError(
+            f"{path}: image {bad[0]} has NaN or infinite pixels"
+            + (f" (and {bad.size - 1} other images)" if bad.size > 1 else "")
+            + "; expected finite counts per second"
+        )
+    return images.astype(np.float32)
+
+
+def predict_images(
+    images: np.ndarray,
+    model_path: str | Path,
+    normalisation_path: str | Path,
+    store_path: str | Path,
+    batch_size: int,
+    augment: bool,
+    calibration_path: str | Path | None = None,
+) -> pd.DataFrame:
+    """The model's prediction for each of ``images`` (N, H, W, bands), in physical units.
+
+    One row per image (``image``: its position in ``images``), and for each target
+    ``pred_<name>``; for a model with uncertainties, given its ``calibration_path``, also
+    ``sigma_<name>`` (the half-width of the 68 % interval) and ``half_width_95_<name>``.
+    The store gives the pixel grid of the flips and rotations averaged over when ``augment``.
+    """
+    from lenspipe.evaluation.evaluate import averaging_matrices, predict_physical
+    from lenspipe.learning.model import load_trained_model
+
+    normalisation = load_normalisation(normalisation_path)
+    calibration = (
+        None
+        if calibration_path is None
+        else load_calibration(calibration_path, normalisation.targets)
+    )
+    mean, sigma, _ = predict_physical(
+        load_trained_model(model_path),
+        ImageBatches(normalisation.image.transform(images), batch_size),
+        normalisation,
+        None if calibration is None else calibration.sigma_scales,
+        averaging_matrices(store_path, augment),
+    )
+    columns: dict[str, np.ndarray] = {"image": np.arange(len(images))}
+    for k, name in enumerate(normalisation.targets):
+        columns[f"pred_{name}"] = mean[:, k]
+        if sigma is not None and calibration is not None:
+            columns[f"sigma_{name}"] = sigma[:, k]
+            wide = half_width(COVERAGE_LEVELS[1], calibration.tail_dof[k])
+            columns[f"half_width_95_{name}"] = sigma[:, k] * wide
+    return pd.DataFrame(columns)
+
+
+def predict_run_images(
+    images_path: str | Path,
+    config: dict[str, Any],
+    directory: str | Path,
+    model: str,
+    out: str | Path,
+) -> int:
+    """Predict the images of ``images_path`` with model ``model`` of the run of ``config``
+    (in workflow folder ``directory``) and write ``predict_images``'s table to ``out`` as CSV;
+    return the number of images.
+
+    Raises ValueError, before loading any model, when the run has not trained (or
+    calibrated) the model, when ``out`` exists (nothing is overwritten) or for images that
+    ``read_images`` refuses.
+    """
+    run = Path(directory) / run_dir(config)
+    model_path = run_file(run, "model", model=model)
+    if not model_path.is_file():
+        raise ValueError(
+            f"{model_path}: no trained model {model!r} in run {config['run_name']!r}; "
+            "expected the run to have trained it (give the run's --configfile)"
+        )
+    calibration_path = None
+    if predicts_uncertainties(config, model):
+        calibration_path = run_file(run, "calibration", model=model)
+        if not calibration_path.is_file():
+            raise ValueError(
+                f"{calibration_path}: model {model!r} is trained but not calibrated yet; "
+                "expected the run's calibrate job to have written it"
+            )
+    out = Path(out)
+    if out.exists():
+        raise ValueError(f"{out}: exists; expected a new file (predictions are not overwritten)")
+    store = run_file(run, "store")
+    images = read_images(images_path, tuple(open_store(store)["images"].shape[1:]))
+    settings = model_settings(config, model)
+    table = predict_images(
+        images,
+        model_path,
+        run_file(run, "normalisation"),
+        store,
+        settings["batch_size"],
+        settings["augment"],
+        calibration_path,
+    )
+    with atomic_path(out) as temporary:
+        table.to_csv(temporary, index=False)
+    return len(table)
