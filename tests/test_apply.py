@@ -28,7 +28,11 @@ def test_a_fits_cube_reads_as_the_same_images(tmp_path):
     fits.PrimaryHDU(images).writeto(tmp_path / "cube.fits")
     np.save(tmp_path / "cube.npy", images)
     from_fits = read_images(tmp_path / "cube.fits", SHAPE)
+    assert from_fits.dtype == np.dtype("float32")  # native byte order, as TensorFlow needs
     np.testing.assert_array_equal(from_fits, read_images(tmp_path / "cube.npy", SHAPE))
+    fits.PrimaryHDU().writeto(tmp_path / "header_only.fits")
+    with pytest.raises(ValueError, match="header_only.fits: cannot read images from it"):
+        read_images(tmp_path / "header_only.fits", SHAPE)
 
 
 def test_several_bands_need_their_axis(tmp_path):
@@ -56,11 +60,12 @@ def test_a_wrong_array_is_named_with_what_was_expected(tmp_path, name, array, me
 
 
 def test_the_first_image_with_bad_pixels_is_named(tmp_path):
-    images = np.ones((5, 8, 6))
+    images = np.ones((6, 8, 6))
     images[3, 2, 2] = np.nan
     images[4, 0, 0] = np.inf
+    images[5, 1, 1] = 1e39  # finite in float64, infinite as the float32 the network reads
     np.save(tmp_path / "bad.npy", images)
-    with pytest.raises(ValueError, match=r"bad.npy: image 3 has NaN .* \(and 1 other images\)"):
+    with pytest.raises(ValueError, match=r"bad.npy: image 3 has NaN .* \(and 2 other images\)"):
         read_images(tmp_path / "bad.npy", SHAPE)
 
 
@@ -101,4 +106,13 @@ def test_a_run_without_its_model_is_named_before_any_work(tmp_path):
     assert result.returncode == 2
     expected = "results/local/models/cnn/model.keras: no trained model 'cnn' in run 'local'"
     assert expected in result.stderr
+    assert not (tmp_path / "mine.csv").exists()
+    # A model and its calibration, but the run's store is gone: named, nothing written.
+    model_dir = tmp_path / "results" / "local" / "models" / "cnn"
+    model_dir.mkdir(parents=True)
+    (model_dir / "model.keras").touch()
+    (model_dir / "calibration.json").touch()
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "results/local/lenses.zarr: no store of the run's images" in result.stderr
     assert not (tmp_path / "mine.csv").exists()

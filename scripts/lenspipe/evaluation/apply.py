@@ -54,11 +54,8 @@ def _load(path: Path) -> np.ndarray:
         if name.endswith(FITS_SUFFIXES):
             from astropy.io import fits
 
-            data = fits.getdata(path)
-            if data is None:
-                raise ValueError("its primary HDU holds no image")
-            return np.asarray(data)
-    except (OSError, ValueError) as error:
+            return np.asarray(fits.getdata(path))  # the first HDU with data
+    except (OSError, ValueError, IndexError) as error:  # IndexError: no HDU has data
         raise ValueError(f"{path}: cannot read images from it ({error})") from None
     raise ValueError(f"{path}: unknown file type; expected a .npy or FITS file of images")
 
@@ -86,14 +83,16 @@ def read_images(path: str | Path, image_shape: tuple[int, int, int]) -> np.ndarr
             f"{path}: images of shape {shape}; expected {one_band}(N, {height}, {width}, "
             f"{bands}) with N >= 1: the run's {height}x{width} pixels and {bands} band(s)"
         )
+    with np.errstate(over="ignore"):
+        images = images.astype(np.float32)
     bad = np.flatnonzero(~np.isfinite(images).all(axis=(1, 2, 3)))
     if bad.size:
         raise ValueError(
-            f"{path}: image {bad[0]} has NaN or infinite pixels"
+            f"{path}: image {bad[0]} has NaN or infinite pixels (or beyond float32)"
             + (f" (and {bad.size - 1} other images)" if bad.size > 1 else "")
             + "; expected finite counts per second"
         )
-    return images.astype(np.float32)
+    return images
 
 
 def predict_images(
@@ -172,6 +171,11 @@ def predict_run_images(
     if out.exists():
         raise ValueError(f"{out}: exists; expected a new file (predictions are not overwritten)")
     store = run_file(run, "store")
+    if not (store / "zarr.json").is_file():
+        raise ValueError(
+            f"{store}: no store of the run's images; expected it beside the trained model "
+            "(its pixel grid and image shape are read from there)"
+        )
     images = read_images(images_path, tuple(open_store(store)["images"].shape[1:]))
     settings = model_settings(config, model)
     table = predict_images(
