@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _predict(args: argparse.Namespace, config: dict) -> int:
     """``predict``: write the predictions, or say what is wrong (exit status 2)."""
-    from lenspipe.evaluation.apply import predict_run_images
+    from lenspipe.runs.predict_run import predict_run_images
 
     try:
         count = predict_run_images(args.images, config, args.directory, args.model, args.out)
