@@ -37,6 +37,7 @@ SHARED_TRAINING = (
     "learning_rate",
     "learning_rate_schedule",
     "early_stopping_patience",
+    "validation_lenses_per_epoch",
 )
 
 
