@@ -7,7 +7,7 @@ import pytest
 from conftest import fit_small_normalisation
 from lenspipe.data.normalise import save_normalisation, save_split
 from lenspipe.learning.model import load_trained_model
-from lenspipe.learning.train import epoch_validation_lenses, train
+from lenspipe.learning.train import train
 
 
 class Interrupt(Exception):
@@ -92,37 +92,6 @@ def test_resumed_training_follows_the_uninterrupted_one(prepared_run, tmp_path):
         departure = (resumed[column] - uninterrupted[column]).abs().loc[2:]
         spread = (other_seed[column] - uninterrupted[column]).abs().loc[2:]
         assert np.all(departure <= 0.1 * spread), (column, departure, spread)
-
-
-def test_epoch_validation_lenses_are_the_first_in_lens_order():
-    validation = np.array([40, 7, 23, 12])
-    assert epoch_validation_lenses(validation, 2).tolist() == [7, 12]
-    assert epoch_validation_lenses(validation, None).tolist() == [7, 12, 23, 40]
-    assert epoch_validation_lenses(validation, 10).tolist() == [7, 12, 23, 40]
-
-
-def test_validating_on_fewer_lenses_changes_the_validation_loss_not_the_training(
-    prepared_run, tmp_path
-):
-    """``validation_lenses_per_epoch`` only changes what the weights are judged on: the
-    training losses follow the whole-subset run's ten times more closely than another seed's
-    do, and the validation losses differ."""
-    training, seed, paths = prepared_run
-
-    def run(name: str, run_seed: int, **changes) -> pd.DataFrame:
-        own = dict(paths)
-        for key in ("work_dir", "model_path", "history_path", "curve_path"):
-            own[key] = tmp_path / name / paths[key].name
-        train(dict(training, **changes), run_seed, **own)
-        return pd.read_csv(own["history_path"]).set_index("epoch")
-
-    whole = run("whole", seed)
-    fewer = run("fewer", seed, validation_lenses_per_epoch=2)
-    other_seed = run("other_seed", seed + 1)
-    departure = (fewer["loss"] - whole["loss"]).abs()
-    spread = (other_seed["loss"] - whole["loss"]).abs()
-    assert np.all(departure <= 0.1 * spread), (departure, spread)
-    assert np.all((fewer["val_loss"] - whole["val_loss"]).abs() > 1e-6)
 
 
 @pytest.mark.parametrize(

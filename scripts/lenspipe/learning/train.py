@@ -92,12 +92,6 @@ def compile_with(
     return model
 
 
-def epoch_validation_lenses(validation: np.ndarray, count: int | None) -> np.ndarray:
-    """The validation lenses the loss after each epoch is measured on: the first ``count``
-    in lens order (all of them when ``count`` is None or the subset is smaller)."""
-    return np.sort(np.asarray(validation))[:count]
-
-
 def _resumed_epoch(backup_dir: Path) -> int:
     """The epoch a training resumes at: the one ``BackupAndRestore`` recorded, else 0."""
     metadata = backup_dir / "training_metadata.json"
@@ -184,10 +178,7 @@ def train(
         pix2angle=store_pix2angle(store_path) if training["augment"] else None,
     )
     validation_batches = LensBatches(
-        store_path,
-        epoch_validation_lenses(split["validation"], training["validation_lenses_per_epoch"]),
-        normalisation,
-        training["batch_size"],
+        store_path, split["validation"], normalisation, training["batch_size"]
     )
     best_model = work_dir / "best.keras"
     epoch_history = work_dir / HISTORY_IN_PROGRESS

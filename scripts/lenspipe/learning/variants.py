@@ -37,7 +37,6 @@ SHARED_TRAINING = (
     "learning_rate",
     "learning_rate_schedule",
     "early_stopping_patience",
-    "validation_lenses_per_epoch",
 )
 
 
