@@ -38,7 +38,7 @@ rule evaluate:
         benchmark_path("evaluate/{model}")
     conda:
         "../../envs/training.yaml"
-    threads: 2
+    threads: 1  # like calibrate
     params:
         settings=settings_of_model,
         gallery_size=config["evaluation"]["gallery_size"],

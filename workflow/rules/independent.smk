@@ -70,7 +70,7 @@ rule evaluate_independent:
         name=r"[A-Za-z0-9_-]+",
     conda:
         "../../envs/training.yaml"
-    threads: 2
+    threads: 1  # like calibrate
     params:
         settings=settings_of_model,
     script:

@@ -22,7 +22,7 @@ rule train:
         benchmark_path("train/{model}")
     conda:
         "../../envs/training.yaml"
-    threads: 2
+    threads: train_threads
     params:
         settings=settings_of_model,
         seed=config["seed"],
@@ -46,7 +46,9 @@ rule calibrate:
         benchmark_path("calibrate/{model}")
     conda:
         "../../envs/training.yaml"
-    threads: 2
+    # One core, like evaluate and evaluate_independent: predicting and plotting kept 1.1-1.2
+    # of 2 cores busy (2026-11-29), so two of them now run side by side instead.
+    threads: 1
     params:
         settings=settings_of_model,
     script:
