@@ -63,7 +63,7 @@ def test_tf_dataset_streams_the_same_batches(small_store):
         expected_images, expected_targets = batches.batch(batch, epoch)
         assert np.array_equal(images, expected_images)
         assert np.array_equal(targets, expected_targets)
-    # Autotuning off: its sleeping thread held the end of fit idle for up to 45 s.
+    # Autotuning off: with it on, the end of fit sometimes sat idle for up to 50 s.
     assert batches.as_dataset().options().autotune.enabled is False
     validation = LensBatches(store, subsets["validation"], normalisation, batch_size=4)
     targets = np.concatenate([batch[1] for batch in validation.as_dataset().as_numpy_iterator()])
