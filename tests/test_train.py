@@ -7,7 +7,7 @@ import pytest
 from conftest import fit_small_normalisation
 from lenspipe.data.normalise import save_normalisation, save_split
 from lenspipe.learning.model import load_trained_model
-from lenspipe.learning.train import train
+from lenspipe.learning.train import train, validated_epochs
 
 
 class Interrupt(Exception):
@@ -40,6 +40,25 @@ def prepared_run(small_store, tmp_path):
         "curve_path": tmp_path / "curve.png",
     }
     return dict(config["training"], epochs=3), config["seed"], paths
+
+
+def test_validated_epochs_are_every_interval_then_each_of_the_last_quarter():
+    assert validated_epochs(40, 2) == [*range(1, 30, 2), *range(31, 41)]
+    assert validated_epochs(40, 1) == list(range(1, 41))
+    assert validated_epochs(10, 4) == [1, 5, 8, 9, 10]
+    assert validated_epochs(1, 3) == [1]
+
+
+def test_a_training_validated_every_other_epoch_skips_only_those(prepared_run, recwarn):
+    training, seed, paths = prepared_run
+    train(dict(training, epochs=4, validation_interval=2), seed, **paths)
+    history = pd.read_csv(paths["history_path"]).set_index("epoch")
+    assert history["loss"].notna().all()
+    assert history["val_loss"].isna().tolist() == [False, True, False, False]
+    assert paths["model_path"].exists()
+    assert paths["curve_path"].stat().st_size > 1000
+    # No warning that early stopping or the checkpoint missed the validation loss.
+    assert not [str(w.message) for w in recwarn if "val_loss" in str(w.message)]
 
 
 def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):

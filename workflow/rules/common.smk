@@ -92,6 +92,18 @@ def settings_of_model(wildcards):
     return MODEL_SETTINGS[wildcards.model]
 
 
+# On a few local cores the main model's training is the longest job and everything after it
+# waits for it: the jobs on the way to it (simulation, consolidation, normalisation) and the
+# training itself go first, and the galleries, independent test sets and other models fill
+# the cores around and after it. (Snakemake's scheduler puts priority before core load.)
+MAIN_CHAIN_PRIORITY = 1
+
+
+def train_priority(wildcards):
+    """Scheduling priority of a train job: the main model's is ``MAIN_CHAIN_PRIORITY``."""
+    return MAIN_CHAIN_PRIORITY if wildcards.model == MAIN_MODEL else 0
+
+
 def train_threads(wildcards):
     """Local cores of a train job: 2 for the CNN's convolutions, 1 for the naive Dense model,
     which keeps half a core busy (19.5 s of CPU in 36.5 s, 2026-11-29), so that another job

@@ -8,6 +8,7 @@ rule consolidate:
         log_path("consolidate"),
     benchmark:
         benchmark_path("consolidate")
+    priority: MAIN_CHAIN_PRIORITY
     conda:
         "../../envs/simulation.yaml"
     params:

@@ -7,6 +7,7 @@ rule simulate_chunk:
         run_path("chunk_benchmark")
     wildcard_constraints:
         chunk=r"\d{5}",
+    priority: MAIN_CHAIN_PRIORITY
     conda:
         "../../envs/simulation.yaml"
     params:

@@ -20,6 +20,7 @@ rule train:
         log_path("train/{model}"),
     benchmark:
         benchmark_path("train/{model}")
+    priority: train_priority
     conda:
         "../../envs/training.yaml"
     threads: train_threads

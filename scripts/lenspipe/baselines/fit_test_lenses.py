@@ -2,9 +2,11 @@
 checked against the chi^2 of each lens's true parameters polished by BFGS (the bottom of the
 truth's basin, which a fit that found it reaches).
 
-The lenses are fit in parallel worker processes, one per core the job was given. Each fit
-draws its random numbers from its lens's own stream (``LensFitter``), so the results do not
-depend on the number of workers.
+The work is split into tasks for worker processes, one per core the job was given: each
+start of each lens is a task, and so is each lens's truth (its chi^2, plain and polished). A
+lens's starts run side by side, so the cores stay busy to the last lens. Each start draws its
+random numbers from its own stream (``LensFitter``), so the results do not depend on the
+number of workers or on which worker ran what.
 """
 
 import multiprocessing
@@ -18,7 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from lenspipe.atomic import atomic_path
-from lenspipe.baselines.likelihood_fit import FitResult, LensFitter, Search
+from lenspipe.baselines.likelihood_fit import (
+    FitResult,
+    LensFitter,
+    Search,
+    StartResult,
+    best_start,
+)
 from lenspipe.data.normalise import load_split
 from lenspipe.data.store import open_store
 from lenspipe.evaluation.predictions import prediction_frame
@@ -54,16 +62,16 @@ def _start_worker(simulation: dict[str, Any], store_path: str) -> None:
     _worker["names"] = list(_worker["root"].attrs["parameter_names"])
 
 
-def _fit_one(
-    lens: int, search: Search, chi2_tolerance: float
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """Fit lens ``lens`` in a worker: the fit's parameter columns and its ``fit_record``."""
+def _fit_task(task: tuple[int, int | None], search: Search) -> StartResult | tuple[float, float]:
+    """One task in a worker: start ``k`` of lens ``lens`` for ``(lens, k)``, and for
+    ``(lens, None)`` the chi^2 of the lens's truth, plain and polished by BFGS."""
+    lens, start = task
     fitter, root = _worker["fitter"], _worker["root"]
     image = root["images"][lens]
+    if start is not None:
+        return fitter.fit_start(image, lens, start, search)
     truth = dict(zip(_worker["names"], root["parameters"][lens]))
-    result = fitter.fit(image, lens, search)
-    chi2_truth, polished = fitter.chi2(image, truth), fitter.polished_chi2(image, truth, search)
-    return result.parameters, fit_record(result, chi2_truth, polished, chi2_tolerance)
+    return fitter.chi2(image, truth), fitter.polished_chi2(image, truth, search)
 
 
 @contextmanager
@@ -106,13 +114,16 @@ def fit_test_lenses(
     parameters = root["parameters"][:][test]
     prediction = np.full((len(test), len(targets)), np.nan)
     records = []
-    fit = partial(_fit_one, search=search, chi2_tolerance=chi2_tolerance)
+    tasks = [(int(lens), start) for lens in test for start in (*range(search.n_starts), None)]
     with _fitting_map(simulation, store_path, workers) as fitting_map:
-        fits = fitting_map(fit, [int(lens) for lens in test])
-        progress = tqdm(fits, total=len(test), desc="fits", unit="lens", mininterval=5)
-        for row, (lens, (fitted, record)) in enumerate(zip(test, progress)):
+        results = iter(fitting_map(partial(_fit_task, search=search), tasks))
+        progress = tqdm(test, desc="fits", unit="lens", mininterval=5)
+        for row, lens in enumerate(progress):
+            fit = best_start([next(results) for _ in range(search.n_starts)])
+            chi2_truth, polished = next(results)
+            record = fit_record(fit, chi2_truth, polished, chi2_tolerance)
             records.append(record)
-            prediction[row] = [fitted.get(name, np.nan) for name in targets]
+            prediction[row] = [fit.parameters.get(name, np.nan) for name in targets]
             print(
                 f"lens {lens}: {record['seconds']:.1f} s, chi2 {record['chi2_fit']:.1f}"
                 f" (truth {record['chi2_truth']:.1f}, polished"

@@ -38,7 +38,7 @@ import contextlib
 import io
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +79,17 @@ class Search:
 
 
 @dataclass(frozen=True)
+class StartResult:
+    """One start of one lens's fit."""
+
+    best_fit: dict[str, list[dict[str, float]]]
+    """lenstronomy's keywords of the start's best fit."""
+    chi2: float
+    """-2 ln L of that fit."""
+    seconds: float
+
+
+@dataclass(frozen=True)
 class FitResult:
     """The best start of one lens's fit."""
 
@@ -87,8 +98,15 @@ class FitResult:
     chi2: float
     """-2 ln L of the best fit."""
     seconds: float
-    """Wall-time of all the starts."""
+    """Wall-time of all the starts, one after another."""
     n_starts: int
+
+
+def best_start(starts: Sequence[StartResult]) -> FitResult:
+    """A lens's fit from its starts: the one of lowest chi^2 (the first of equals)."""
+    best = min(starts, key=lambda start: start.chi2)
+    seconds = sum(start.seconds for start in starts)
+    return FitResult(fit_columns(best.best_fit), best.chi2, seconds, len(starts))
 
 
 def _bounds(prior: Prior) -> tuple[float, float]:
@@ -227,12 +245,11 @@ class LensFitter:
             "supersampling_convolution": False,
         }
 
-    def _fit_start(
+    def fit_start(
         self, image: np.ndarray, lens_index: int, start: int, search: Search
-    ) -> tuple[dict[str, list[dict[str, float]]], float]:
-        """One start: a swarm over the prior range from prior draw ``start``, then BFGS.
-
-        Returns lenstronomy's best fit and its chi^2 (-2 ln L)."""
+    ) -> StartResult:
+        """One start: a swarm over the prior range from prior draw ``start``, then BFGS."""
+        started = time.perf_counter()
         sequence = self._sequence(image, self.start(lens_index, start))
         # lenstronomy's swarm draws from NumPy's global random state: seed it per lens and
         # start, so a fit is repeatable and does not depend on which lenses ran before it.
@@ -246,14 +263,13 @@ class LensFitter:
         }
         with _quiet_search():
             sequence.fit_sequence([["PSO", swarm], ["SIMPLEX", _polish(search)]])
-        return sequence.best_fit(), -2 * sequence.best_fit_likelihood()
+        chi2 = -2 * sequence.best_fit_likelihood()
+        return StartResult(sequence.best_fit(), chi2, time.perf_counter() - started)
 
     def fit(self, image: np.ndarray, lens_index: int, search: Search) -> FitResult:
         """Fit one image (H, W, bands) from ``search.n_starts`` starts; keep the best."""
-        started = time.perf_counter()
-        starts = (self._fit_start(image, lens_index, k, search) for k in range(search.n_starts))
-        best, chi2 = min(starts, key=lambda result: result[1])
-        return FitResult(fit_columns(best), chi2, time.perf_counter() - started, search.n_starts)
+        starts = [self.fit_start(image, lens_index, k, search) for k in range(search.n_starts)]
+        return best_start(starts)
 
     def polished_chi2(
         self, image: np.ndarray, values: Mapping[str, float], search: Search

@@ -52,10 +52,11 @@ def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for axis, metric in zip(axes, ("loss", "mae")):
         axis.plot(history["epoch"] + 1, history[metric], label="training")
-        axis.plot(history["epoch"] + 1, history[f"val_{metric}"], label="validation")
+        validated = history.dropna(subset=[f"val_{metric}"])  # see training.validation_interval
+        axis.plot(validated["epoch"] + 1, validated[f"val_{metric}"], label="validation")
         axis.set_xlabel("epoch")
         axis.set_ylabel(f"{metric} (scaled targets)")
-        positive = (history[[metric, f"val_{metric}"]] > 0).all().all()
+        positive = (history[metric] > 0).all() and (validated[f"val_{metric}"] > 0).all()
         axis.set_yscale("log" if positive else "linear")
         axis.legend()
     _save(figure, path)

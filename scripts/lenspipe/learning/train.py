@@ -10,8 +10,10 @@ outputs.
 import functools
 import hashlib
 import json
+import math
 import os
 import shutil
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,19 @@ def compile_with(
         metrics=[mae],
     )
     return model
+
+
+def validated_epochs(epochs: int, interval: int) -> list[int]:
+    """The epochs (counted from 1, as Keras's ``validation_freq`` takes them) after which a
+    training of ``epochs`` epochs is validated: every ``interval``-th from the first, and
+    every epoch of the last quarter, where a decaying learning rate makes the lowest
+    validation loss (the checkpoint kept) fall."""
+    last_quarter_from = epochs - math.ceil(epochs / 4) + 1
+    return [
+        epoch
+        for epoch in range(1, epochs + 1)
+        if epoch >= last_quarter_from or (epoch - 1) % interval == 0
+    ]
 
 
 def _resumed_epoch(backup_dir: Path) -> int:
@@ -198,16 +213,24 @@ def train(
         *extra_callbacks,
     ]
     model = (build or functools.partial(compile_model, training))(image_shape, len(train_batches))
-    history = model.fit(
-        # A resumed training goes on with the data order of its next epoch, not epoch 0's.
-        train_batches.as_dataset(first_epoch=_resumed_epoch(backup)),
-        steps_per_epoch=len(train_batches),
-        shuffle=False,  # LensBatches reshuffles every epoch itself
-        validation_data=validation_batches.as_dataset(),
-        epochs=training["epochs"],
-        callbacks=callbacks,
-        verbose=2,
-    )
+    with warnings.catch_warnings():
+        # An epoch left unvalidated (``validated_epochs``) has no validation loss for early
+        # stopping and the checkpoint to judge: they wait for the next, as they should.
+        warnings.filterwarnings("ignore", "Early stopping conditioned on metric `val_loss`")
+        warnings.filterwarnings("ignore", "Can save best model only with val_loss available")
+        history = model.fit(
+            # A resumed training goes on with the data order of its next epoch, not epoch 0's.
+            train_batches.as_dataset(first_epoch=_resumed_epoch(backup)),
+            steps_per_epoch=len(train_batches),
+            shuffle=False,  # LensBatches reshuffles every epoch itself
+            validation_data=validation_batches.as_dataset(),
+            validation_freq=validated_epochs(
+                training["epochs"], training["validation_interval"]
+            ),
+            epochs=training["epochs"],
+            callbacks=callbacks,
+            verbose=2,
+        )
     plot_training_curve(pd.read_csv(epoch_history), curve_path)
     with atomic_path(history_path) as temporary:
         shutil.copyfile(epoch_history, temporary)

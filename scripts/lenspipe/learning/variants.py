@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 MAIN_MODEL = "cnn"
 
 # The training settings the naive model shares with the CNN: the same targets, batches,
-# epochs, learning rate and early stopping, so the comparison isolates the architecture.
+# epochs, learning rate, early stopping and validation, so the comparison isolates the
+# architecture.
 SHARED_TRAINING = (
     "targets",
     "batch_size",
@@ -37,6 +38,7 @@ SHARED_TRAINING = (
     "learning_rate",
     "learning_rate_schedule",
     "early_stopping_patience",
+    "validation_interval",
 )
 
 
