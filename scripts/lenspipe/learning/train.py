@@ -224,9 +224,7 @@ def train(
             steps_per_epoch=len(train_batches),
             shuffle=False,  # LensBatches reshuffles every epoch itself
             validation_data=validation_batches.as_dataset(),
-            validation_freq=validated_epochs(
-                training["epochs"], training["validation_interval"]
-            ),
+            validation_freq=validated_epochs(training["epochs"], training["validation_interval"]),
             epochs=training["epochs"],
             callbacks=callbacks,
             verbose=2,
