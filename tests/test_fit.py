@@ -181,6 +181,7 @@ def test_fitting_in_parallel_workers_gives_the_same_fits(small_store, tmp_path):
         frames[workers] = pd.read_csv(path).drop(columns="seconds")
     pd.testing.assert_frame_equal(frames[1], frames[2])
     assert list(frames[2]["lens_index"]) == [0, 1, 2]
+    assert frames[2]["pred_lens_theta_E"].notna().all()
     assert (frames[2]["n_starts"] == 3).all()
     one_by_one = LensFitter(settings).fit(open_store(store)["images"][0], 0, search)
     row = frames[2].set_index("lens_index").loc[0]
