@@ -23,6 +23,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/gallery.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/refine.smk"
 include: "workflow/rules/independent.smk"
 include: "workflow/rules/learning_curve.smk"
 

@@ -25,5 +25,7 @@ with rule_log(snakemake):
         fit_predictions=snakemake.input.get("fit") or None,
         table_path=snakemake.output.table,
         summary_path=snakemake.output.summary,
+        refined_predictions=snakemake.input.get("refined") or None,
+        refine_summary=snakemake.input.get("refine_summary") or None,
     )
     print(table.to_string())

@@ -36,6 +36,8 @@ SMALL = {
             "polish_iterations": 20,
         },
     },
+    # Two calibration and two test lenses in two refine jobs, saved lens by lens.
+    "refine": {"n_lenses": 2, "n_calibration": 2, "chunk_size": 2, "checkpoint_every": 1},
 }
 
 # Four chunks of ten lenses, saved every five: the workflow, status and SLURM tests.

@@ -19,3 +19,8 @@ class SimulationError(RuntimeError):
 
 class MissingGpuError(RuntimeError):
     """A job that asked SLURM for a GPU sees none; the message names the node."""
+
+
+class ImageError(ValueError):
+    """An image cannot be fitted (wrong shape, pixels that are not finite); the message names
+    the image."""

@@ -17,6 +17,7 @@ FIT = 4
 LEARNING_CURVE = 5
 SUBHALOS = 6
 SOURCE_STAMPS = 7
+REFINE = 8
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:

@@ -25,6 +25,8 @@ rule compare:
         predictions=expand(run_path("predictions"), model=MODELS),
         metrics=expand(run_path("metrics_json"), model=MODELS),
         fit=fit_predictions,
+        refined=refined_predictions,
+        refine_summary=refine_summary,
     output:
         table=report(
             run_path("comparison_table"),

@@ -16,6 +16,7 @@ from lenspipe.config import (
 )
 from lenspipe.data.chunk_files import chunk_count
 from lenspipe.errors import ConfigError
+from lenspipe.refinement.selection import refine_counts
 from lenspipe.learning.variants import MAIN_MODEL, MODELS, has_uncertainties, model_settings
 from lenspipe.runs import layout
 from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
@@ -51,6 +52,22 @@ INDEPENDENT_TESTS = {
     name: simulation_settings(campaign)
     for name, campaign in independent_test_configs(config).items()
 }
+# The refinement (refine): how many calibration and test lenses, and how each is searched
+# (lenspipe.refinement.engine.RefineSearch); REFINE_CHUNKS jobs of refine.chunk_size lenses.
+REFINE = config["refine"]
+REFINE_COUNTS = refine_counts(config)
+REFINE_SEARCH = {
+    field: REFINE[field]
+    for field in (
+        "confine_sigmas",
+        "source_grid",
+        "max_steps",
+        "max_chi2_per_pixel",
+        "n_restarts",
+        "restart_sigmas",
+    )
+}
+REFINE_CHUNKS = chunk_count(sum(REFINE_COUNTS.values()), REFINE["chunk_size"])
 # The training-set sizes of the learning curve (evaluation.learning_curve) that get a model of
 # their own, smallest first; the full training subset is the train rule's model.
 LEARNING_CURVE_SIZES = learning_curve_sizes(config)
@@ -151,6 +168,24 @@ def fit_predictions(wildcards):
     if not layout.fit_baseline_runs(config):
         return []
     return rules.baseline_fit.output.predictions
+
+
+def refined_predictions(wildcards):
+    """The refined test lenses, when the run refines any (refine.n_lenses; not for a
+    system the fit does not model): then the comparison has a refined column."""
+    if not layout.refine_runs(config):
+        return []
+    return rules.refine.output.predictions
+
+
+def refine_summary(wildcards):
+    """The refinement's summary, when the run refines (``refined_predictions``)."""
+    return rules.refine.output.summary if layout.refine_runs(config) else []
+
+
+def refine_chunk_files(wildcards):
+    """Every refine chunk file of the run, in row order."""
+    return [str(layout.refine_chunk_file(RUN_DIR, chunk)) for chunk in range(REFINE_CHUNKS)]
 
 
 def chunk_files(wildcards):

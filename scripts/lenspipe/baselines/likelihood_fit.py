@@ -52,15 +52,21 @@ from lenspipe.simulation.parameters import (
     lenstronomy_kwargs,
 )
 from lenspipe.simulation.priors import Prior
-from lenspipe.simulation.rendering import centre_error, kwargs_numerics, pixels_to_refine
+from lenspipe.simulation.rendering import (
+    AdaptiveImageModel,
+    centre_error,
+    kwargs_numerics,
+    pixels_to_refine,
+)
 from scipy.optimize import OptimizeWarning
 
 if TYPE_CHECKING:
+    from lenstronomy.ImSim.image_linear_solve import ImageLinearFit
     from lenstronomy.Workflow.fitting_sequence import FittingSequence
 
 # The lens centre is shared with the lens light; the light's magnitude is solved linearly.
 _CENTRE = ("center_x", "center_y")
-_SERSIC = tuple(name for name in BASE_PARAMETERS["lens_light"] if name != "magnitude")
+SERSIC_SHAPE = tuple(name for name in BASE_PARAMETERS["lens_light"] if name != "magnitude")
 
 FIT_SUPERSAMPLING = 8
 """Supersampling factor of the pixels the fit of an adaptively rendered image refines."""
@@ -109,7 +115,7 @@ def best_start(starts: Sequence[StartResult]) -> FitResult:
     return FitResult(fit_columns(best.best_fit), best.chi2, seconds, len(starts))
 
 
-def _bounds(prior: Prior) -> tuple[float, float]:
+def search_bounds(prior: Prior) -> tuple[float, float]:
     """Search range of one parameter: the prior's support, a normal one cut at ±4 sigma."""
     if prior.dist == "normal":
         return prior.mean - 4 * prior.sigma, prior.mean + 4 * prior.sigma
@@ -147,6 +153,16 @@ class LensFitter:
         )
         self._estimate_noise = sim.estimate_noise
         self._kwargs_numerics = kwargs_numerics(settings.image.supersampling)
+        # The simulation's own renderer, for the pixels it refines (``rendered_pixels``).
+        self._renderer = (
+            AdaptiveImageModel(
+                sim.image_model_class({"supersampling_factor": 1}),
+                sim.estimate_noise,
+                settings.image.adaptive,
+            )
+            if self._adaptive
+            else None
+        )
 
     def start(self, lens_index: int, start: int) -> dict[str, float]:
         """The prior draw start ``start`` of lens ``lens_index`` begins at (column -> value)."""
@@ -160,7 +176,7 @@ class LensFitter:
         """init, sigma, lower, upper of the columns ``prefix + name`` (lenstronomy names)."""
         init, sigma, lower, upper = {}, {}, {}, {}
         for name in names:
-            low, high = _bounds(self._priors[f"{prefix}_{name}"])
+            low, high = search_bounds(self._priors[f"{prefix}_{name}"])
             init[name] = float(np.clip(start[f"{prefix}_{name}"], low, high))
             sigma[name], lower[name], upper[name] = (high - low) / 2, low, high
         return init, sigma, lower, upper
@@ -170,16 +186,16 @@ class LensFitter:
         mass_names = tuple(name for name in self._mass_parameters if name not in _CENTRE)
         mass = self._component("lens", mass_names, start)
         shear = self._component("shear", ("gamma1", "gamma2"), start)
-        light = self._component("lens_light", _SERSIC, start)
+        light = self._component("lens_light", SERSIC_SHAPE, start)
         # The lens centre is sampled as the lens light's and shared (joint_lens_with_light).
         centre = self._component("lens", _CENTRE, start)
         for part in range(4):
             light[part].update(centre[part])
-        source = self._component("source", _SERSIC, start)
+        source = self._component("source", SERSIC_SHAPE, start)
         # The source centre: the lens centre plus the offset, within their joint range.
         for axis, offset in (("x", "offset_x"), ("y", "offset_y")):
-            low_c, high_c = _bounds(self._priors[f"lens_center_{axis}"])
-            low_o, high_o = _bounds(self._priors[f"source_{offset}"])
+            low_c, high_c = search_bounds(self._priors[f"lens_center_{axis}"])
+            low_o, high_o = search_bounds(self._priors[f"source_{offset}"])
             name = f"center_{axis}"
             source[0][name] = start[f"lens_center_{axis}"] + start[f"source_{offset}"]
             source[1][name] = (high_c + high_o - low_c - low_o) / 2
@@ -229,6 +245,53 @@ class LensFitter:
             {"check_bounds": True},
             kwargs_params,
             verbose=False,
+        )
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the run's images are rendered with adaptive supersampling."""
+        return self._adaptive
+
+    def image_fit(
+        self,
+        image: np.ndarray,
+        supersampled: np.ndarray | None = None,
+        factor: int = FIT_SUPERSAMPLING,
+    ) -> "ImageLinearFit":
+        """lenstronomy's image model of one image (H, W, bands) under this fit's data, PSF,
+        model and numerics, with light amplitudes solved linearly (``image_linear_solve``).
+        Under adaptive rendering the 2-D mask ``supersampled`` (by default the pixels the
+        data's curvature flags, ``kwargs_numerics``) names the pixels supersampled ``factor``
+        times per side."""
+        from lenstronomy.Data.imaging_data import ImageData
+        from lenstronomy.Data.psf import PSF
+        from lenstronomy.ImSim.image_linear_solve import ImageLinearFit
+        from lenstronomy.LensModel.lens_model import LensModel
+        from lenstronomy.LightModel.light_model import LightModel
+
+        data = np.asarray(image[..., self._band], float)
+        numerics = self.kwargs_numerics(data)
+        if self._adaptive and supersampled is not None:
+            numerics = dict(
+                numerics, supersampled_indexes=supersampled, supersampling_factor=factor
+            )
+        return ImageLinearFit(
+            ImageData(**dict(self._kwargs_data, image_data=data)),
+            PSF(**self._kwargs_psf),
+            LensModel(self._kwargs_model["lens_model_list"]),
+            LightModel(self._kwargs_model["source_light_model_list"]),
+            LightModel(self._kwargs_model["lens_light_model_list"]),
+            kwargs_numerics=numerics,
+        )
+
+    def rendered_pixels(self, kwargs: Mapping[str, list[dict[str, float]]]) -> np.ndarray:
+        """2-D mask of the pixels the simulation's adaptive rendering refines for the lens of
+        lenstronomy keywords ``kwargs`` (``kwargs_lens``, ``kwargs_source`` and
+        ``kwargs_lens_light``, amplitudes included); None for a uniform factor."""
+        if self._renderer is None:
+            return None
+        return self._renderer.refined_pixels(
+            kwargs["kwargs_lens"], kwargs["kwargs_source"], kwargs["kwargs_lens_light"]
         )
 
     def kwargs_numerics(self, data: np.ndarray) -> dict:
@@ -291,7 +354,7 @@ class LensFitter:
         sequence = self._sequence(image, values)
         params, likelihood = sequence.param_class, sequence.likelihood_class
         kwargs = params.args2kwargs(params.kwargs2args(**fit_kwargs(values)))
-        with _quiet_lenstronomy():
+        with quiet_lenstronomy():
             return -2 * likelihood.log_likelihood(kwargs)
 
 
@@ -305,14 +368,14 @@ def _quiet_search():
     """A search's output silenced: lenstronomy's SIMPLEX step prints its progress whatever its
     verbosity, and SciPy warns when BFGS stops at its iteration limit or at the precision of
     the chi^2 (the chi^2 it reached is the record that counts)."""
-    with contextlib.redirect_stdout(io.StringIO()), _quiet_lenstronomy():
+    with contextlib.redirect_stdout(io.StringIO()), quiet_lenstronomy():
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", OptimizeWarning)
         yield
 
 
 @contextlib.contextmanager
-def _quiet_lenstronomy():
+def quiet_lenstronomy():
     """Silence NumPy 2's deprecation warning about lenstronomy's FFT convolution (a pixel
     PSF), which it would otherwise give at every likelihood evaluation."""
     with warnings.catch_warnings():
@@ -374,8 +437,8 @@ def fit_columns(best: dict[str, list[dict[str, float]]]) -> dict[str, float]:
     )
     fitted = {f"lens_{name}": float(value) for name, value in mass.items()}
     fitted |= {f"shear_{name}": float(shear[name]) for name in ("gamma1", "gamma2")}
-    fitted |= {f"lens_light_{name}": float(light[name]) for name in _SERSIC}
-    fitted |= {f"source_{name}": float(source[name]) for name in _SERSIC}
+    fitted |= {f"lens_light_{name}": float(light[name]) for name in SERSIC_SHAPE}
+    fitted |= {f"source_{name}": float(source[name]) for name in SERSIC_SHAPE}
     dx, dy = _shear_deflection(shear, mass["center_x"], mass["center_y"])
     fitted["source_offset_x"] = float(source["center_x"] + dx - mass["center_x"])
     fitted["source_offset_y"] = float(source["center_y"] + dy - mass["center_y"])

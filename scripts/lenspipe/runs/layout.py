@@ -8,7 +8,7 @@ Snakemake wildcard of the rule that writes the file.
 from pathlib import Path
 from typing import Any
 
-from lenspipe.learning.variants import MODELS, predicts_uncertainties
+from lenspipe.learning.variants import MAIN_MODEL, MODELS, predicts_uncertainties
 from lenspipe.work_settings import HISTORY_IN_PROGRESS
 
 RESULTS = "results"
@@ -50,6 +50,18 @@ FILES = {
     "realism_gallery": "plots/realism.png",
     # baseline_fit
     "fit_predictions": "baselines/fit/predictions.csv",
+    # refine_seeds: the CNN's calibrated predictions of the lenses to refine
+    "refine_seeds": "refine/seeds.csv",
+    # refine_chunk, one job per chunk of seeds, resumable from the saved parts in its work
+    # folder
+    "refine_chunk": "refine/chunks/chunk_{chunk}.csv",
+    "refine_work": "work/refine/chunk_{chunk}",
+    "refine_chunk_log": "logs/refine_chunk/{chunk}.log",
+    "refine_chunk_benchmark": "benchmarks/refine_chunk/{chunk}.tsv",
+    # refine: the chunks merged, the sigmas calibrated
+    "refined_predictions": "refine/predictions.csv",
+    "refine_calibration": "refine/calibration.json",
+    "refine_summary": "refine/summary.json",
     # compare
     "comparison_table": "comparison.csv",
     "comparison_summary": "comparison.json",
@@ -81,6 +93,8 @@ STAGES = (
     "evaluate/{model}",
     "calibration_plot/{model}",
     "baseline_fit",
+    "refine_seeds",
+    "refine",
     "compare",
 )
 STAGE_OUTPUTS = {
@@ -91,6 +105,8 @@ STAGE_OUTPUTS = {
     "evaluate/{model}": ("metrics_json",),
     "calibration_plot/{model}": ("calibration_plot",),
     "baseline_fit": ("fit_predictions",),
+    "refine_seeds": ("refine_seeds",),
+    "refine": ("refined_predictions", "refine_calibration", "refine_summary"),
     "compare": ("comparison_table", "comparison_summary"),
 }
 """The files whose presence means a stage is done (names of ``FILES``)."""
@@ -102,7 +118,9 @@ STAGE_NEEDS = {
     "evaluate/{model}": ("train/{model}", "calibrate/{model}"),
     "calibration_plot/{model}": ("evaluate/{model}", "calibrate/{model}"),
     "baseline_fit": ("normalise",),
-    "compare": ("evaluate/{model}", "baseline_fit"),
+    "refine_seeds": (f"train/{MAIN_MODEL}", f"calibrate/{MAIN_MODEL}"),
+    "refine": ("refine_seeds",),
+    "compare": ("evaluate/{model}", "baseline_fit", "refine"),
 }
 """The stages each stage reads the outputs of (``simulate_chunk``: every chunk). In a stage of
 a model, ``{model}`` is that model; in another stage, every model."""
@@ -117,11 +135,32 @@ def fit_baseline_runs(config: dict[str, Any]) -> bool:
     return not system["point_source"] and system["source_catalogue"] is None
 
 
+def refine_runs(config: dict[str, Any]) -> bool:
+    """Whether the workflow refines test lenses (``refine``): when it asks for any, the fit's
+    model can model the system (``fit_baseline_runs``) and the main model predicts the
+    uncertainties that seed and confine each fit."""
+    return (
+        config["refine"]["n_lenses"] != 0
+        and fit_baseline_runs(config)
+        and predicts_uncertainties(config, MAIN_MODEL)
+    )
+
+
+def refine_chunk_file(run: Path, chunk: int) -> Path:
+    return run_file(run, "refine_chunk", chunk=chunk_name(chunk))
+
+
+def refine_work_dir(run: Path, chunk: int) -> Path:
+    return run_file(run, "refine_work", chunk=chunk_name(chunk))
+
+
 def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     """The stages after the chunks that the workflow runs for ``config``, in order (a stage
     of the models once per model, in the order of ``MODELS``), each with the stages it reads
     the outputs of."""
     skipped = set() if fit_baseline_runs(config) else {"baseline_fit"}
+    if not refine_runs(config):
+        skipped |= {"refine_seeds", "refine"}
     for model in MODELS:
         if not predicts_uncertainties(config, model):
             skipped |= {stage.format(model=model) for stage in UNCERTAINTY_STAGES}

@@ -118,12 +118,28 @@ class AdaptiveImageModel:
 
         return brightness
 
+    def refined_pixels(
+        self, kwargs_lens: list[dict], kwargs_source: list[dict], kwargs_lens_light: list[dict]
+    ) -> np.ndarray:
+        """2-D mask of the pixels ``image`` refines for the lensed source and lens light
+        (the candidates of step 3)."""
+        components = [
+            self._source_brightness(kwargs_lens, kwargs_source),
+            self._lens_light_brightness(kwargs_lens_light),
+        ]
+        centre = [brightness(self._x, self._y) for brightness in components]
+        return self._candidates(centre, self._centre_sigma(centre)).reshape(self._shape)
+
+    def _centre_sigma(self, centre: list[np.ndarray]) -> np.ndarray:
+        """The noise sigma per pixel (1-D) of the PSF-convolved pixel-centre image."""
+        convolve = self.image_model.ImageNumerics.re_size_convolve
+        return self._estimate_noise(convolve(sum(centre))).ravel()
+
     def pixel_fluxes(self, components: list[Callable]) -> list[np.ndarray]:
         """Each component's mean surface brightness per pixel (1-D, lenstronomy's order),
         refined where the pixel centre misses it."""
         centre = [brightness(self._x, self._y) for brightness in components]
-        convolve = self.image_model.ImageNumerics.re_size_convolve
-        sigma = self._estimate_noise(convolve(sum(centre))).ravel()
+        sigma = self._centre_sigma(centre)
         candidates = self._candidates(centre, sigma)
         pixels = np.flatnonzero(candidates)
         refined = [np.zeros_like(values) for values in centre]

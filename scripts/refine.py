@@ -1,0 +1,22 @@
+"""Rule refine: the refine chunks merged, the refined sigmas calibrated, the summary."""
+
+import sys
+
+# This workflow's lenspipe, beside this script, before any other copy installed.
+sys.path.insert(0, snakemake.scriptdir)
+
+from lenspipe.runs.logs import rule_log
+
+with rule_log(snakemake):
+    import json
+
+    from lenspipe.refinement.merge import merge_refined
+
+    summary = merge_refined(
+        chunk_paths=snakemake.input.chunks,
+        targets=snakemake.params.targets,
+        predictions_path=snakemake.output.predictions,
+        calibration_path=snakemake.output.calibration,
+        summary_path=snakemake.output.summary,
+    )
+    print(json.dumps(summary, indent=2))

@@ -1,0 +1,32 @@
+"""Rule refine_chunk: fit one chunk of the refine seeds from the CNN's predictions, resumably."""
+
+import sys
+
+# The fits run in spawned worker processes (with more than one thread), which import this
+# script again (without the snakemake object) as their main module: only the process
+# Snakemake started runs the job. The workers inherit its sys.path.
+if __name__ == "__main__":
+    # This workflow's lenspipe, beside this script, before any other copy installed.
+    sys.path.insert(0, snakemake.scriptdir)
+
+    from lenspipe.runs.logs import rule_log
+
+    with rule_log(snakemake) as log:
+        from lenspipe.refinement.chunk_job import refine_chunk
+        from lenspipe.refinement.engine import RefineSearch
+        from lenspipe.settings import SimulationSettings
+
+        refine_chunk(
+            SimulationSettings.from_config(snakemake.params.simulation),
+            RefineSearch(**snakemake.params.search),
+            targets=snakemake.params.targets,
+            chunk=int(snakemake.wildcards.chunk),
+            chunk_size=snakemake.params.chunk_size,
+            seeds_path=snakemake.input.seeds,
+            store_path=snakemake.input.store,
+            path=snakemake.output.chunk,
+            work_dir=snakemake.params.work_dir,
+            checkpoint_every=snakemake.params.checkpoint_every,
+            workers=snakemake.threads,
+            progress=log,
+        )

@@ -1,0 +1,69 @@
+# CNN-seeded lens modelling (lenspipe.refinement): the CNN's calibrated predictions of the first
+# test and validation lenses, refine_chunk jobs that fit them from there (resumable), and the
+# merge that calibrates the refined sigmas and summarises.
+
+
+rule refine_seeds:
+    input:
+        store=rules.consolidate.output.store,
+        normalisation=rules.normalise.output.normalisation,
+        split=rules.normalise.output.split,
+        model=model_file("model", MAIN_MODEL),
+        calibration=model_file("calibration", MAIN_MODEL),
+    output:
+        seeds=run_path("refine_seeds"),
+    log:
+        log_path("refine_seeds"),
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    params:
+        counts=REFINE_COUNTS,
+        settings=MODEL_SETTINGS[MAIN_MODEL],
+    script:
+        "../../scripts/refine_seeds.py"
+
+
+rule refine_chunk:
+    input:
+        store=rules.consolidate.output.store,
+        seeds=rules.refine_seeds.output.seeds,
+    output:
+        chunk=run_path("refine_chunk"),
+    log:
+        run_path("refine_chunk_log"),
+    benchmark:
+        run_path("refine_chunk_benchmark")
+    wildcard_constraints:
+        chunk=r"\d{5}",
+    conda:
+        "../../envs/simulation.yaml"
+    threads: 1
+    params:
+        simulation=SIMULATION,
+        targets=config["training"]["targets"],
+        search=REFINE_SEARCH,
+        chunk_size=config["refine"]["chunk_size"],
+        # Saved parts live outside the declared output, so a retried, requeued or rerun job
+        # resumes from them.
+        work_dir=run_path("refine_work"),
+        checkpoint_every=config["refine"]["checkpoint_every"],
+    script:
+        "../../scripts/refine_chunk.py"
+
+
+rule refine:
+    input:
+        chunks=refine_chunk_files,
+    output:
+        predictions=run_path("refined_predictions"),
+        calibration=run_path("refine_calibration"),
+        summary=run_path("refine_summary"),
+    log:
+        log_path("refine"),
+    conda:
+        "../../envs/simulation.yaml"
+    params:
+        targets=config["training"]["targets"],
+    script:
+        "../../scripts/refine.py"
