@@ -18,8 +18,8 @@ def job_graph(*configfiles: str) -> dict[str, set[str]]:
     ``train/cnn``; every chunk job ``simulate_chunk``), with the stages it reads from.
 
     Snakemake labels a job with the wildcards its inputs do not fix: ``train`` with its model,
-    but not ``evaluate``, whose model comes from its ``train`` job; a job downstream of one
-    model's training only is that model's.
+    but not ``evaluate``, whose model comes from its ``train`` job; a job of a model's rule
+    downstream of one model's training only is that model's.
     """
     result = snakemake("--dag", "--configfile", "config/config.yaml", *configfiles)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -30,13 +30,15 @@ def job_graph(*configfiles: str) -> dict[str, set[str]]:
     trained = {
         node: label.split("model: ")[1] for node, label in labels.items() if "model: " in label
     }
+    model_rules = {layout.stage_rule(stage) for stage in layout.STAGES if "{model}" in stage}
     names = {}
     for node, label in labels.items():
         rule = label.split("\\n")[0]
         models = {
             trained[other] for other in ancestors(parents, node) | {node} if other in trained
         }
-        names[node] = f"{rule}/{models.pop()}" if len(models) == 1 else rule
+        one_model = len(models) == 1 and rule in model_rules
+        names[node] = f"{rule}/{models.pop()}" if one_model else rule
     graph: dict[str, set[str]] = {}
     for node, name in names.items():
         graph.setdefault(name, set()).update(names[parent] for parent in parents[node])
@@ -70,6 +72,8 @@ def test_the_declared_stages_are_the_jobs_snakemake_runs_in_the_same_order(chang
     declared = {stage: set(needs) for stage, needs in layout.run_stages(config).items()}
     workflow = job_graph(str(overlay))
     known = set(declared) | {"simulate_chunk"}
+    if layout.refine_runs(config):
+        known.add("refine_chunk")
     assert set(workflow) - {"all", "survey_gallery", "realism_gallery"} == known
     for stage in declared:
         assert ancestors(declared, stage) == ancestors(workflow, stage) & known, stage
@@ -82,6 +86,8 @@ def test_the_declared_stages_are_the_jobs_snakemake_runs_in_the_same_order(chang
     assert predicts_uncertainties(config, "cnn") is ("training" not in changes)
     assert not predicts_uncertainties(config, "naive")
     assert ("baseline_fit" in declared) is ("lens_system" not in changes)
+    refines = not changes  # a quasar is not modelled; a CNN without sigma cannot seed
+    assert ("refine" in declared) is ("refine_seeds" in declared) is refines
 
 
 def test_each_stages_outputs_are_files_of_the_layout_with_its_model():

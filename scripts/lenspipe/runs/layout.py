@@ -119,11 +119,11 @@ STAGE_NEEDS = {
     "calibration_plot/{model}": ("evaluate/{model}", "calibrate/{model}"),
     "baseline_fit": ("normalise",),
     "refine_seeds": (f"train/{MAIN_MODEL}", f"calibrate/{MAIN_MODEL}"),
-    "refine": ("refine_seeds",),
+    "refine": ("refine_seeds", "refine_chunk"),
     "compare": ("evaluate/{model}", "baseline_fit", "refine"),
 }
-"""The stages each stage reads the outputs of (``simulate_chunk``: every chunk). In a stage of
-a model, ``{model}`` is that model; in another stage, every model."""
+"""The stages each stage reads the outputs of (``simulate_chunk``, ``refine_chunk``: every
+chunk). In a stage of a model, ``{model}`` is that model; in another stage, every model."""
 UNCERTAINTY_STAGES = ("calibrate/{model}", "calibration_plot/{model}")
 """The stages only a model with uncertainties goes through."""
 
