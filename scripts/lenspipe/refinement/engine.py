@@ -39,6 +39,7 @@ from lenspipe.baselines.likelihood_fit import (
     SERSIC_SHAPE,
     LensFitter,
     fit_columns,
+    fit_kwargs,
     quiet_lenstronomy,
     search_bounds,
 )
@@ -99,14 +100,14 @@ class Refined:
 class _Fit:
     """The end of one descent: its problem, vector, chi^2 and Jacobian."""
 
-    problem: "_Problem"
+    problem: "ResidualProblem"
     x: np.ndarray
     chi2: float
     jacobian: np.ndarray
     evaluations: int
 
 
-class _Vector:
+class ParameterVector:
     """The fitted parameters as one vector in the fit's parametrisation: the mass (its centre
     shared by the lens light), the shear about the origin, the lens light's and source's
     Sersic shapes and the source's absolute centre."""
@@ -136,6 +137,18 @@ class _Vector:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
+    def of_columns(self, values: Mapping[str, float]) -> np.ndarray:
+        """The vector of a lens's parameter columns (the simulation's parametrisation, e.g.
+        its truth): the shear about the origin and the source centre made up for it."""
+        kwargs = fit_kwargs(values)
+        (mass, shear), light = kwargs["kwargs_lens"], kwargs["kwargs_lens_light"][0]
+        source = kwargs["kwargs_source"][0]
+        by_name = {f"lens_{name}": value for name, value in mass.items()}
+        by_name |= {f"shear_{name}": shear[name] for name in ("gamma1", "gamma2")}
+        by_name |= {f"lens_light_{name}": light[name] for name in SERSIC_SHAPE}
+        by_name |= {f"source_{name}": source[name] for name in (*SERSIC_SHAPE, *_CENTRE)}
+        return np.array([by_name[name] for name in self.names], float)
+
     def kwargs(self, x: np.ndarray) -> dict[str, list[dict[str, float]]]:
         """lenstronomy's keyword lists of vector ``x`` (unit light amplitudes)."""
         values = dict(zip(self.names, (float(v) for v in x)))
@@ -160,16 +173,21 @@ class LensRefiner:
 
     def __init__(self, settings: SimulationSettings, search: RefineSearch):
         self._fitter = LensFitter(settings)
-        self._vector = _Vector(settings)
+        self._vector = ParameterVector(settings)
         self._search = search
         self._seed = settings.seed
         self._shape = settings.image.shape
 
     @property
-    def fitted_columns(self) -> list[str]:
-        """The parameter columns a refinement fits (``Refined.parameters``' keys)."""
-        kwargs = self._vector.kwargs(self._vector.medians)
-        return list(fit_columns(kwargs))
+    def vector(self) -> "ParameterVector":
+        """The fitted parameters' vector (names, bounds, lenstronomy keywords)."""
+        return self._vector
+
+    def problem(self, image: np.ndarray) -> "ResidualProblem":
+        """The least-squares problem of one image (H, W, bands) under the first descents'
+        numerics."""
+        image = self.check_image(image, "image")
+        return ResidualProblem(self._fitter.image_fit(image), self._vector, image)
 
     def check_image(self, image: np.ndarray, name: str) -> np.ndarray:
         """``image`` as float64, or an ``ImageError`` naming ``name`` if its shape is not the
@@ -196,7 +214,7 @@ class LensRefiner:
         restarts. Raises ``ImageError`` for an image of the wrong shape or with NaN pixels."""
         started = time.perf_counter()
         image = self.check_image(image, f"lens {lens_index}")
-        problem = _Problem(self._fitter.image_fit(image), self._vector, image)
+        problem = ResidualProblem(self._fitter.image_fit(image), self._vector, image)
         centre, spread = self._seed_of(mean, sigma)
         confined = self._confined(centre, spread, self._search.confine_sigmas)
         fits = [self._path(problem, centre, confined)]
@@ -256,7 +274,7 @@ class LensRefiner:
         return lower, upper
 
     def _path(
-        self, problem: "_Problem", start: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]
+        self, problem: "ResidualProblem", start: np.ndarray, bounds: tuple[np.ndarray, np.ndarray]
     ) -> _Fit:
         """One path from ``start``: the light's first step with the mass held, then the
         descent of everything within ``bounds``."""
@@ -274,7 +292,7 @@ class LensRefiner:
             # pixels the simulation's adaptive rendering would refine for the model found so
             # far, which takes out the model error that would bias the optimum.
             kwargs = problem.solved_kwargs(final.x)
-            exact = _Problem(
+            exact = ResidualProblem(
                 self._fitter.image_fit(
                     problem.data_image, self._fitter.rendered_pixels(kwargs), MODEL_FACTOR
                 ),
@@ -285,7 +303,7 @@ class LensRefiner:
             evaluations += final.evaluations
         return dataclasses.replace(final, evaluations=evaluations)
 
-    def _source_on_grid(self, problem: "_Problem", start: np.ndarray) -> np.ndarray:
+    def _source_on_grid(self, problem: "ResidualProblem", start: np.ndarray) -> np.ndarray:
         """``start`` with the source centre of least chi^2 on a grid of offsets from the lens
         centre spanning the offset priors' search range (the mass held at ``start``)."""
         vector = self._vector
@@ -333,11 +351,11 @@ class LensRefiner:
         return sigma
 
 
-class _Problem:
+class ResidualProblem:
     """The least-squares problem of one image: noise-weighted residuals of a parameter vector,
     light amplitudes solved linearly at each evaluation."""
 
-    def __init__(self, model, vector: _Vector, data_image: np.ndarray):
+    def __init__(self, model, vector: ParameterVector, data_image: np.ndarray):
         self._model = model
         self.data_image = data_image
         """The image (H, W, bands) the problem fits."""
