@@ -60,6 +60,9 @@ def test_planned_run_expects_every_chunk_and_gives_the_command(tmp_path):
         ("evaluate/naive", "waiting"),
         ("calibration_plot/cnn", "waiting"),
         ("baseline_fit", "waiting"),
+        ("refine_seeds", "waiting"),
+        ("refine_chunk", "waiting"),
+        ("refine", "waiting"),
         ("compare", "waiting"),
         ("survey_gallery", "ready"),  # the galleries need no simulated lenses
     ]

@@ -274,9 +274,10 @@ def test_a_python_process_counts_as_alive_until_it_ends():
 
 
 def _touch_outputs(tmp_path, config, stages):
-    """A run folder of ``config`` with every chunk file, survey gallery and output of
-    ``stages``; returns its status."""
+    """A run folder of ``config`` with every chunk file (simulated and refined), survey
+    gallery and output of ``stages``; returns its status."""
     from lenspipe.data.chunk_files import chunk_count
+    from lenspipe.refinement.selection import refine_chunk_count
     from lenspipe.runs import layout
     from lenspipe.runs.status.campaign import collect_status
 
@@ -285,6 +286,10 @@ def _touch_outputs(tmp_path, config, stages):
         layout.chunk_file(run, chunk)
         for chunk in range(chunk_count(config["n_lenses"], config["chunk_size"]))
     ]
+    if layout.refine_runs(config):
+        outputs += [
+            layout.refine_chunk_file(run, chunk) for chunk in range(refine_chunk_count(config))
+        ]
     outputs += [output for stage in stages for output in layout.stage_outputs(run, stage)]
     outputs += [
         layout.survey_gallery_file(run, s) for s in config["evaluation"]["survey_galleries"]

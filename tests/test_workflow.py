@@ -174,6 +174,21 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     assert summary["n_converged"] == fits["converged"].sum()
     fit_columns = comparison[["rmse_cnn_on_fitted", "rmse_fit", "cnn_over_fit"]]
     assert np.isfinite(fit_columns).all().all() == (summary["n_converged"] > 0)
+    # The refinement: two calibration and two test lenses in two jobs, from the CNN's seeds.
+    assert sorted(p.name for p in (run / "refine" / "chunks").iterdir()) == [
+        "chunk_00000.csv",
+        "chunk_00001.csv",
+    ]
+    seeds = pd.read_csv(run / "refine" / "seeds.csv")
+    assert seeds["role"].tolist() == ["calibration"] * 2 + ["test"] * 2
+    refined = pd.read_csv(run / "refine" / "predictions.csv")
+    assert refined["lens_index"].tolist() == seeds.query("role == 'test'")["lens_index"].tolist()
+    done = refined["converged"].astype(bool)
+    for name in targets:
+        assert refined.loc[done, [f"pred_{name}", f"sigma_{name}"]].notna().all().all()
+        assert refined.loc[~done, f"pred_{name}"].isna().all()
+    assert summary["n_refined"] == 2 and summary["n_refined_failed"] == (~done).sum()
+    assert {"rmse_refined", "refined_over_cnn", "refined_over_fit"} <= set(comparison)
     assert len(pd.read_csv(cnn / "history.csv")) == len(pd.read_csv(naive / "history.csv")) == 2
     model = load_trained_model(cnn / "model.keras")
     assert model.output_shape == (None, 2 * len(targets))  # mean and log-variance
@@ -212,7 +227,9 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
         "evaluate/naive",
         "calibration_plot/cnn",
     ]
-    assert [stage["state"] for stage in status["stages"]] == ["done"] * 11
+    assert [stage["state"] for stage in status["stages"]] == ["done"] * 14
+    refining = next(stage for stage in status["stages"] if stage["stage"] == "refine_chunk")
+    assert refining["detail"] == "2 of 2 chunks refined, 0 lenses in saved parts"
     assert status["stages"][2]["detail"] == status["stages"][3]["detail"] == "2 of up to 2 epochs"
     assert not status["resume"]["needed"] and status["resume"]["command"] is None
     rules = {rule["rule"]: rule for rule in status["efficiency"]}
@@ -224,8 +241,9 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
         "calibrate",
         "evaluate",
         "baseline_fit",
+        "refine_chunk",
     }
-    assert rules["simulate_chunk"]["jobs"] == 3
+    assert rules["simulate_chunk"]["jobs"] == 3 and rules["refine_chunk"]["jobs"] == 2
     assert rules["train"]["jobs"] == rules["evaluate"]["jobs"] == 2  # one per model
     assert all(rule["largest_rss_mb"] > 50 for rule in rules.values())
     assert "Complete: nothing to resume." in lenspipe_status(workdir, "tiny.yaml").stdout
@@ -260,15 +278,19 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     # A changed setting reruns exactly the jobs that depend on it.
     (workdir / "more_epochs.yaml").write_text(yaml.safe_dump({"training": {"epochs": 3}}))
     plan = snakemake("-n", "--configfile", "tiny.yaml", "more_epochs.yaml", cwd=workdir)
-    # The naive model trains for the same epochs; the fit does not depend on them.
+    # The naive model trains for the same epochs; the fit does not depend on them; the
+    # refinement starts again from the retrained CNN's predictions.
     assert job_counts(plan.stdout + plan.stderr) == {
         "train": 2,
         "calibrate": 1,
         "evaluate": 2,
         "calibration_plot": 1,
+        "refine_seeds": 1,
+        "refine_chunk": 2,
+        "refine": 1,
         "compare": 1,
         "all": 1,
-        "total": 8,
+        "total": 12,
     }
     # The CNN's architecture is not a setting of the naive model: only the CNN retrains.
     (workdir / "wider.yaml").write_text(yaml.safe_dump({"training": {"dense_units": [32]}}))

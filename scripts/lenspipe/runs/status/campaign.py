@@ -14,6 +14,7 @@ from typing import Any
 from lenspipe.config import learning_curve_sizes, realism_switches
 from lenspipe.data.chunk_files import chunk_count, chunk_range
 from lenspipe.learning.variants import MAIN_MODEL, model_settings
+from lenspipe.refinement.selection import refine_chunk_count
 from lenspipe.runs import layout
 from lenspipe.runs.chunk_work import JournalAttempt, read_journal, saved_part_range, saved_parts
 from lenspipe.runs.driver_record import driver_elsewhere
@@ -21,6 +22,7 @@ from lenspipe.runs.job_record import read_job_record
 from lenspipe.runs.status.causes import Failure, attempt_failure
 from lenspipe.runs.status.efficiency import JobUse, RuleEfficiency, read_benchmark, rule_efficiency
 from lenspipe.runs.status.processes import process_alive, snakemake_drivers
+from lenspipe.runs.status.refine_chunks import refine_chunk_jobs, refine_chunks_state
 from lenspipe.runs.status.slurm import (
     ACTIVE_STATES,
     SlurmJob,
@@ -155,7 +157,7 @@ def collect_status(
     stages = _stage_statuses(run_dir, config, run_stages, chunks, slurm)
     queued = slurm.unclaimed_array_tasks("simulate_chunk", _attempt_job_ids(chunks))
     counts = {state: sum(chunk.state == state for chunk in chunks) for state in CHUNK_STATES}
-    efficiency = _efficiency(run_dir, chunks, list(run_stages))
+    efficiency = _efficiency(run_dir, chunks, list(run_stages), refine_chunk_count(config))
     status = CampaignStatus(
         run_name=config["run_name"],
         run_dir=str(run_dir.relative_to(workdir)),
@@ -345,6 +347,12 @@ def _stage_statuses(
     done = {"simulate_chunk": all(chunk.state == "finished" for chunk in chunks)}
     stages = []
     for stage, needs in run_stages.items():
+        if "refine_chunk" in needs:
+            state, detail = refine_chunks_state(
+                run_dir, refine_chunk_count(config), done["refine_seeds"], slurm
+            )
+            stages.append(StageStatus("refine_chunk", state, detail))
+            done["refine_chunk"] = state == "done"
         upstream_done = all(done[need] for need in needs)
         status = _stage_status(run_dir, stage, upstream_done, slurm)
         if layout.stage_rule(stage) == "train":
@@ -463,10 +471,10 @@ def _training_progress(
 
 
 def _efficiency(
-    run_dir: Path, chunks: list[ChunkStatus], stages: list[str]
+    run_dir: Path, chunks: list[ChunkStatus], stages: list[str], n_refine_chunks: int
 ) -> list[RuleEfficiency]:
     """Requested versus used resources of each rule's finished jobs (of every model, for a
-    rule of the models: they share the rule's requests)."""
+    rule of the models: they share the rule's requests; every chunk job of a chunked rule)."""
     jobs: dict[str, list[tuple[Path, Path]]] = {"simulate_chunk": []}
     retried: dict[str, list[str]] = {"simulate_chunk": []}
     for chunk in chunks:
@@ -483,6 +491,11 @@ def _efficiency(
         files = (layout.stage_benchmark(run_dir, stage), layout.stage_log(run_dir, stage))
         jobs.setdefault(rule, []).append(files)
         retried[rule] = []
+    if "refine" in stages:
+        jobs["refine_chunk"], retried["refine_chunk"] = (
+            refine_chunk_jobs(run_dir, n_refine_chunks),
+            [],
+        )
     summaries = []
     for rule, files in jobs.items():
         uses = [use for use in (_job_use(*pair) for pair in files) if use is not None]
