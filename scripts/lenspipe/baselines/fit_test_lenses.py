@@ -31,6 +31,7 @@ from lenspipe.data.normalise import load_split
 from lenspipe.data.store import open_store
 from lenspipe.evaluation.predictions import prediction_frame
 from lenspipe.settings import SimulationSettings
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 
@@ -79,19 +80,28 @@ def _fitting_map(
     simulation: SimulationSettings, store_path: str | Path, workers: int
 ) -> Iterator[Callable]:
     """A ``map`` that fits lenses: in this process for one worker, else in ``workers``
-    spawned processes (not forked: the parent's zarr runs an asyncio loop in a thread)."""
+    spawned processes (not forked: the parent's zarr runs an asyncio loop in a thread), each
+    on one BLAS thread."""
     initargs = (simulation.record(), str(store_path))
     if workers == 1:
-        _start_worker(*initargs)
-        yield map
+        with threadpool_limits(1):
+            _start_worker(*initargs)
+            yield map
         return
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
+        initializer=_start_pool_worker,
         initargs=initargs,
     ) as pool:
         yield pool.map
+
+
+def _start_pool_worker(*initargs: Any) -> None:
+    """``_start_worker`` on one BLAS thread: the workers are as many as the job's cores, and
+    NumPy's OpenBLAS would otherwise take every core of the machine in each."""
+    threadpool_limits(1)
+    _start_worker(*initargs)
 
 
 def fit_test_lenses(

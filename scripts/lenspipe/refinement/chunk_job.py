@@ -31,6 +31,7 @@ from lenspipe.refinement.engine import LensRefiner, Refined, RefineSearch
 from lenspipe.runs.chunk_work import attempt_started, chunk_finished, write_journal
 from lenspipe.settings import SimulationSettings
 from lenspipe.versions import cpu_platform
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 SETTINGS_FILE = "settings.json"
@@ -64,6 +65,7 @@ _worker: dict[str, Any] = {}
 
 
 def _start_worker(simulation: dict[str, Any], search: dict[str, Any], store_path: str) -> None:
+    """Build one refiner and open the store, once per worker."""
     _worker["refiner"] = LensRefiner(
         SimulationSettings.from_config(simulation), RefineSearch(**search)
     )
@@ -78,18 +80,25 @@ def _refine_task(task: tuple[int, dict[str, float], dict[str, float]]) -> Refine
 @contextmanager
 def _refining_map(initargs: tuple, workers: int) -> Iterator[Callable]:
     """A ``map`` that refines lenses: in this process for one worker, else in ``workers``
-    spawned processes."""
+    spawned processes; each on one BLAS thread, as the workers are as many as the job's
+    cores and NumPy's OpenBLAS would otherwise take every core of the machine in each."""
     if workers == 1:
-        _start_worker(*initargs)
-        yield map
+        with threadpool_limits(1):
+            _start_worker(*initargs)
+            yield map
         return
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
+        initializer=_start_pool_worker,
         initargs=initargs,
     ) as pool:
         yield pool.map
+
+
+def _start_pool_worker(*initargs: Any) -> None:
+    threadpool_limits(1)
+    _start_worker(*initargs)
 
 
 def part_path(work_dir: Path, rows: range) -> Path:
