@@ -38,6 +38,7 @@ localrules:
     calibration_plot,
     independent_table,
     learning_curve,
+    cutouts,
 
 
 rule all:
@@ -49,3 +50,4 @@ rule all:
         realism_gallery,
         independent_tests_table,
         learning_curve_outputs,
+        rules.cutouts.input,

@@ -1,4 +1,5 @@
-"""Rule refine_chunk: fit one chunk of the refine seeds from the CNN's predictions, resumably."""
+"""Rules refine_chunk and refine_cutout_chunk: fit one chunk of the refine seeds (test lenses,
+or images of refine.cutouts) from the CNN's predictions, resumably."""
 
 import sys
 
@@ -12,7 +13,7 @@ if __name__ == "__main__":
     from lenspipe.runs.logs import rule_log
 
     with rule_log(snakemake) as log:
-        from lenspipe.refinement.chunk_job import refine_chunk
+        from lenspipe.runs.refine_job import refine_chunk
         from lenspipe.refinement.engine import RefineSearch
         from lenspipe.settings import SimulationSettings
 
@@ -23,7 +24,7 @@ if __name__ == "__main__":
             chunk=int(snakemake.wildcards.chunk),
             chunk_size=snakemake.params.chunk_size,
             seeds_path=snakemake.input.seeds,
-            store_path=snakemake.input.store,
+            images_path=snakemake.input.images,
             path=snakemake.output.chunk,
             work_dir=snakemake.params.work_dir,
             checkpoint_every=snakemake.params.checkpoint_every,

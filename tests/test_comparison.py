@@ -96,3 +96,32 @@ def test_without_a_converged_fit_the_fit_columns_are_missing_and_the_naive_ones_
     assert table[["rmse_cnn_on_fitted", "rmse_fit", "cnn_over_fit"]].isna().all().all()
     assert table.loc["a", "cnn_over_naive"] == pytest.approx(1 / 3)
     assert fit_counts(stuck) == {"n_fitted": 3, "n_converged": 0, "converged_fraction": 0.0}
+
+
+def test_the_refined_columns_by_hand():
+    """Refined lenses 3, 5 and 9 (9 failed); the fit converged on 5 and 9: refined and fit
+    compare on lens 5 alone."""
+    from lenspipe.evaluation.comparison import refine_counts_and_timing, refined_table
+
+    refined = _frame([3, 5, 9], [[0, 0]] * 3, [[0.1, 0.02], [-0.3, 0.0], [np.nan, np.nan]])
+    refined = refined.assign(converged=[True, True, False])
+    summary = {
+        "parameters": {
+            name: {"coverage_68": 0.7, "coverage_95": 0.95, "refined_over_cnn": 0.2}
+            for name in ("a", "b")
+        },
+        "n_refined": 3,
+        "n_failed": 1,
+        "n_catastrophic": 0,
+        "seconds_per_lens_mean": 2.0,
+    }
+    table = refined_table(["a", "b"], refined, summary, FIT)
+    assert table.loc["a", "rmse_refined"] == pytest.approx(np.sqrt((0.01 + 0.09) / 2))
+    assert table.loc["a", "bias_refined"] == pytest.approx(-0.1)
+    assert table.loc["a", "rmse_refined_on_fitted"] == pytest.approx(0.3)
+    assert table.loc["a", "rmse_fit_on_refined"] == pytest.approx(0.5)
+    assert table.loc["a", "refined_over_fit"] == pytest.approx(0.6)
+    assert table.loc["b", "coverage_68_refined"] == 0.7
+    counts = refine_counts_and_timing(summary, FIT)
+    assert counts["refined_speedup_over_fit"] == pytest.approx(20.0 / 2.0)
+    assert (counts["n_refined"], counts["n_refined_failed"]) == (3, 1)

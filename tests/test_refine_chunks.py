@@ -9,8 +9,9 @@ import pytest
 from conftest import small_config
 from lenspipe.data.store import open_store, read_parameters
 from lenspipe.errors import ImageError
-from lenspipe.refinement import chunk_job
-from lenspipe.refinement.chunk_job import refine_chunk
+from lenspipe.refinement import pool
+from lenspipe.runs import refine_job
+from lenspipe.runs.refine_job import refine_chunk
 from lenspipe.refinement.engine import RefineSearch
 from lenspipe.refinement.merge import merge_refined
 from lenspipe.refinement.seeds import seed_frame
@@ -52,7 +53,7 @@ def run_chunk(small_store, seeds, out, work, search=SEARCH, workers=1):
         chunk=0,
         chunk_size=3,
         seeds_path=seeds,
-        store_path=store,
+        images_path=store,
         path=out,
         work_dir=work,
         checkpoint_every=1,
@@ -98,7 +99,7 @@ def test_a_chunk_has_one_row_per_seed_with_the_fit_beside_the_seed(uninterrupted
 
 def attempt_killed_at_the_second_lens(small_store, seeds, out, work, monkeypatch):
     """Run the chunk until its second lens, as a job killed there: the first part is saved."""
-    real_task = chunk_job._refine_task
+    real_task = pool._refine_task
     calls = []
 
     def dies_on_the_second_lens(task):
@@ -108,7 +109,7 @@ def attempt_killed_at_the_second_lens(small_store, seeds, out, work, monkeypatch
         return real_task(task)
 
     with monkeypatch.context() as patched:
-        patched.setattr(chunk_job, "_refine_task", dies_on_the_second_lens)
+        patched.setattr(pool, "_refine_task", dies_on_the_second_lens)
         with pytest.raises(KeyboardInterrupt):
             run_chunk(small_store, seeds, out, work)
     assert not out.exists() and len(list(work.glob("rows_*.csv"))) == 1
@@ -137,7 +138,7 @@ def test_saved_parts_made_otherwise_are_refitted(
     if change == "search":
         search = dataclasses.replace(SEARCH, max_steps=SEARCH.max_steps + 1)
     else:
-        (work / chunk_job.SETTINGS_FILE).write_text("")  # emptied: not known to be the same
+        (work / refine_job.SETTINGS_FILE).write_text("")  # emptied: not known to be the same
     run_chunk(small_store, seeds, out, work, search=search)
     assert "settings changed: removed 1 saved parts" in (work / "journal.txt").read_text()
     assert [attempt.saved_before for attempt in read_journal(work)] == [0, 0]
@@ -201,3 +202,21 @@ def test_the_merge_calibrates_on_the_calibration_lenses_and_summarises_the_test_
         assert 0.6 < target["coverage_68"] < 0.76 and 0.91 < target["coverage_95"] < 0.99
         assert target["refined_over_cnn"] < 0.2
     assert summary["cpu_hours_per_100k_lenses"] == pytest.approx(100_000 / 3600)
+
+
+def test_a_cutouts_file_is_checked_from_its_header_naming_the_field(tmp_path):
+    from lenspipe.config import merge_config, validate_config
+    from lenspipe.errors import ConfigError
+
+    good, wrong = tmp_path / "good.npy", tmp_path / "wrong.npy"
+    np.save(good, np.zeros((3, 32, 32), np.float32))
+    np.save(wrong, np.zeros((3, 31, 32), np.float32))
+    config = merge_config(small_config(), {"refine": {"cutouts": {"mine": str(good)}}})
+    assert validate_config(config)["refine"]["cutouts"] == {"mine": str(good)}
+    for path, message in [
+        (wrong, r"refine.cutouts.mine: .*wrong.npy: images of shape \(3, 31, 32\); expected"),
+        (tmp_path / "missing.npy", r"refine.cutouts.mine: .*missing.npy: no such file"),
+    ]:
+        config = merge_config(small_config(), {"refine": {"cutouts": {"mine": str(path)}}})
+        with pytest.raises(ConfigError, match=message):
+            validate_config(config)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import small_config
 from lenspipe.errors import ImageError
-from lenspipe.refinement.chunk_job import refined_row
+from lenspipe.refinement.pool import refined_row
 from lenspipe.refinement.engine import RESTARTS, SEEDED, LensRefiner, RefineSearch
 from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator

@@ -275,6 +275,29 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     assert refused.returncode == 2 and "mine.csv: exists" in refused.stderr
     assert (workdir / "mine.csv").read_bytes() == written
 
+    # `predict --refine` on two of those images, and the cutouts target on the same file, in
+    # chunk jobs: the same fits from the same CNN predictions.
+    np.save(workdir / "two.npy", np.load(workdir / "mine.npy")[:2])
+    refine = [sys.executable, "-m", "lenspipe", "predict", "--images", "two.npy", "--refine"]
+    refine += ["--configfile", "tiny.yaml", "--out", "two.csv", "--workers", "2"]
+    refined_here = subprocess.run(refine, cwd=workdir, capture_output=True, text=True)
+    assert refined_here.returncode == 0, refined_here.stderr[-3000:]
+    assert "refined predictions for 2 images" in refined_here.stdout
+    two = pd.read_csv(workdir / "two.csv")
+    assert two["image"].tolist() == [0, 1] and set(two["path"]) <= {"seeded", "restarts"}
+    for name in targets:
+        np.testing.assert_allclose(two[f"cnn_{name}"], mine[f"pred_{name}"][:2], rtol=1e-6)
+    cutouts = {"refine": {"cutouts": {"two": "two.npy"}}}
+    (workdir / "cutouts.yaml").write_text(yaml.safe_dump(cutouts))
+    fanned = snakemake(
+        "--cores", "2", "--configfile", "tiny.yaml", "cutouts.yaml", "cutouts", cwd=workdir
+    )
+    assert fanned.returncode == 0, fanned.stderr[-3000:]
+    jobs = job_counts(fanned.stdout + fanned.stderr)
+    assert jobs["refine_cutout_chunk"] == 1 and jobs["refine_cutouts"] == 1
+    from_jobs = pd.read_csv(run / "refine" / "cutouts" / "two" / "predictions.csv")
+    pd.testing.assert_frame_equal(from_jobs.drop(columns="seconds"), two.drop(columns="seconds"))
+
     # A changed setting reruns exactly the jobs that depend on it.
     (workdir / "more_epochs.yaml").write_text(yaml.safe_dump({"training": {"epochs": 3}}))
     plan = snakemake("-n", "--configfile", "tiny.yaml", "more_epochs.yaml", cwd=workdir)

@@ -20,7 +20,9 @@ converged (target 1.2), the refined 68 % and 95 % coverage (targets 0.63-0.73 an
 the failures and catastrophic failures (target 1 %), and the seconds per lens of each (target:
 refinement at most 1/10 of the fit's). The spread of each ratio is the 16-84 % range of 1,000
 bootstrap resamples of the lenses (the refinement has no training seed: what varies is which
-lenses). Writes everything to results/benchmarks/refine_<run>.json (``--out`` for another).
+lenses). Writes everything to results/benchmarks/refine_<run>.json (``--out`` for another),
+every refined lens (calibration and test, with Fisher sigmas) to ``.refined.csv`` and every
+blind fit to ``.fits.csv`` beside it.
 """
 
 import argparse
@@ -42,7 +44,7 @@ from lenspipe.baselines.likelihood_fit import Search  # noqa: E402
 from lenspipe.config import merge_config, validate_config  # noqa: E402
 from lenspipe.evaluation.uncertainty import coverage_standard_error  # noqa: E402
 from lenspipe.learning.variants import MAIN_MODEL, model_settings  # noqa: E402
-from lenspipe.refinement.chunk_job import refine_chunk  # noqa: E402
+from lenspipe.runs.refine_job import refine_chunk  # noqa: E402
 from lenspipe.refinement.engine import RefineSearch  # noqa: E402
 from lenspipe.refinement.merge import catastrophic, merge_refined  # noqa: E402
 from lenspipe.refinement.seeds import write_seeds  # noqa: E402
@@ -94,7 +96,7 @@ def main() -> int:
     settings = model_settings(config, MAIN_MODEL)
     simulation = SimulationSettings.from_config(config)
     refine = config["refine"]
-    search = RefineSearch(**{field: refine[field] for field in RefineSearch.__dataclass_fields__})
+    search = RefineSearch(**{field: refine[field] for field in RefineSearch.FIELDS})
     fit = config["baselines"]["fit"]
     out = args.out or REPO / "results" / "benchmarks" / f"refine_{config['run_name']}.json"
     limit_tensorflow_threads(args.workers)
@@ -122,7 +124,7 @@ def main() -> int:
             chunk=0,
             chunk_size=rows,
             seeds_path=folder / "seeds.csv",
-            store_path=layout.run_file(run, "store"),
+            images_path=layout.run_file(run, "store"),
             path=folder / "chunk.csv",
             work_dir=folder / "work",
             checkpoint_every=rows,
@@ -133,6 +135,7 @@ def main() -> int:
         outputs = [folder / name for name in ("predictions.csv", "calibration.json", "s.json")]
         summary = merge_refined([folder / "chunk.csv"], targets, *outputs)
         refined = pd.read_csv(outputs[0])
+        chunk = pd.read_csv(folder / "chunk.csv")
         started = time.perf_counter()
         fit_test_lenses(
             simulation,
@@ -239,6 +242,9 @@ def main() -> int:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
+    # Every refined lens (calibration and test, Fisher sigmas) and every blind fit, beside it.
+    chunk.to_csv(out.with_suffix(".refined.csv"), index=False)
+    fitted.to_csv(out.with_suffix(".fits.csv"), index=False)
     print(f"written: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
     return 0
 

@@ -58,6 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument(
         "--model", default=MAIN_MODEL, choices=sorted(MODELS), help="default: %(default)s"
     )
+    predict.add_argument(
+        "--refine",
+        action="store_true",
+        help="then fit each image with lenstronomy from the CNN's prediction, with the run's "
+        "PSF and noise model (the run's refine settings; about 1-2 s an image per worker)",
+    )
+    predict.add_argument(
+        "--workers", type=int, default=1, help="processes that refine (default: %(default)s)"
+    )
     for command in (status, predict):
         command.add_argument(
             "--configfile",
@@ -99,12 +108,25 @@ def _predict(args: argparse.Namespace, config: dict) -> int:
     """``predict``: write the predictions, or say what is wrong (exit status 2)."""
     from lenspipe.runs.predict_run import predict_run_images
 
+    if args.workers < 1:
+        print(f"error: --workers {args.workers}: expected 1 or more", file=sys.stderr)
+        return 2
     try:
-        count = predict_run_images(args.images, config, args.directory, args.model, args.out)
+        count = predict_run_images(
+            args.images,
+            config,
+            args.directory,
+            args.model,
+            args.out,
+            refine=args.refine,
+            workers=args.workers,
+            progress=sys.stderr if args.refine else None,
+        )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{args.out}: the {args.model} model's predictions for {count} images")
+    what = "refined predictions" if args.refine else "predictions"
+    print(f"{args.out}: the {args.model} model's {what} for {count} images")
     return 0
 
 

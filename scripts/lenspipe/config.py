@@ -141,7 +141,21 @@ def validated_settings(config: dict[str, Any]) -> Settings:
     _check_subhalos(config)
     _check_source_catalogue(config)
     independent_test_configs(config)
-    return Settings.from_config(config, priors)
+    settings = Settings.from_config(config, priors)
+    _check_cutouts(config, settings.simulation.image.shape)
+    return settings
+
+
+def _check_cutouts(config: dict[str, Any], image_shape: tuple[int, int, int]) -> None:
+    """Each set of ``refine.cutouts`` is a file of images of the run's shape (its header
+    only: the pixels are checked by the job that reads them)."""
+    from lenspipe.evaluation.apply import image_count
+
+    for name, path in config["refine"]["cutouts"].items():
+        try:
+            image_count(path, image_shape)
+        except ValueError as error:
+            raise ConfigError(f"refine.cutouts.{name}: {error}") from None
 
 
 def _check_source_catalogue(config: dict[str, Any]) -> None:

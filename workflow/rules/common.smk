@@ -16,12 +16,14 @@ from lenspipe.config import (
 )
 from lenspipe.data.chunk_files import chunk_count
 from lenspipe.errors import ConfigError
+from lenspipe.evaluation.apply import image_count
+from lenspipe.refinement.engine import RefineSearch
 from lenspipe.refinement.selection import refine_counts
 from lenspipe.learning.variants import MAIN_MODEL, MODELS, has_uncertainties, model_settings
 from lenspipe.runs import layout
 from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
 from lenspipe.runs.slurm_preflight import JobRequest, check_requests, gpu_request
-from lenspipe.settings import simulation_settings
+from lenspipe.settings import imaged_bands, simulation_settings
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
 # job is planned or anything is written; the message is the whole output (no traceback).
@@ -56,18 +58,13 @@ INDEPENDENT_TESTS = {
 # (lenspipe.refinement.engine.RefineSearch); REFINE_CHUNKS jobs of refine.chunk_size lenses.
 REFINE = config["refine"]
 REFINE_COUNTS = refine_counts(config)
-REFINE_SEARCH = {
-    field: REFINE[field]
-    for field in (
-        "confine_sigmas",
-        "source_grid",
-        "max_steps",
-        "max_chi2_per_pixel",
-        "n_restarts",
-        "restart_sigmas",
-    )
-}
+REFINE_SEARCH = {field: REFINE[field] for field in RefineSearch.FIELDS}
 REFINE_CHUNKS = chunk_count(sum(REFINE_COUNTS.values()), REFINE["chunk_size"])
+# The sets of images of refine.cutouts, by name (the {name} of the refine_cutout rules), and
+# how many images each file holds (its header, read when the config was checked).
+CUTOUTS = config["refine"]["cutouts"]
+IMAGE_SHAPE = (config["image"]["num_pix"], config["image"]["num_pix"], len(imaged_bands(config)))
+CUTOUT_COUNTS = {name: image_count(path, IMAGE_SHAPE) for name, path in CUTOUTS.items()}
 # The training-set sizes of the learning curve (evaluation.learning_curve) that get a model of
 # their own, smallest first; the full training subset is the train rule's model.
 LEARNING_CURVE_SIZES = learning_curve_sizes(config)
@@ -186,6 +183,27 @@ def refine_summary(wildcards):
 def refine_chunk_files(wildcards):
     """Every refine chunk file of the run, in row order."""
     return [str(layout.refine_chunk_file(RUN_DIR, chunk)) for chunk in range(REFINE_CHUNKS)]
+
+
+def cutout_file(wildcards):
+    """The file of images of set ``{name}`` of refine.cutouts."""
+    return CUTOUTS[wildcards.name]
+
+
+def cutout_chunk_files(wildcards):
+    """Every refine chunk file of set ``{name}`` of refine.cutouts, in image order."""
+    chunks = chunk_count(CUTOUT_COUNTS[wildcards.name], REFINE["chunk_size"])
+    return [
+        str(layout.cutout_chunk_file(RUN_DIR, wildcards.name, chunk)) for chunk in range(chunks)
+    ]
+
+
+def refined_calibration(wildcards):
+    """The calibration of the refined sigmas on the run's own validation lenses, when it
+    refines with any (refine.n_calibration); cutouts take its factors."""
+    if not layout.refine_runs(config) or REFINE_COUNTS["calibration"] == 0:
+        return []
+    return rules.refine.output.calibration
 
 
 def chunk_files(wildcards):

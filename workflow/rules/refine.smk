@@ -26,7 +26,7 @@ rule refine_seeds:
 
 rule refine_chunk:
     input:
-        store=rules.consolidate.output.store,
+        images=rules.consolidate.output.store,
         seeds=rules.refine_seeds.output.seeds,
     output:
         chunk=run_path("refine_chunk"),
@@ -67,3 +67,77 @@ rule refine:
         targets=config["training"]["targets"],
     script:
         "../../scripts/refine.py"
+
+
+# Images from outside the run (refine.cutouts, by {name}): checked and predicted by the CNN,
+# refined in chunk jobs like the test lenses, merged with the run's refined-sigma calibration.
+rule refine_cutout_seeds:
+    input:
+        images=cutout_file,
+        store=rules.consolidate.output.store,
+        normalisation=rules.normalise.output.normalisation,
+        model=model_file("model", MAIN_MODEL),
+        calibration=model_file("calibration", MAIN_MODEL),
+    output:
+        images=run_path("cutout_images"),
+        seeds=run_path("cutout_seeds"),
+    log:
+        log_path("refine_cutout_seeds/{name}"),
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    params:
+        image_shape=IMAGE_SHAPE,
+        settings=MODEL_SETTINGS[MAIN_MODEL],
+        targets=config["training"]["targets"],
+    script:
+        "../../scripts/refine_cutout_seeds.py"
+
+
+rule refine_cutout_chunk:
+    input:
+        images=rules.refine_cutout_seeds.output.images,
+        seeds=rules.refine_cutout_seeds.output.seeds,
+    output:
+        chunk=run_path("cutout_chunk"),
+    log:
+        run_path("cutout_chunk_log"),
+    benchmark:
+        run_path("cutout_chunk_benchmark")
+    wildcard_constraints:
+        chunk=r"\d{5}",
+    conda:
+        "../../envs/simulation.yaml"
+    threads: 1
+    params:
+        simulation=SIMULATION,
+        targets=config["training"]["targets"],
+        search=REFINE_SEARCH,
+        chunk_size=config["refine"]["chunk_size"],
+        work_dir=run_path("cutout_work"),
+        checkpoint_every=config["refine"]["checkpoint_every"],
+    script:
+        "../../scripts/refine_chunk.py"
+
+
+rule refine_cutouts:
+    input:
+        chunks=cutout_chunk_files,
+        calibration=refined_calibration,
+    output:
+        predictions=run_path("cutout_predictions"),
+        summary=run_path("cutout_summary"),
+    log:
+        log_path("refine_cutouts/{name}"),
+    conda:
+        "../../envs/simulation.yaml"
+    params:
+        targets=config["training"]["targets"],
+    script:
+        "../../scripts/refine_cutouts.py"
+
+
+# The target that refines every set of refine.cutouts: snakemake cutouts
+rule cutouts:
+    input:
+        expand(run_path("cutout_predictions"), name=CUTOUTS),

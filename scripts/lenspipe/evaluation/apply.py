@@ -56,6 +56,40 @@ def _load(path: Path) -> np.ndarray:
     raise ValueError(f"{path}: unknown file type; expected a .npy or FITS file of images")
 
 
+def image_count(path: str | Path, image_shape: tuple[int, int, int]) -> int:
+    """How many images of the run's ``image_shape`` a .npy or FITS file holds, from its
+    header alone (without reading the pixels, which ``read_images`` checks). Raises
+    ValueError naming the file for a missing or unreadable file or another shape."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file; expected a .npy or FITS file of images")
+    name = path.name.lower()
+    try:
+        if name.endswith(".npy"):
+            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        elif name.endswith(FITS_SUFFIXES):
+            from astropy.io import fits
+
+            with fits.open(path) as hdus:
+                shape = next(hdu.shape for hdu in hdus if hdu.header.get("NAXIS", 0) > 0)
+        else:
+            raise ValueError("unknown file type; expected a .npy or FITS file of images")
+    except (OSError, ValueError, StopIteration) as error:
+        raise ValueError(f"{path}: cannot read images from it ({error or 'no data'})") from None
+    height, width, bands = image_shape
+    if shape in ((height, width), (height, width, bands)) and (len(shape) == 2) == (bands == 1):
+        return 1
+    if len(shape) == 3 and bands == 1 and shape[1:] == (height, width):
+        return shape[0]
+    if len(shape) == 4 and shape[1:] == tuple(image_shape):
+        return shape[0]
+    raise ValueError(
+        f"{path}: images of shape {shape}; expected (N, {height}, {width}"
+        + (")" if bands == 1 else f", {bands})")
+        + f": the run's {height}x{width} pixels and {bands} band(s)"
+    )
+
+
 def read_images(path: str | Path, image_shape: tuple[int, int, int]) -> np.ndarray:
     """The images of a .npy or FITS file as float32 (N, H, W, bands), checked against the
     run's ``image_shape`` (H, W, bands): one image (H, W) or several (N, H, W) for one band,

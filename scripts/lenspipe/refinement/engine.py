@@ -15,12 +15,17 @@ prior with a particle swarm, a refinement starts where the CNN says the lens is:
 3. **Descent** of every parameter together to the optimum: trust-region least squares
    (SciPy's ``least_squares``, method ``trf``, which is Levenberg-Marquardt with bounds) on the
    noise-weighted residuals, its Jacobian from finite differences.
+4. Under adaptive rendering, a **final descent that renders as the simulation does**: the
+   pixels the simulation's adaptive renderer would refine for the model found so far are
+   supersampled ``MODEL_FACTOR`` times per side (the descents before supersample the cusps the
+   data's curvature shows; the difference biases the optimum by about a Fisher sigma).
 
 Convergence is judged from the data alone, never the truth: the chi^2 (-2 ln L, lenstronomy's
 image likelihood with the model's Poisson noise) per pixel at most ``max_chi2_per_pixel``. A
 lens that fails falls back to ``restarts``: ``n_restarts`` seeds drawn around the CNN's means
 with ``restart_sigmas`` times its sigma (seeded per lens and restart), searched within the
-whole prior, and the best kept. Each lens records its path (``seeded`` or ``restarts``).
+whole prior, and the best kept. Each lens records its path (``seeded`` or ``restarts``; with
+no restarts configured a lens that fails stays ``seeded``).
 
 Uncertainties come from the Fisher matrix at the optimum: J^T J of the noise-weighted residuals'
 Jacobian (with the light amplitudes solved linearly at every point, so they are marginalised),
@@ -32,6 +37,7 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from lenspipe import seeding
@@ -74,6 +80,16 @@ class RefineSearch:
     """Seeds of the fallback, each its own descent."""
     restart_sigmas: float
     """The fallback draws its seeds from the CNN's mean +- this many of its sigma."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "confine_sigmas",
+        "source_grid",
+        "max_steps",
+        "max_chi2_per_pixel",
+        "n_restarts",
+        "restart_sigmas",
+    )
+    """The fields, each a field of ``refine`` in the config."""
 
 
 @dataclass(frozen=True)
@@ -219,15 +235,13 @@ class LensRefiner:
         confined = self._confined(centre, spread, self._search.confine_sigmas)
         fits = [self._path(problem, centre, confined)]
         path = SEEDED
-        if not self._converged(fits[0]):
+        if not self._converged(fits[0]) and self._search.n_restarts:
             path = RESTARTS
             rng = seeding.stream(self._seed, seeding.REFINE, lens_index)
+            # The light starts at the priors' medians again: its first step searches it.
+            width = np.nan_to_num(spread) * self._search.restart_sigmas
             for _ in range(self._search.n_restarts):
-                # The light starts at the priors' medians again: its first step searches it.
-                spread_known = np.nan_to_num(spread)
-                draw = centre + spread_known * self._search.restart_sigmas * rng.standard_normal(
-                    len(centre)
-                )
+                draw = centre + width * rng.standard_normal(len(centre))
                 start = np.clip(draw, self._vector.lower, self._vector.upper)
                 fits.append(self._path(problem, start, (self._vector.lower, self._vector.upper)))
         best = min(fits, key=lambda fit: fit.chi2)

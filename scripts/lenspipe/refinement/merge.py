@@ -23,7 +23,7 @@ import pandas as pd
 from lenspipe.atomic import atomic_path, write_json
 from lenspipe.evaluation.calibration import Calibration, save_calibration
 from lenspipe.evaluation.uncertainty import COVERAGE_LEVELS, GAUSSIAN, coverage
-from lenspipe.refinement.chunk_job import RECORD_COLUMNS
+from lenspipe.refinement.pool import RECORD_COLUMNS
 from lenspipe.refinement.engine import PATHS
 from lenspipe.refinement.selection import CALIBRATION, TEST
 
@@ -57,22 +57,24 @@ def calibrate_refined(
     return Calibration(np.ones(len(targets)), np.full(len(targets), GAUSSIAN))
 
 
-def refined_predictions(
-    test_rows: pd.DataFrame, targets: list[str], calibration: Calibration
+def prediction_table(
+    rows: pd.DataFrame, targets: list[str], sigma_scales: np.ndarray, index: str = "lens_index"
 ) -> pd.DataFrame:
-    """The predictions table of the test rows, sigmas calibrated (see the module docstring)."""
-    columns: dict[str, Any] = {"lens_index": test_rows["lens_index"].to_numpy()}
+    """The predictions table of refined rows: ``index`` (their ``lens_index``), per target
+    ``true_<t>`` (where the rows have a truth), ``pred_<t>`` and ``sigma_<t>`` (the Fisher
+    sigma times the target's ``sigma_scales``), then ``cnn_<t>`` and ``cnn_sigma_<t>``, then
+    the record columns."""
+    columns: dict[str, Any] = {index: rows["lens_index"].to_numpy()}
     for k, name in enumerate(targets):
-        columns[f"true_{name}"] = test_rows[f"true_{name}"].to_numpy()
-        columns[f"pred_{name}"] = test_rows[f"pred_{name}"].to_numpy()
-        columns[f"sigma_{name}"] = (
-            test_rows[f"fisher_sigma_{name}"].to_numpy() * calibration.sigma_scales[k]
-        )
+        if f"true_{name}" in rows:
+            columns[f"true_{name}"] = rows[f"true_{name}"].to_numpy()
+        columns[f"pred_{name}"] = rows[f"pred_{name}"].to_numpy()
+        columns[f"sigma_{name}"] = rows[f"fisher_sigma_{name}"].to_numpy() * sigma_scales[k]
     for name in targets:
-        columns[f"cnn_{name}"] = test_rows[f"cnn_{name}"].to_numpy()
-        columns[f"cnn_sigma_{name}"] = test_rows[f"cnn_sigma_{name}"].to_numpy()
+        columns[f"cnn_{name}"] = rows[f"cnn_{name}"].to_numpy()
+        columns[f"cnn_sigma_{name}"] = rows[f"cnn_sigma_{name}"].to_numpy()
     for column in RECORD_COLUMNS:
-        columns[column] = test_rows[column].to_numpy()
+        columns[column] = rows[column].to_numpy()
     return pd.DataFrame(columns)
 
 
@@ -141,7 +143,7 @@ def merge_refined(
     predictions, the calibration and the summary; return the summary."""
     table = pd.concat([pd.read_csv(path) for path in chunk_paths], ignore_index=True)
     calibration = calibrate_refined(table[table["role"] == CALIBRATION], targets, calibration_path)
-    predictions = refined_predictions(table[table["role"] == TEST], targets, calibration)
+    predictions = prediction_table(table[table["role"] == TEST], targets, calibration.sigma_scales)
     with atomic_path(predictions_path) as temporary:
         predictions.to_csv(temporary, index=False)
     summary = refine_summary(predictions, targets, calibration)

@@ -62,6 +62,16 @@ FILES = {
     "refined_predictions": "refine/predictions.csv",
     "refine_calibration": "refine/calibration.json",
     "refine_summary": "refine/summary.json",
+    # refine_cutout_seeds, refine_cutout_chunk and refine_cutouts: each set of images of
+    # refine.cutouts ({name}) checked, predicted by the CNN and refined like the test lenses
+    "cutout_images": "refine/cutouts/{name}/images.npy",
+    "cutout_seeds": "refine/cutouts/{name}/seeds.csv",
+    "cutout_chunk": "refine/cutouts/{name}/chunks/chunk_{chunk}.csv",
+    "cutout_work": "work/refine_cutouts/{name}/chunk_{chunk}",
+    "cutout_chunk_log": "logs/refine_cutout_chunk/{name}/{chunk}.log",
+    "cutout_chunk_benchmark": "benchmarks/refine_cutout_chunk/{name}/{chunk}.tsv",
+    "cutout_predictions": "refine/cutouts/{name}/predictions.csv",
+    "cutout_summary": "refine/cutouts/{name}/summary.json",
     # compare
     "comparison_table": "comparison.csv",
     "comparison_summary": "comparison.json",
@@ -152,6 +162,10 @@ def refine_chunk_file(run: Path, chunk: int) -> Path:
 
 def refine_work_dir(run: Path, chunk: int) -> Path:
     return run_file(run, "refine_work", chunk=chunk_name(chunk))
+
+
+def cutout_chunk_file(run: Path, name: str, chunk: int) -> Path:
+    return run_file(run, "cutout_chunk", name=name, chunk=chunk_name(chunk))
 
 
 def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -28,6 +28,8 @@ LOCAL_CLUSTER = {
         "baseline_fit": 2,
         "evaluate_independent": 2,
         "train_subset": 2,
+        "refine_seeds": 2,
+        "refine_chunk": 2,
     },
     "default-resources": {"mem_mb": "min(2000 * 2 ** (attempt - 1), 16000)"},
     "set-resources": {
@@ -40,6 +42,8 @@ LOCAL_CLUSTER = {
             ("baseline_fit", 4000),
             ("evaluate_independent", 8000),
             ("train_subset", 4000),
+            ("refine_seeds", 8000),
+            ("refine_chunk", 4000),
         )
     },
 }

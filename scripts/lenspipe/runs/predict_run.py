@@ -6,13 +6,16 @@ checked and predicted by ``lenspipe.evaluation.apply``.
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from lenspipe.atomic import atomic_path
 from lenspipe.data.store import open_store
 from lenspipe.evaluation.apply import predict_images, read_images
-from lenspipe.learning.variants import model_settings, predicts_uncertainties
-from lenspipe.runs.layout import run_dir, run_file
+from lenspipe.learning.variants import MAIN_MODEL, model_settings, predicts_uncertainties
+from lenspipe.refinement.cutouts import refine_images
+from lenspipe.refinement.engine import RefineSearch
+from lenspipe.runs.layout import fit_baseline_runs, run_dir, run_file
+from lenspipe.settings import SimulationSettings, simulation_settings
 
 
 def predict_run_images(
@@ -21,15 +24,22 @@ def predict_run_images(
     directory: str | Path,
     model: str,
     out: str | Path,
+    refine: bool = False,
+    workers: int = 1,
+    progress: TextIO | None = None,
 ) -> int:
     """Predict the images of ``images_path`` with model ``model`` of the run of ``config``
     (in workflow folder ``directory``) and write ``predict_images``'s table to ``out`` as CSV;
-    return the number of images.
+    with ``refine``, refine each image from there in ``workers`` processes and write the
+    refined table (``lenspipe.refinement.cutouts``) instead. Return the number of images.
 
     Raises ValueError, before loading any model, when the run has not trained (or
-    calibrated) the model, when ``out`` exists (nothing is overwritten) or for images that
-    ``read_images`` refuses.
+    calibrated) the model, when ``out`` exists (nothing is overwritten), for images that
+    ``read_images`` refuses, or for ``refine`` with a model without uncertainties or a lens
+    system the fit does not model.
     """
+    if refine:
+        _check_refinable(config, model)
     run = Path(directory) / run_dir(config)
     model_path = run_file(run, "model", model=model)
     if not model_path.is_file():
@@ -65,6 +75,32 @@ def predict_run_images(
         settings["augment"],
         calibration_path,
     )
+    if refine:
+        table = refine_images(
+            images,
+            table,
+            SimulationSettings.from_config(simulation_settings(config)),
+            RefineSearch(**{field: config["refine"][field] for field in RefineSearch.FIELDS}),
+            config["training"]["targets"],
+            run_file(run, "refine_calibration"),
+            workers,
+            progress,
+        )
     with atomic_path(out) as temporary:
         table.to_csv(temporary, index=False)
     return len(table)
+
+
+def _check_refinable(config: dict[str, Any], model: str) -> None:
+    """Refuse ``--refine`` where a refinement cannot start: a model without calibrated
+    uncertainties, or a lens system the fit does not model."""
+    if model != MAIN_MODEL or not predicts_uncertainties(config, model):
+        raise ValueError(
+            f"--refine: starts from the {MAIN_MODEL} model's calibrated uncertainties; "
+            f"model {model!r} of this run has none"
+        )
+    if not fit_baseline_runs(config):
+        raise ValueError(
+            "--refine: the fit models a Sersic source without a lensed quasar; this run "
+            "simulates a quasar or catalogue sources (lens_system)"
+        )

@@ -1,22 +1,17 @@
-"""Refine one chunk of the seeds table in saved parts, so a killed or timed-out job resumes.
+"""Refine one chunk of a seeds table in saved parts, so a killed or timed-out job resumes.
 
-Job ``k`` fits rows ``k * chunk_size`` onwards of ``refine/seeds.csv`` in worker processes
-(one per core the job was given; spawned, not forked, as zarr runs an asyncio loop in a
-thread) and saves every ``checkpoint_every`` rows as a part in its work folder, outside the
-rule's outputs, which Snakemake deletes when a job fails. A part is kept for a later attempt
-only if the settings record beside it matches this attempt's (the simulation, the search and
-the chunk's seed rows): a retrained CNN or a changed search refits everything. A lens's fit
-depends only on its image, its seed and its own random stream, so the chunk file is the same
-whatever the number of workers or attempts.
+Job ``k`` fits rows ``k * chunk_size`` onwards of a seeds table (``refine/seeds.csv``, or the
+seeds of a set of ``refine.cutouts``) in worker processes (``lenspipe.refinement.pool``) and
+saves every ``checkpoint_every`` rows as a part in its work folder, outside the rule's outputs,
+which Snakemake deletes when a job fails. A part is kept for a later attempt only if the
+settings record beside it matches this attempt's (the simulation, the search and the chunk's
+seed rows): a retrained CNN or a changed search refits everything. The journal beside the
+parts is the simulation chunks' (``lenspipe.runs.chunk_work``), which the status command reads.
 """
 
 import hashlib
 import json
-import multiprocessing
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,80 +20,15 @@ import numpy as np
 import pandas as pd
 from lenspipe.atomic import atomic_path
 from lenspipe.data.chunk_files import chunk_range
-from lenspipe.data.store import open_store
 from lenspipe.errors import ImageError
-from lenspipe.refinement.engine import LensRefiner, Refined, RefineSearch
+from lenspipe.refinement.engine import RefineSearch
+from lenspipe.refinement.pool import image_source, refine_rows, refining_map
 from lenspipe.runs.chunk_work import attempt_started, chunk_finished, write_journal
 from lenspipe.settings import SimulationSettings
 from lenspipe.versions import cpu_platform
-from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 SETTINGS_FILE = "settings.json"
-RECORD_COLUMNS = [
-    "seconds",
-    "converged",
-    "chi2",
-    "chi2_per_pixel",
-    "path",
-    "n_descents",
-    "evaluations",
-]
-"""The columns of a refined row after its seed and fitted values."""
-
-
-def refined_row(seed: pd.Series, targets: list[str], refined: Refined) -> dict[str, Any]:
-    """The output row of one refined lens: its seed columns, then ``pred_<t>`` and
-    ``fisher_sigma_<t>`` of each target (NaN where the fit did not converge, or for a target
-    the fit does not fit), then ``RECORD_COLUMNS``."""
-    row = seed.to_dict()
-    for name in targets:
-        ok = refined.converged and name in refined.parameters
-        row[f"pred_{name}"] = refined.parameters[name] if ok else np.nan
-        row[f"fisher_sigma_{name}"] = refined.sigma[name] if ok else np.nan
-    record = asdict(refined)
-    return row | {column: record[column] for column in RECORD_COLUMNS}
-
-
-_worker: dict[str, Any] = {}
-"""A worker process's refiner, store and targets (set by ``_start_worker``)."""
-
-
-def _start_worker(simulation: dict[str, Any], search: dict[str, Any], store_path: str) -> None:
-    """Build one refiner and open the store, once per worker."""
-    _worker["refiner"] = LensRefiner(
-        SimulationSettings.from_config(simulation), RefineSearch(**search)
-    )
-    _worker["images"] = open_store(store_path)["images"]
-
-
-def _refine_task(task: tuple[int, dict[str, float], dict[str, float]]) -> Refined:
-    lens, mean, sigma = task
-    return _worker["refiner"].refine(_worker["images"][lens], mean, sigma, lens)
-
-
-@contextmanager
-def _refining_map(initargs: tuple, workers: int) -> Iterator[Callable]:
-    """A ``map`` that refines lenses: in this process for one worker, else in ``workers``
-    spawned processes; each on one BLAS thread, as the workers are as many as the job's
-    cores and NumPy's OpenBLAS would otherwise take every core of the machine in each."""
-    if workers == 1:
-        with threadpool_limits(1):
-            _start_worker(*initargs)
-            yield map
-        return
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_pool_worker,
-        initargs=initargs,
-    ) as pool:
-        yield pool.map
-
-
-def _start_pool_worker(*initargs: Any) -> None:
-    threadpool_limits(1)
-    _start_worker(*initargs)
 
 
 def part_path(work_dir: Path, rows: range) -> Path:
@@ -158,7 +88,7 @@ def refine_chunk(
     chunk: int,
     chunk_size: int,
     seeds_path: str | Path,
-    store_path: str | Path,
+    images_path: str | Path,
     path: str | Path,
     work_dir: str | Path,
     checkpoint_every: int,
@@ -178,9 +108,8 @@ def refine_chunk(
     pieces = [_load_part(part_path(work_dir, part), len(part), progress) for part in parts]
     saved = sum(len(part) for part, piece in zip(parts, pieces) if piece is not None)
     write_journal(work_dir, attempt_started(saved, len(rows), cpu_platform()))
-    _check_images(simulation, store_path, chunk_seeds)
+    _check_images(simulation, images_path, chunk_seeds)
 
-    initargs = (simulation.record(), asdict(search), str(store_path))
     bar = tqdm(
         total=len(rows),
         initial=saved,
@@ -189,22 +118,11 @@ def refine_chunk(
         mininterval=5.0,
         unit="lens",
     )
-    with bar, _refining_map(initargs, workers) as refining_map:
+    with bar, refining_map(simulation, search, images_path, workers) as mapping:
         for index, part in enumerate(parts):
             if pieces[index] is not None:
                 continue
-            part_seeds = seeds.iloc[part.start : part.stop]
-            tasks = [_task(seed, targets) for _, seed in part_seeds.iterrows()]
-            refined = []
-            for result in refining_map(_refine_task, tasks):
-                refined.append(result)
-                bar.update(1)
-            frame = pd.DataFrame(
-                [
-                    refined_row(seed, targets, result)
-                    for (_, seed), result in zip(part_seeds.iterrows(), refined)
-                ]
-            )
+            frame = refine_rows(seeds.iloc[part.start : part.stop], targets, mapping, bar)
             with atomic_path(part_path(work_dir, part)) as temporary:
                 frame.to_csv(temporary, index=False)
             pieces[index] = frame
@@ -219,28 +137,21 @@ def refine_chunk(
     return table
 
 
-def _task(seed: pd.Series, targets: list[str]) -> tuple[int, dict[str, float], dict[str, float]]:
-    """The refine task of one seed row: the lens and the CNN's means and sigmas."""
-    mean = {name: float(seed[f"cnn_{name}"]) for name in targets}
-    sigma = {name: float(seed[f"cnn_sigma_{name}"]) for name in targets}
-    return int(seed["lens_index"]), mean, sigma
-
-
 def _check_images(
-    simulation: SimulationSettings, store_path: str | Path, seeds: pd.DataFrame
+    simulation: SimulationSettings, images_path: str | Path, seeds: pd.DataFrame
 ) -> None:
     """Refuse, before any fit, a store whose images are not the run's shape, a seed that is
     not finite, or a lens the store does not hold."""
-    images = open_store(store_path)["images"]
+    images = image_source(images_path)
     if tuple(images.shape[1:]) != simulation.image.shape:
         raise ImageError(
-            f"{store_path}: images of shape {tuple(images.shape[1:])}, "
+            f"{images_path}: images of shape {tuple(images.shape[1:])}, "
             f"expected {simulation.image.shape} (the run's image settings)"
         )
     lenses = seeds["lens_index"].to_numpy()
     if len(lenses) and (lenses.min() < 0 or lenses.max() >= images.shape[0]):
         raise ImageError(
-            f"{store_path}: holds {images.shape[0]} lenses, a seed names lens {lenses.max()}"
+            f"{images_path}: holds {images.shape[0]} lenses, a seed names lens {lenses.max()}"
         )
     columns = [column for column in seeds if column.startswith("cnn_")]
     bad = seeds.loc[~np.isfinite(seeds[columns].to_numpy(float)).all(axis=1), "lens_index"]
