@@ -9,10 +9,8 @@ random numbers from its own stream (``LensFitter``), so the results do not depen
 number of workers or on which worker ran what.
 """
 
-import multiprocessing
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ from lenspipe.data.normalise import load_split
 from lenspipe.data.store import open_store
 from lenspipe.evaluation.predictions import prediction_frame
 from lenspipe.settings import SimulationSettings
-from threadpoolctl import threadpool_limits
+from lenspipe.workers import worker_map
 from tqdm import tqdm
 
 
@@ -75,33 +73,11 @@ def _fit_task(task: tuple[int, int | None], search: Search) -> StartResult | tup
     return fitter.chi2(image, truth), fitter.polished_chi2(image, truth, search)
 
 
-@contextmanager
 def _fitting_map(
     simulation: SimulationSettings, store_path: str | Path, workers: int
-) -> Iterator[Callable]:
-    """A ``map`` that fits lenses: in this process for one worker, else in ``workers``
-    spawned processes (not forked: the parent's zarr runs an asyncio loop in a thread), each
-    on one BLAS thread."""
-    initargs = (simulation.record(), str(store_path))
-    if workers == 1:
-        with threadpool_limits(1):
-            _start_worker(*initargs)
-            yield map
-        return
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_pool_worker,
-        initargs=initargs,
-    ) as pool:
-        yield pool.map
-
-
-def _start_pool_worker(*initargs: Any) -> None:
-    """``_start_worker`` on one BLAS thread: the workers are as many as the job's cores, and
-    NumPy's OpenBLAS would otherwise take every core of the machine in each."""
-    threadpool_limits(1)
-    _start_worker(*initargs)
+) -> AbstractContextManager[Callable]:
+    """A ``map`` that fits lenses in ``workers`` processes (``lenspipe.workers``)."""
+    return worker_map(_start_worker, (simulation.record(), str(store_path)), workers)
 
 
 def fit_test_lenses(
