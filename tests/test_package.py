@@ -59,5 +59,6 @@ def test_the_installed_package_validates_a_config_without_the_repository(install
 def test_the_wheel_holds_the_schema_and_every_layer(installed):
     package = installed / "lenspipe"
     assert (package / "config.schema.yaml").is_file()
-    for layer in ("simulation", "data", "learning", "evaluation", "baselines", "runs"):
+    layers = ("simulation", "data", "learning", "evaluation", "baselines", "refinement", "runs")
+    for layer in layers:
         assert (package / layer / "__init__.py").is_file(), layer
