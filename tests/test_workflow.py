@@ -290,7 +290,7 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     cutouts = {"refine": {"cutouts": {"two": "two.npy"}}}
     (workdir / "cutouts.yaml").write_text(yaml.safe_dump(cutouts))
     fanned = snakemake(
-        "--cores", "2", "--configfile", "tiny.yaml", "cutouts.yaml", "cutouts", cwd=workdir
+        "cutouts", "--cores", "2", "--configfile", "tiny.yaml", "cutouts.yaml", cwd=workdir
     )
     assert fanned.returncode == 0, fanned.stderr[-3000:]
     jobs = job_counts(fanned.stdout + fanned.stderr)
