@@ -96,7 +96,7 @@ def main() -> int:
     settings = model_settings(config, MAIN_MODEL)
     simulation = SimulationSettings.from_config(config)
     refine = config["refine"]
-    search = RefineSearch(**{field: refine[field] for field in RefineSearch.FIELDS})
+    search = RefineSearch.from_config(refine)
     fit = config["baselines"]["fit"]
     out = args.out or REPO / "results" / "benchmarks" / f"refine_{config['run_name']}.json"
     limit_tensorflow_threads(args.workers)

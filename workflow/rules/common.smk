@@ -5,6 +5,7 @@ from pathlib import Path
 # installed (rule scripts get scripts/ on their path from Snakemake itself).
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
+import dataclasses
 import re
 
 from lenspipe.config import (
@@ -58,7 +59,7 @@ INDEPENDENT_TESTS = {
 # (lenspipe.refinement.engine.RefineSearch); REFINE_CHUNKS jobs of refine.chunk_size lenses.
 REFINE = config["refine"]
 REFINE_COUNTS = refine_counts(config)
-REFINE_SEARCH = {field: REFINE[field] for field in RefineSearch.FIELDS}
+REFINE_SEARCH = dataclasses.asdict(RefineSearch.from_config(REFINE))
 REFINE_CHUNKS = chunk_count(sum(REFINE_COUNTS.values()), REFINE["chunk_size"])
 # The sets of images of refine.cutouts, by name (the {name} of the refine_cutout rules), and
 # how many images each file holds (its header, read when the config was checked).

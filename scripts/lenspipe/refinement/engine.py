@@ -37,7 +37,7 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any
 
 import numpy as np
 from lenspipe import seeding
@@ -81,15 +81,10 @@ class RefineSearch:
     restart_sigmas: float
     """The fallback draws its seeds from the CNN's mean +- this many of its sigma."""
 
-    FIELDS: ClassVar[tuple[str, ...]] = (
-        "confine_sigmas",
-        "source_grid",
-        "max_steps",
-        "max_chi2_per_pixel",
-        "n_restarts",
-        "restart_sigmas",
-    )
-    """The fields, each a field of ``refine`` in the config."""
+    @classmethod
+    def from_config(cls, refine: Mapping[str, Any]) -> "RefineSearch":
+        """The search of a validated config's ``refine`` section (its other fields ignored)."""
+        return cls(**{field.name: refine[field.name] for field in dataclasses.fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -199,10 +194,10 @@ class LensRefiner:
         """The fitted parameters' vector (names, bounds, lenstronomy keywords)."""
         return self._vector
 
-    def problem(self, image: np.ndarray) -> "ResidualProblem":
+    def problem(self, image: np.ndarray, name: str = "image") -> "ResidualProblem":
         """The least-squares problem of one image (H, W, bands) under the first descents'
-        numerics."""
-        image = self.check_image(image, "image")
+        numerics; an ``ImageError`` naming ``name`` for an image ``check_image`` refuses."""
+        image = self.check_image(image, name)
         return ResidualProblem(self._fitter.image_fit(image), self._vector, image)
 
     def check_image(self, image: np.ndarray, name: str) -> np.ndarray:
@@ -229,8 +224,7 @@ class LensRefiner:
         (column -> value, the mass and shear columns it predicts); ``lens_index`` seeds the
         restarts. Raises ``ImageError`` for an image of the wrong shape or with NaN pixels."""
         started = time.perf_counter()
-        image = self.check_image(image, f"lens {lens_index}")
-        problem = ResidualProblem(self._fitter.image_fit(image), self._vector, image)
+        problem = self.problem(image, f"lens {lens_index}")
         centre, spread = self._seed_of(mean, sigma)
         confined = self._confined(centre, spread, self._search.confine_sigmas)
         fits = [self._path(problem, centre, confined)]

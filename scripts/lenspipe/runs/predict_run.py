@@ -80,7 +80,7 @@ def predict_run_images(
             images,
             table,
             SimulationSettings.from_config(simulation_settings(config)),
-            RefineSearch(**{field: config["refine"][field] for field in RefineSearch.FIELDS}),
+            RefineSearch.from_config(config["refine"]),
             config["training"]["targets"],
             run_file(run, "refine_calibration"),
             workers,
