@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -18,6 +19,12 @@ from lenspipe.runs.chunk_work import JOURNAL_FILE, part_path, part_ranges
 from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.versions import cpu_platform
+from lenspipe.work_settings import (
+    SETTINGS_FILE,
+    UNRECORDED,
+    changes_since_recorded,
+    record_settings,
+)
 
 CONFIG = small_config(n_lenses=40, chunk_size=20, checkpoint_every=5)
 
@@ -90,6 +97,40 @@ def test_parts_saved_under_other_settings_are_not_reused(tmp_path):
     assert "settings changed (seed): removed" in (tmp_path / "work" / JOURNAL_FILE).read_text()
 
 
+RECORD_DAMAGES = {
+    "emptied": lambda record: record.write_text(""),
+    "not JSON": lambda record: record.write_text('{"seed": '),
+    "not an object": lambda record: record.write_text("[]"),
+    "deleted": lambda record: record.unlink(),
+}
+
+
+@pytest.mark.parametrize("damage", RECORD_DAMAGES.values(), ids=RECORD_DAMAGES.keys())
+def test_parts_beside_an_unreadable_settings_record_are_not_reused(tmp_path, damage):
+    other_seed = small_config(n_lenses=40, chunk_size=20, checkpoint_every=5, seed=8)
+    kill_after_parts(start_slow_chunk_job(other_seed, tmp_path), tmp_path / "work", parts=1)
+    damage(tmp_path / "work" / SETTINGS_FILE)
+
+    resumed = run_chunk(CONFIG, tmp_path)
+    reference = run_chunk(CONFIG, tmp_path / "reference")
+    assert resumed.read_bytes() == reference.read_bytes()
+    journal = (tmp_path / "work" / JOURNAL_FILE).read_text()
+    assert f"settings changed ({UNRECORDED}): removed" in journal
+
+
+def test_the_settings_record_is_replaced_atomically(tmp_path, monkeypatch):
+    record_settings(tmp_path, {"seed": 1})
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        record_settings(tmp_path, {"seed": 2})
+    assert changes_since_recorded(tmp_path, {"seed": 1}) == []
+    assert list(tmp_path.iterdir()) == [tmp_path / SETTINGS_FILE]
+
+
 PART_DAMAGES = {
     "truncated": lambda data: data[: len(data) // 3],
     "empty": lambda data: b"",
@@ -101,8 +142,8 @@ PART_DAMAGES = {
 @pytest.mark.parametrize("damage", PART_DAMAGES.values(), ids=PART_DAMAGES.keys())
 def test_a_damaged_part_is_named_and_simulated_again(tmp_path, damage):
     work = tmp_path / "work"
-    work.mkdir()
     part = range(25, 30)
+    record_settings(work, SimulationSettings.from_config(CONFIG).record())
     simulator = LensSimulator(SimulationSettings.from_config(CONFIG))
     images, parameters = simulator.simulate_many(part)
     file = part_path(work, part)
@@ -203,7 +244,7 @@ def test_a_quasar_chunk_with_a_cut_resumes_from_its_nan_padded_parts(tmp_path):
         lensing_cut={"min_source_magnification": 6.0},
     )
     saved = tmp_path / "resumed" / "work"
-    saved.mkdir(parents=True)
+    record_settings(saved, SimulationSettings.from_config(config).record())
     simulator = LensSimulator(SimulationSettings.from_config(config))
     part = range(25, 30)
     images, parameters = simulator.simulate_many(part)
@@ -232,7 +273,7 @@ def test_a_chunk_records_every_processor_type_that_made_its_lenses(tmp_path):
     images, parameters = simulator.simulate_many(part)
     other = "aarch64 Other processor"
     file = part_path(work, part)
-    work.mkdir()
+    record_settings(work, SimulationSettings.from_config(CONFIG).record())
     write_chunk(file, np.asarray(part), images, parameters, [other], simulator.parameter_names)
 
     resumed = run_chunk(CONFIG, tmp_path)

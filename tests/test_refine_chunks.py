@@ -10,7 +10,6 @@ from conftest import small_config
 from lenspipe.data.store import open_store, read_parameters
 from lenspipe.errors import ImageError
 from lenspipe.refinement import pool
-from lenspipe.runs import refine_job
 from lenspipe.runs.refine_job import refine_chunk
 from lenspipe.refinement.engine import RefineSearch
 from lenspipe.refinement.merge import merge_refined
@@ -18,6 +17,7 @@ from lenspipe.refinement.seeds import seed_frame
 from lenspipe.refinement.selection import refine_counts, select_lenses
 from lenspipe.runs.chunk_work import read_journal
 from lenspipe.settings import SimulationSettings
+from lenspipe.work_settings import SETTINGS_FILE, UNRECORDED
 
 TARGETS = small_config()["training"]["targets"]
 # A short search without restarts: these tests are about the jobs, not the fits.
@@ -138,9 +138,10 @@ def test_saved_parts_made_otherwise_are_refitted(
     if change == "search":
         search = dataclasses.replace(SEARCH, max_steps=SEARCH.max_steps + 1)
     else:
-        (work / refine_job.SETTINGS_FILE).write_text("")  # emptied: not known to be the same
+        (work / SETTINGS_FILE).write_text("")  # emptied: not known to be the same
     run_chunk(small_store, seeds, out, work, search=search)
-    assert "settings changed: removed 1 saved parts" in (work / "journal.txt").read_text()
+    changed = "max_steps" if change == "search" else UNRECORDED
+    assert f"{changed}): removed 1 saved parts" in (work / "journal.txt").read_text()
     assert [attempt.saved_before for attempt in read_journal(work)] == [0, 0]
 
 

@@ -53,6 +53,18 @@ def write_json(path: str | Path, data: Any) -> None:
         temporary.write_text(json.dumps(data, indent=2) + "\n")
 
 
+def replace_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path``, replacing what is there, by renaming a temporary file into
+    place: a reader sees the old text or the new, never a part of it."""
+    path = Path(path)
+    temporary = _temporary_sibling(path)
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    finally:
+        _remove(temporary)
+
+
 def _remove(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)

@@ -6,25 +6,36 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lenspipe.atomic import replace_text
+
 SETTINGS_FILE = "settings.json"
 # The losses of each epoch so far, in a training's work folder.
 HISTORY_IN_PROGRESS = "history.csv"
 
 
-def changes_since_recorded(work_dir: Path, settings: dict[str, Any]) -> list[str] | None:
+UNRECORDED = "the settings record (missing or unreadable)"
+"""The change reported for work whose settings record cannot be read: it counts as made with
+other settings, since nothing says it was not."""
+
+
+def changes_since_recorded(work_dir: Path, settings: dict[str, Any]) -> list[str]:
     """Dotted names of the fields in which ``settings`` differ from those recorded in
-    ``work_dir`` (empty if none); None if no readable settings are recorded there."""
+    ``work_dir`` (empty if none); ``[UNRECORDED]`` if no readable settings are recorded
+    there."""
     try:
         recorded = json.loads((work_dir / SETTINGS_FILE).read_text())
     except (OSError, ValueError):
-        return None
+        return [UNRECORDED]
+    if not isinstance(recorded, dict):
+        return [UNRECORDED]
     return changed_fields(recorded, json.loads(json.dumps(settings)))
 
 
 def record_settings(work_dir: Path, settings: dict[str, Any]) -> None:
-    """Record ``settings`` in ``work_dir`` (created if needed)."""
+    """Record ``settings`` in ``work_dir`` (created if needed), atomically: a killed job leaves
+    the old record or the new one, never a part of one."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    (work_dir / SETTINGS_FILE).write_text(json.dumps(settings, sort_keys=True))
+    replace_text(work_dir / SETTINGS_FILE, json.dumps(settings, sort_keys=True))
 
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:

@@ -132,11 +132,11 @@ def _set_aside_other_settings(work_dir: Path, settings: dict[str, Any]) -> None:
     if not work_dir.exists():
         return
     changed = changes_since_recorded(work_dir, settings)
-    if changed == []:
+    if not changed:
         return
     target = unused_name(work_dir.with_name(f"{work_dir.name}.replaced"))
     work_dir.rename(target)
-    fields = ", ".join(changed) if changed is not None else "settings not recorded"
+    fields = ", ".join(changed)
     print(
         f"Not resuming the training work in progress: it was made with other settings "
         f"({fields}). Starting afresh; the old work is kept in {target} (delete it when "

@@ -97,12 +97,12 @@ def simulate_chunk(
 
 def _forget_other_settings(work_dir: Path, recorded: dict[str, Any]) -> None:
     """Remove saved parts made with other simulation settings than ``recorded``
-    (``SimulationSettings.record``); record these."""
+    (``SimulationSettings.record``), or beside no readable record; record these."""
     changed = changes_since_recorded(work_dir, recorded)
-    if changed:
-        stale = saved_parts(work_dir)
-        for file in stale:
-            file.unlink()
+    stale = saved_parts(work_dir) if changed else []
+    for file in stale:
+        file.unlink()
+    if stale:
         fields = ", ".join(changed)
         write_journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
     record_settings(work_dir, recorded)

@@ -10,8 +10,6 @@ parts is the simulation chunks' (``lenspipe.runs.chunk_work``), which the status
 """
 
 import hashlib
-import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,9 +24,8 @@ from lenspipe.refinement.pool import image_source, refine_rows, refining_map
 from lenspipe.runs.chunk_work import attempt_started, chunk_finished, write_journal
 from lenspipe.settings import SimulationSettings
 from lenspipe.versions import cpu_platform
+from lenspipe.work_settings import SETTINGS_FILE, changes_since_recorded, record_settings
 from tqdm import tqdm
-
-SETTINGS_FILE = "settings.json"
 
 
 def part_path(work_dir: Path, rows: range) -> Path:
@@ -45,22 +42,15 @@ def _record(simulation: SimulationSettings, search: RefineSearch, seeds: pd.Data
 
 def _keep_parts_of(work_dir: Path, record: dict[str, Any]) -> None:
     """Remove the saved parts unless the settings record beside them is ``record`` (an
-    unreadable record counts as different); record ``record`` (atomically)."""
-    recorded_path = work_dir / SETTINGS_FILE
-    try:
-        same = json.loads(recorded_path.read_text()) == json.loads(json.dumps(record))
-    except (OSError, ValueError):
-        same = False
-    if not same:
-        stale = sorted(work_dir.glob("rows_*.csv"))
-        for file in stale:
-            file.unlink()
-        if stale:
-            write_journal(work_dir, f"settings changed: removed {len(stale)} saved parts")
-    work_dir.mkdir(parents=True, exist_ok=True)
-    temporary = work_dir / f".{SETTINGS_FILE}.tmp-{os.getpid()}"
-    temporary.write_text(json.dumps(record, sort_keys=True))
-    os.replace(temporary, recorded_path)
+    unreadable record counts as different); record ``record``."""
+    changed = changes_since_recorded(work_dir, record)
+    stale = sorted(work_dir.glob("rows_*.csv")) if changed else []
+    for file in stale:
+        file.unlink()
+    if stale:
+        fields = ", ".join(changed)
+        write_journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
+    record_settings(work_dir, record)
 
 
 def _load_part(file: Path, expected_rows: int, progress: TextIO | None) -> pd.DataFrame | None:
