@@ -1,6 +1,7 @@
 """The status command's parts: what it reads from SLURM, journals, logs and benchmark files."""
 
 import datetime
+import shutil
 import socket
 import subprocess
 import sys
@@ -273,9 +274,10 @@ def test_a_python_process_counts_as_alive_until_it_ends():
         sleeper.wait()
 
 
-def _touch_outputs(tmp_path, config, stages):
+def _touch_outputs(tmp_path, config, stages, store=None):
     """A run folder of ``config`` with every chunk file (simulated and refined), survey
-    gallery and output of ``stages``; returns its status."""
+    gallery and output of ``stages`` (the zarr ``store`` copied in, if given); returns its
+    status."""
     from lenspipe.data.chunk_files import chunk_count
     from lenspipe.refinement.selection import refine_chunk_count
     from lenspipe.runs import layout
@@ -297,7 +299,35 @@ def _touch_outputs(tmp_path, config, stages):
     for output in outputs:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.touch()
+    if store is not None:
+        target = layout.run_file(run, "store")
+        target.unlink()
+        shutil.copytree(store, target)
     return collect_status(tmp_path, config, ["config/test.yaml"])
+
+
+def test_a_damaged_store_is_reported_and_holds_the_stages_after_it(tmp_path, small_store):
+    from lenspipe.runs import layout
+    from lenspipe.runs.status.campaign import collect_status
+
+    config, store = small_store[:2]
+    stages = layout.run_stages(config)
+    intact = _touch_outputs(tmp_path / "intact", config, stages, store=store)
+    assert {stage.state for stage in intact.stages} == {"done"}
+
+    _touch_outputs(tmp_path / "damaged", config, stages, store=store)
+    chunk = sorted(path for path in (store / "images" / "c").rglob("*") if path.is_file())[0]
+    name = str(chunk.relative_to(store))
+    run = tmp_path / "damaged" / "results" / config["run_name"]
+    with open(layout.run_file(run, "store") / name, "r+b") as handle:
+        handle.seek(40)
+        handle.write(bytes(range(32)))
+    status = collect_status(tmp_path / "damaged", config, ["config/test.yaml"])
+    states = {stage.stage: stage for stage in status.stages}
+    assert states["consolidate"].state == "damaged" and name in states["consolidate"].detail
+    assert status.resume.stages_to_run == ["consolidate"]
+    [advice] = status.resume.advice
+    assert advice.startswith("consolidate: 1 chunk files") and "delete the store" in advice
 
 
 @pytest.mark.parametrize("quasar", [True, False])

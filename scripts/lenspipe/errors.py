@@ -24,3 +24,7 @@ class MissingGpuError(RuntimeError):
 class ImageError(ValueError):
     """An image cannot be fitted (wrong shape, pixels that are not finite); the message names
     the image."""
+
+
+class StoreError(ValueError):
+    """The run's zarr store is damaged; the message names the store and its damaged chunks."""

@@ -18,6 +18,7 @@ import zarr
 from lenspipe.atomic import atomic_path, write_json
 from lenspipe.data.split import SUBSETS, split_indices
 from lenspipe.data.store import open_store, read_parameters, store_chunk_slices
+from lenspipe.data.store_check import check_store
 from sklearn.preprocessing import MinMaxScaler
 
 
@@ -158,8 +159,10 @@ def fit_normalisation(
 ) -> tuple[dict[str, np.ndarray], Normalisation]:
     """Split the lenses and fit the normalisation on the training subset of the store.
 
-    ``image_range`` is ``global`` (one image range for all bands) or ``per_band``.
+    ``image_range`` is ``global`` (one image range for all bands) or ``per_band``. A store
+    whose chunks fail their checksums is refused (``StoreError``) before anything is read.
     """
+    check_store(store_path)
     root = open_store(store_path)
     n_lenses = root["lens_index"].shape[0]
     subsets = split_indices(n_lenses, split_fractions, seed)

@@ -3,6 +3,7 @@
 Layout of ``lenses.zarr``:
 
 - ``images``: float32 (N, H, W, bands), chunked along the lens axis, zstd-compressed;
+- every chunk of every array ends with the CRC-32C checksum of its stored bytes;
 - ``parameters``: float64 (N, P), one column per entry of the ``parameter_names`` attribute;
 - ``lens_index``: int64 (N,), equal to 0..N-1;
 - group attributes: ``config`` (the simulation settings of the run's config: lens count,
@@ -21,6 +22,9 @@ from lenspipe.settings import SimulationSettings
 from lenspipe.versions import package_versions
 
 LENSES_PER_STORE_CHUNK = 256
+CHECKSUMMED = (zarr.codecs.ZstdCodec(level=3), zarr.codecs.Crc32cCodec())
+"""The images' and parameters' codecs after serialisation: zstd, then the CRC-32C checksum of
+the compressed bytes, which zarr checks on every read (``lenspipe.data.store_check``)."""
 
 # lenspipe writes consolidated metadata once, after every write, so that opening a store reads
 # one file; zarr warns on each use that consolidation is not yet part of the v3 specification.
@@ -39,7 +43,7 @@ def create_store(path: str | Path, settings: SimulationSettings) -> zarr.Group:
         shape=(n_lenses, *shape),
         chunks=(chunk, *shape),
         dtype="float32",
-        compressors=zarr.codecs.ZstdCodec(level=3),
+        compressors=CHECKSUMMED,
         dimension_names=("lens", "y", "x", "band"),
     )
     root.create_array(
@@ -47,7 +51,7 @@ def create_store(path: str | Path, settings: SimulationSettings) -> zarr.Group:
         shape=(n_lenses, len(names)),
         chunks=(min(16 * chunk, n_lenses), len(names)),
         dtype="float64",
-        compressors=zarr.codecs.ZstdCodec(level=3),
+        compressors=CHECKSUMMED,
         dimension_names=("lens", "parameter"),
     )
     root.create_array(
@@ -55,6 +59,7 @@ def create_store(path: str | Path, settings: SimulationSettings) -> zarr.Group:
         shape=(n_lenses,),
         chunks=(min(16 * chunk, n_lenses),),
         dtype="int64",
+        compressors=zarr.codecs.Crc32cCodec(),
         dimension_names=("lens",),
     )
     root.attrs.update(

@@ -26,6 +26,7 @@ from lenspipe.atomic import atomic_path, unused_name
 from lenspipe.data.dataset import LensBatches
 from lenspipe.data.normalise import load_normalisation, load_split
 from lenspipe.data.store import open_store, store_pix2angle
+from lenspipe.data.store_check import check_store
 from lenspipe.evaluation.plots import plot_training_curve
 from lenspipe.learning.losses import keras_loss, mae, target_weights
 from lenspipe.learning.model import build_cnn
@@ -177,6 +178,7 @@ def train(
         "train_lenses": _digest(np.asarray(train_lenses, dtype=np.int64).tobytes()),
         "normalisation": _digest(Path(normalisation_path).read_bytes()),
     }
+    check_store(store_path)
     _set_aside_other_settings(work_dir, settings)
     record_settings(work_dir, settings)
     gpus = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]

@@ -13,6 +13,7 @@ from typing import Any
 
 from lenspipe.config import learning_curve_sizes, realism_switches
 from lenspipe.data.chunk_files import chunk_count, chunk_range
+from lenspipe.data.store_check import damaged_chunks
 from lenspipe.learning.variants import MAIN_MODEL, model_settings
 from lenspipe.refinement.selection import refine_chunk_count
 from lenspipe.runs import layout
@@ -70,7 +71,7 @@ class StageStatus:
     """One of the stages after the chunks."""
 
     stage: str
-    state: str  # "done", "running", "failed", "interrupted", "ready" or "waiting"
+    state: str  # "done", "running", "failed", "interrupted", "ready", "waiting" or "damaged"
     detail: str | None = None
     slurm_job_id: str | None = None
     slurm_state: str | None = None
@@ -357,6 +358,8 @@ def _stage_statuses(
         status = _stage_status(run_dir, stage, upstream_done, slurm)
         if layout.stage_rule(stage) == "train":
             status.detail = _training_progress(run_dir, config, stage, status.state)
+        if stage == "consolidate" and status.state == "done":
+            _check_store(run_dir, status)
         stages.append(status)
         done[stage] = status.state == "done"
     # The independent tests and the learning curve use the main model.
@@ -382,6 +385,19 @@ def _stage_statuses(
             StageStatus("realism_gallery", "done" if drawn else "ready", ", ".join(switches))
         )
     return stages
+
+
+def _check_store(run_dir: Path, status: StageStatus) -> None:
+    """Mark a consolidated store whose chunks fail their checksums as ``damaged``; note one
+    written before lenspipe checksummed its stores."""
+    store = layout.run_file(run_dir, "store")
+    damaged = damaged_chunks(store)
+    if damaged is None:
+        status.detail = "store written without checksums (by a lenspipe before them)"
+    elif damaged:
+        status.state = "damaged"
+        shown = ", ".join(damaged[:3]) + (" ..." if len(damaged) > 3 else "")
+        status.detail = f"{len(damaged)} chunk files of {store} fail their checksum: {shown}"
 
 
 def _stage_status(
@@ -630,7 +646,12 @@ def _advice(chunks: list[ChunkStatus], stages: list[StageStatus]) -> list[str]:
     for stage in stages:
         if stage.state == "failed" and stage.failure:
             by_cause.setdefault(stage.failure.cause, []).append(stage.stage)
-    advice = []
+    advice = [
+        f"{stage.stage}: {stage.detail}. Snakemake cannot tell (its dry run plans nothing): "
+        "delete the store and rerun, which consolidates it again"
+        for stage in stages
+        if stage.state == "damaged"
+    ]
     for cause, jobs in by_cause.items():
         which = ", ".join(jobs)
         if cause in ("PYTHON_ERROR", "FAILED"):
