@@ -24,6 +24,13 @@ class InterruptAfterEpoch(keras.callbacks.Callback):
             raise Interrupt(f"stopped after epoch {epoch}")
 
 
+class KilledAfterFit(keras.callbacks.Callback):
+    """Stops the job once ``fit`` has ended, before the model is moved into place."""
+
+    def on_train_end(self, logs=None):
+        raise Interrupt("killed after fit")
+
+
 @pytest.fixture
 def prepared_run(small_store, tmp_path):
     config, store, _, _ = small_store
@@ -59,6 +66,34 @@ def test_a_training_validated_every_other_epoch_skips_only_those(prepared_run, r
     assert paths["curve_path"].stat().st_size > 1000
     # No warning that early stopping or the checkpoint missed the validation loss.
     assert not [str(w.message) for w in recwarn if "val_loss" in str(w.message)]
+
+
+def test_a_training_killed_after_fit_is_finished_not_repeated(prepared_run):
+    training, seed, paths = prepared_run
+    with pytest.raises(Interrupt):
+        train(training, seed, **paths, extra_callbacks=[KilledAfterFit()])
+    assert not (paths["work_dir"] / "backup").exists()  # BackupAndRestore removed it
+    assert not paths["model_path"].exists()
+    best = (paths["work_dir"] / "best.keras").read_bytes()
+
+    history = train(training, seed, **paths)
+    assert history.epoch == []  # nothing trained again
+    assert pd.read_csv(paths["history_path"])["epoch"].tolist() == [0, 1, 2]
+    assert paths["model_path"].read_bytes() == best
+    assert not paths["work_dir"].exists()
+
+
+def test_a_training_that_restarts_starts_an_empty_history(prepared_run):
+    """Rows of epochs that a restarted attempt trains again are not kept twice."""
+    training, seed, paths = prepared_run
+    paths["work_dir"].mkdir()
+    pd.DataFrame({"epoch": [0, 1], "loss": [9.0, 8.0], "val_loss": [9.0, 8.0]}).to_csv(
+        paths["work_dir"] / "history.csv", index=False
+    )
+    with pytest.raises(Interrupt):
+        train(training, seed, **paths, extra_callbacks=[InterruptAfterEpoch(0)])
+    history = pd.read_csv(paths["work_dir"] / "history.csv")
+    assert history["epoch"].tolist() == [0] and history["loss"].iloc[0] != 9.0
 
 
 def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):

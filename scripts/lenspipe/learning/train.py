@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from lenspipe.atomic import atomic_path, unused_name
+from lenspipe.atomic import atomic_path, replace_text, unused_name
 from lenspipe.data.dataset import LensBatches
 from lenspipe.data.normalise import load_normalisation, load_split
 from lenspipe.data.store import open_store, store_pix2angle
@@ -32,6 +32,9 @@ from lenspipe.learning.losses import keras_loss, mae, target_weights
 from lenspipe.learning.model import build_cnn
 from lenspipe.learning.variants import outputs_per_target
 from lenspipe.work_settings import HISTORY_IN_PROGRESS, changes_since_recorded, record_settings
+
+FIT_FINISHED = "fit_finished"
+"""Written in a training's work folder when ``fit`` has ended normally."""
 
 
 def learning_rate(
@@ -112,6 +115,29 @@ def _resumed_epoch(backup_dir: Path) -> int:
     """The epoch a training resumes at: the one ``BackupAndRestore`` recorded, else 0."""
     metadata = backup_dir / "training_metadata.json"
     return json.loads(metadata.read_text())["epoch"] if metadata.exists() else 0
+
+
+class _MarkFitFinished(keras.callbacks.Callback):
+    """Writes ``marker`` when ``fit`` ends normally (not on an interruption), before
+    ``BackupAndRestore`` deletes its backup: a training killed after that, before its model is
+    in place, is finished on the next run rather than trained again from epoch 0."""
+
+    def __init__(self, marker: Path):
+        super().__init__()
+        self._marker = marker
+
+    def on_train_end(self, logs=None):
+        replace_text(self._marker, "fit finished; the model is best.keras\n")
+
+
+def _keep_history_until(epoch_history: Path, epoch: int) -> None:
+    """Drop the rows of epochs from ``epoch`` on, which the resumed training writes again (an
+    attempt that restarts at 0 starts an empty history)."""
+    if not epoch_history.exists():
+        return
+    rows = pd.read_csv(epoch_history)
+    if len(rows) and rows["epoch"].max() >= epoch:
+        rows[rows["epoch"] < epoch].to_csv(epoch_history, index=False)
 
 
 def _best_validation_loss(epoch_history: Path) -> float | None:
@@ -200,7 +226,16 @@ def train(
     best_model = work_dir / "best.keras"
     epoch_history = work_dir / HISTORY_IN_PROGRESS
     backup = work_dir / "backup"
+    finished = work_dir / FIT_FINISHED
+    if finished.exists() and best_model.exists():
+        print("The training finished in an earlier attempt: putting its model in place")
+        _put_in_place(work_dir, best_model, epoch_history, model_path, history_path, curve_path)
+        nothing_trained = keras.callbacks.History()
+        nothing_trained.on_train_begin()
+        return nothing_trained
+    _keep_history_until(epoch_history, _resumed_epoch(backup))
     callbacks = [
+        _MarkFitFinished(finished),
         keras.callbacks.BackupAndRestore(str(backup)),
         keras.callbacks.ModelCheckpoint(
             str(best_model),
@@ -231,9 +266,22 @@ def train(
             callbacks=callbacks,
             verbose=2,
         )
+    _put_in_place(work_dir, best_model, epoch_history, model_path, history_path, curve_path)
+    return history
+
+
+def _put_in_place(
+    work_dir: Path,
+    best_model: Path,
+    epoch_history: Path,
+    model_path: str | Path,
+    history_path: str | Path,
+    curve_path: str | Path,
+) -> None:
+    """Write a finished training's curve and history, move its best model into place and
+    remove its work folder."""
     plot_training_curve(pd.read_csv(epoch_history), curve_path)
     with atomic_path(history_path) as temporary:
         shutil.copyfile(epoch_history, temporary)
     os.replace(best_model, model_path)
     shutil.rmtree(work_dir)
-    return history
