@@ -13,6 +13,7 @@ from lenspipe.runs.driver_record import read_driver_record
 from lenspipe.runs.job_record import read_job_record
 from workflow_helpers import (
     file_tree,
+    job_counts,
     lenspipe_status,
     locked_by,
     snakemake,
@@ -212,3 +213,23 @@ def test_a_lock_whose_driver_died_on_this_machine_is_unlocked(tmp_path):
     resume = status(workdir)["resume"]
     assert resume["unlock_first"] and resume["driver_elsewhere"] is None
     assert "snakemake --unlock" in status_text(workdir)
+
+
+def test_status_and_the_dry_run_agree_after_chunk_files_are_removed(tmp_path):
+    """Chunk files removed after consolidation are not simulated again, in the status as in
+    ``snakemake -n``."""
+    workdir = workflow_with_config(tmp_path, "agree")
+    run = workdir / "results" / "agree"
+    until = ["--cores", "1", "--configfile", "config/test.yaml", "--until", "normalise"]
+    result = snakemake(*until, cwd=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    for chunk in (run / "chunks").glob("chunk_*.npz"):
+        chunk.unlink()
+    report = status(workdir)
+    assert report["counts"]["finished"] == len(report["chunks"])
+    assert report["resume"]["lenses_to_simulate"] == 0
+    states = {stage["stage"]: stage["state"] for stage in report["stages"]}
+    assert states["consolidate"] == states["normalise"] == "done"
+    dry = snakemake("-n", *until, cwd=workdir)
+    assert dry.returncode == 0 and job_counts(dry.stdout).get("total", 0) == 0, dry.stdout

@@ -325,7 +325,10 @@ def test_a_damaged_store_is_reported_and_holds_the_stages_after_it(tmp_path, sma
     status = collect_status(tmp_path / "damaged", config, ["config/test.yaml"])
     states = {stage.stage: stage for stage in status.stages}
     assert states["consolidate"].state == "damaged" and name in states["consolidate"].detail
-    assert status.resume.stages_to_run == ["consolidate"]
+    # After the store is made again, Snakemake redoes every stage after it.
+    after = [stage for stage in status.stages[1:] if stage.stage != "survey_gallery"]
+    assert [stage.stage for stage in after if stage.state != "waiting"] == []
+    assert status.resume.stages_to_run == ["consolidate"] + [stage.stage for stage in after]
     [advice] = status.resume.advice
     assert advice.startswith("consolidate: 1 chunk files") and "delete the store" in advice
 
@@ -333,7 +336,8 @@ def test_a_damaged_store_is_reported_and_holds_the_stages_after_it(tmp_path, sma
 @pytest.mark.parametrize("quasar", [True, False])
 def test_the_status_follows_the_stages_the_workflow_runs(tmp_path, quasar):
     """A run with a lensed quasar has no fit baseline (the workflow skips it): with every
-    other output present it is complete. Without a quasar, the missing fit is what is left."""
+    other output present it is complete. Without a quasar, the missing fit is what is left,
+    and the comparison that reads it."""
     from conftest import small_config
     from lenspipe.runs import layout
 
@@ -345,8 +349,25 @@ def test_the_status_follows_the_stages_the_workflow_runs(tmp_path, quasar):
         assert "baseline_fit" not in stages and set(stages.values()) == {"done"}
         assert not status.resume.needed
     else:
-        assert stages["baseline_fit"] == "ready" and stages["compare"] == "done"
-        assert status.resume.needed and status.resume.stages_to_run == ["baseline_fit"]
+        # The comparison reads the fit: Snakemake makes it again after the fit.
+        assert stages["baseline_fit"] == "ready" and stages["compare"] == "waiting"
+        assert status.resume.stages_to_run == ["baseline_fit", "compare"]
+
+
+def test_outputs_of_a_stage_after_one_being_redone_are_not_done(tmp_path):
+    """A calibration beside a training that is being redone (Snakemake removed its model when
+    the job started) waits for it, as Snakemake would make it again."""
+    from conftest import small_config
+    from lenspipe.runs import layout
+
+    config = small_config()
+    stages = [stage for stage in layout.run_stages(config) if stage != "train/cnn"]
+    status = _touch_outputs(tmp_path, config, stages)
+    states = {stage.stage: stage for stage in status.stages}
+    assert states["train/cnn"].state == "ready"
+    for stage in ("calibrate/cnn", "evaluate/cnn", "refine_seeds", "compare"):
+        assert states[stage].state == "waiting" and "redone first" in states[stage].detail
+    assert states["train/naive"].state == states["evaluate/naive"].state == "done"
 
 
 def test_each_model_is_a_stage_and_one_models_missing_evaluation_holds_the_comparison(

@@ -149,7 +149,13 @@ def collect_status(
     slurm = _SlurmView(workdir)
     settings = simulation_settings(config)
     n_chunks = chunk_count(config["n_lenses"], config["chunk_size"])
-    read = [_chunk_status(run_dir, chunk, config, settings, slurm) for chunk in range(n_chunks)]
+    # Chunk files removed after consolidation are not simulated again: Snakemake does not
+    # remake the inputs of an output that exists.
+    consolidated = all(path.exists() for path in layout.stage_outputs(run_dir, "consolidate"))
+    read = [
+        _chunk_status(run_dir, chunk, config, settings, slurm, consolidated)
+        for chunk in range(n_chunks)
+    ]
     slurm.resolve_states()
     chunks = [
         _finish_chunk_status(run_dir, *chunk_and_journal, slurm) for chunk_and_journal in read
@@ -231,9 +237,15 @@ class _SlurmView:
 
 
 def _chunk_status(
-    run_dir: Path, chunk: int, config: dict[str, Any], settings: dict[str, Any], slurm: _SlurmView
+    run_dir: Path,
+    chunk: int,
+    config: dict[str, Any],
+    settings: dict[str, Any],
+    slurm: _SlurmView,
+    consolidated: bool,
 ) -> tuple[ChunkStatus, list[JournalAttempt]]:
-    """A chunk's state from its files alone, and its attempts; SLURM states come later."""
+    """A chunk's state from its files alone (finished once ``consolidated`` into the store),
+    and its attempts; SLURM states come later."""
     lenses = len(chunk_range(chunk, config["n_lenses"], config["chunk_size"]))
     status = ChunkStatus(chunk, lenses, "not_started", 0)
     work_dir = layout.chunk_work_dir(run_dir, chunk)
@@ -262,6 +274,9 @@ def _chunk_status(
         slurm.want(attempt.slurm_job_id)
     if layout.chunk_file(run_dir, chunk).exists():
         status.state, status.saved_lenses = "finished", lenses
+    elif consolidated:
+        status.state, status.saved_lenses = "finished", lenses
+        status.note = "in the store; its chunk file was removed"
     else:
         status.saved_lenses, status.note = _saved_lenses(work_dir, settings)
     return status, attempts
@@ -352,10 +367,16 @@ def _stage_statuses(
             state, detail = refine_chunks_state(
                 run_dir, refine_chunk_count(config), done["refine_seeds"], slurm
             )
+            if state == "done" and not done["refine_seeds"]:
+                state, detail = "waiting", "its chunks are from before the seeds redone first"
             stages.append(StageStatus("refine_chunk", state, detail))
             done["refine_chunk"] = state == "done"
         upstream_done = all(done[need] for need in needs)
         status = _stage_status(run_dir, stage, upstream_done, slurm)
+        if status.state == "done" and not upstream_done:
+            # Snakemake makes it again once the stage before it is redone.
+            status.state = "waiting"
+            status.detail = "its outputs are from before a stage it reads, which is redone first"
         if layout.stage_rule(stage) == "train":
             status.detail = _training_progress(run_dir, config, stage, status.state)
         if stage == "consolidate" and status.state == "done":
