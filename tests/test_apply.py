@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 from astropy.io import fits
-from lenspipe.evaluation.apply import ImageBatches, read_images
+from lenspipe.evaluation.apply import ImageBatches
+from lenspipe.evaluation.image_files import read_images
 from workflow_helpers import REPO
 
 SHAPE = (8, 6, 1)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from lenspipe.errors import ConfigError
+from lenspipe.evaluation.image_files import BAND_AXES
 from lenspipe.learning.variants import MAIN_MODEL, MODELS
 from lenspipe.runs.cluster_check import report as cluster_report
 from lenspipe.runs.status.campaign import collect_status
@@ -52,7 +53,15 @@ def main(argv: list[str] | None = None) -> int:
         "--images",
         type=Path,
         required=True,
-        help=".npy or FITS file: one image (H, W), N images (N, H, W), or (N, H, W, bands)",
+        help=".npy or FITS file (every image extension, .fits.fz too): one image (H, W), N "
+        "images (N, H, W), or (N, H, W, bands)",
+    )
+    predict.add_argument(
+        "--band-axis",
+        choices=BAND_AXES,
+        default="last",
+        help="where the bands are: after the pixels (default) or first, as in a FITS cube "
+        "(bands, H, W) or (N, bands, H, W); with 'first', a FITS file's extensions are bands",
     )
     predict.add_argument("--out", type=Path, required=True, help="the CSV to write (new)")
     predict.add_argument(
@@ -120,6 +129,7 @@ def _predict(args: argparse.Namespace, config: dict) -> int:
             args.out,
             refine=args.refine,
             workers=args.workers,
+            band_axis=args.band_axis,
             progress=sys.stderr if args.refine else None,
         )
     except ValueError as error:

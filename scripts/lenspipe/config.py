@@ -149,7 +149,7 @@ def validated_settings(config: dict[str, Any]) -> Settings:
 def _check_cutouts(config: dict[str, Any], image_shape: tuple[int, int, int]) -> None:
     """Each set of ``refine.cutouts`` is a file of images of the run's shape (its header
     only: the pixels are checked by the job that reads them)."""
-    from lenspipe.evaluation.apply import image_count
+    from lenspipe.evaluation.image_files import image_count
 
     for name, path in config["refine"]["cutouts"].items():
         try:

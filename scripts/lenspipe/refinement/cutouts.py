@@ -24,7 +24,8 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 from lenspipe.atomic import atomic_path, write_json
-from lenspipe.evaluation.apply import predict_images, read_images
+from lenspipe.evaluation.apply import predict_images
+from lenspipe.evaluation.image_files import read_images
 from lenspipe.evaluation.calibration import Calibration, load_calibration
 from lenspipe.refinement.merge import prediction_table
 from lenspipe.refinement.pool import refine_rows, refining_map

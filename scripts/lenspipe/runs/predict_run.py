@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 from lenspipe.atomic import atomic_path
 from lenspipe.data.store import open_store
-from lenspipe.evaluation.apply import predict_images, read_images
+from lenspipe.evaluation.apply import predict_images
+from lenspipe.evaluation.image_files import read_images
 from lenspipe.learning.variants import MAIN_MODEL, model_settings, predicts_uncertainties
 from lenspipe.refinement.cutouts import refine_images
 from lenspipe.refinement.engine import RefineSearch
@@ -27,11 +28,13 @@ def predict_run_images(
     refine: bool = False,
     workers: int = 1,
     progress: TextIO | None = None,
+    band_axis: str = "last",
 ) -> int:
     """Predict the images of ``images_path`` with model ``model`` of the run of ``config``
     (in workflow folder ``directory``) and write ``predict_images``'s table to ``out`` as CSV;
     with ``refine``, refine each image from there in ``workers`` processes and write the
-    refined table (``lenspipe.refinement.cutouts``) instead. Return the number of images.
+    refined table (``lenspipe.refinement.cutouts``) instead. ``band_axis`` says where the
+    file's bands are (``lenspipe.evaluation.image_files``). Return the number of images.
 
     Raises ValueError, before loading any model, when the run has not trained (or
     calibrated) the model, when ``out`` exists (nothing is overwritten), for images that
@@ -64,7 +67,7 @@ def predict_run_images(
             f"{store}: no store of the run's images; expected it beside the trained model "
             "(its pixel grid and image shape are read from there)"
         )
-    images = read_images(images_path, tuple(open_store(store)["images"].shape[1:]))
+    images = read_images(images_path, tuple(open_store(store)["images"].shape[1:]), band_axis)
     settings = model_settings(config, model)
     table = predict_images(
         images,
