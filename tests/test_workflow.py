@@ -14,6 +14,7 @@ from conftest import REPO, SMALL
 from lenspipe.data.store import open_store
 from lenspipe.learning.model import load_trained_model
 from lenspipe.learning.variants import MODELS
+from lenspipe.quiet_tensorflow import CPP_LOG_LINE
 from lenspipe.versions import cpu_platform
 from workflow_helpers import (
     copy_workflow,
@@ -190,6 +191,12 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
     assert summary["n_refined"] == 2 and summary["n_refined_failed"] == (~done).sum()
     assert {"rmse_refined", "refined_over_cnn", "refined_over_fit"} <= set(comparison)
     assert len(pd.read_csv(cnn / "history.csv")) == len(pd.read_csv(naive / "history.csv")) == 2
+    # No job's log holds TensorFlow's C++ start-up lines (lenspipe.quiet_tensorflow).
+    train_log = (run / "logs" / "train" / "cnn.log").read_text()
+    assert "Epoch 1/2" in train_log
+    for log in (run / "logs").rglob("*.log"):
+        lines = log.read_bytes().splitlines()
+        assert not [line for line in lines if CPP_LOG_LINE.match(line)], log
     model = load_trained_model(cnn / "model.keras")
     assert model.output_shape == (None, 2 * len(targets))  # mean and log-variance
     calibration = json.loads((cnn / "calibration.json").read_text())["parameters"]
