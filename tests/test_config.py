@@ -397,3 +397,18 @@ def test_target_weights_of_a_pair_may_differ_without_augmentation():
     training = {"augment": False, "target_weights": {"lens_e1": 3.0, "lens_center_x": 0.5}}
     config = validate_config({"n_lenses": 1000, "training": training})
     assert config["training"]["target_weights"] == {"lens_e1": 3.0, "lens_center_x": 0.5}
+
+
+def test_a_yaml_anchor_bomb_is_refused_in_a_bounded_message():
+    import yaml
+    from lenspipe.errors import MAX_MESSAGE
+
+    lines = ["seed:", "  - &a [" + ", ".join(['"lol"'] * 9) + "]"]
+    for previous, name in zip("abcdef", "bcdefg"):
+        lines.append(f"  - &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    bomb = yaml.safe_load("\n".join(lines))
+    with pytest.raises(ConfigError) as error:
+        validate_config(small_config(seed=bomb["seed"]))
+    message = str(error.value)
+    assert len(message) <= MAX_MESSAGE and "characters left out" in message
+    assert message.startswith("config field 'seed': expected a whole number, got [['lol'")

@@ -152,3 +152,26 @@ def test_a_bad_catalogue_is_refused_naming_the_field_and_file(tmp_path, arrays, 
 def test_a_missing_catalogue_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"lens_system\.source_catalogue: cannot read"):
         with_catalogue(str(tmp_path / "none.npz"))
+
+
+@pytest.mark.parametrize(
+    "name, write, expected",
+    [
+        (
+            "stamps.npy",
+            lambda path: np.save(path, np.ones((2, 5, 5))),
+            "one array of shape (2, 5, 5)",
+        ),
+        ("empty.npz", lambda path: path.write_bytes(b""), "cannot read the catalogue"),
+        ("text.npz", lambda path: path.write_text("images"), "cannot read the catalogue"),
+    ],
+)
+def test_a_catalogue_that_is_not_an_npz_archive_is_refused_naming_the_field(
+    tmp_path, name, write, expected
+):
+    path = tmp_path / name
+    write(path)
+    with pytest.raises(ConfigError, match=r"lens_system\.source_catalogue: ") as error:
+        with_catalogue(str(path))
+    message = str(error.value)
+    assert expected in message and str(path) in message and "numpy.savez" in message

@@ -20,6 +20,10 @@ default is used when a field is left out. `config/config.yaml` is the production
 lenses); `config/local.yaml` is merged over it for the local run. A `--configfile` is merged
 into `config/config.yaml` key by key.
 
+A config file can run code, like any script: Snakemake reads it through YTE, whose `?` keys
+and values are Python expressions. Run only config files you trust. A value echoed in an
+error is cut to 1,000 characters.
+
 Priors take `dist` and that distribution's keys: `fixed` (value), `uniform` (min, max),
 `normal` (mean, sigma), `truncated_normal` (mean, sigma, min, max), `log_uniform` (min, max),
 `scipy` (name: any continuous distribution of `scipy.stats`, kwargs: its shape parameters, loc

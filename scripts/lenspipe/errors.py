@@ -1,8 +1,22 @@
 """Exceptions that name the field or file that is wrong."""
 
+MAX_MESSAGE = 1000
+"""The most characters of a ``ConfigError`` message: a value echoed in it (a YAML anchor bomb
+in ``seed`` echoed 39 MB) is cut in the middle, keeping the field's name at the start and
+what was expected at the end."""
+
 
 class ConfigError(ValueError):
     """A configuration value is missing, mistyped or inconsistent; the message names the field."""
+
+    def __init__(self, message: str):
+        if len(message) > MAX_MESSAGE:
+            kept = (MAX_MESSAGE - 60) // 2
+            left_out = len(message) - 2 * kept
+            message = (
+                f"{message[:kept]} ... ({left_out:,} characters left out) ... {message[-kept:]}"
+            )
+        super().__init__(message)
 
 
 class ChunkError(ValueError):

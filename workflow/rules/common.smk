@@ -17,7 +17,7 @@ from lenspipe.config import (
 )
 from lenspipe.data.chunk_files import chunk_count
 from lenspipe.errors import ConfigError
-from lenspipe.evaluation.apply import image_count
+from lenspipe.evaluation.image_files import image_count
 from lenspipe.refinement.engine import RefineSearch
 from lenspipe.refinement.selection import refine_counts
 from lenspipe.learning.variants import MAIN_MODEL, MODELS, has_uncertainties, model_settings

@@ -62,15 +62,25 @@ def read_catalogue(
     path: str | Path, field: str = "lens_system.source_catalogue"
 ) -> SourceCatalogue:
     """The catalogue in ``path``, checked; raises ConfigError naming ``field`` and the file."""
+    expected = "expected an .npz archive (numpy.savez) of images (N, n, n) and redshifts (N)"
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        reason = str(error) or "empty or truncated"
+        raise ConfigError(
+            f"{field}: cannot read the catalogue {path} ({reason}); {expected}"
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ConfigError(f"{field}: {path} holds one array of shape {archive.shape}; {expected}")
+    with archive:
+        try:
             arrays = {
                 key: np.asarray(archive[key], dtype=float)
                 for key in ("images", "redshifts")
                 if key in archive.files
             }
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"{field}: cannot read the catalogue {path} ({error})") from None
+        except (OSError, ValueError, EOFError) as error:
+            raise ConfigError(f"{field}: cannot read the catalogue {path} ({error})") from None
     missing = [key for key in ("images", "redshifts") if key not in arrays]
     if missing:
         raise ConfigError(
