@@ -28,12 +28,11 @@ include: "workflow/rules/independent.smk"
 include: "workflow/rules/learning_curve.smk"
 
 
-# The driver runs `all`, the few-second galleries, calibration plots and the comparison and
-# learning-curve tables itself; they are not worth a SLURM job.
+# The driver runs `all`, the calibration plots and the comparison and learning-curve tables
+# itself: a few seconds each, not worth a SLURM job. The galleries render lenses for about 20 s
+# each, too much for a shared login node: they are SLURM jobs.
 localrules:
     all,
-    survey_gallery,
-    realism_gallery,
     compare,
     calibration_plot,
     independent_table,

@@ -25,15 +25,21 @@ def resource(profile: dict, rule: str, name: str):
     return profile["set-resources"].get(rule, {}).get(name, profile["default-resources"][name])
 
 
-def evaluate(expression, attempt: int) -> int:
-    return eval(str(expression), {"attempt": attempt, "min": min})
+def evaluate(expression, attempt: int, model: str = "naive") -> int:
+    """A resource as Snakemake evaluates it for a job (of ``model``, for the train rule)."""
+    namespace = {"attempt": attempt, "min": min, "wildcards": SimpleNamespace(model=model)}
+    return eval(str(expression), namespace)
+
+
+GPU_JOBS = [("train", MAIN_MODEL), ("train_subset", MAIN_MODEL)]
+"""Jobs that train on a GPU (the rule and the model)."""
 
 
 def for_model(value: str, model: str) -> str:
     """A resource of the profile for a job of ``model``, as Snakemake evaluates it (a plain
     string that is no expression stays itself)."""
     try:
-        return eval(value, {"wildcards": SimpleNamespace(model=model)})
+        return eval(str(value), {"wildcards": SimpleNamespace(model=model)})
     except (NameError, SyntaxError):
         return value
 
@@ -59,11 +65,30 @@ def test_retries_resume_and_requeue_are_on():
     assert profile["rerun-incomplete"] and profile["keep-going"] and profile["slurm-requeue"]
 
 
-def test_every_runtime_is_capped_at_its_partitions_three_day_limit():
+def test_the_driver_uses_one_core_of_the_login_node_and_renders_no_gallery():
+    assert load_profile()["local-cores"] == 1
+    snakefile = (REPO / "Snakefile").read_text()
+    local = re.search(r"^localrules:\n((?:    \w+,\n)+)", snakefile, re.M).group(1).split()
+    assert "compare," in local and "all," in local
+    assert not [rule for rule in local if "gallery" in rule]  # about 20 s each: SLURM jobs
+
+
+def test_every_cpu_runtime_is_capped_at_its_partitions_three_day_limit():
     profile = load_profile()
     rules = set(profile["set-threads"]) | set(profile["set-resources"])
-    for rule in rules:
+    for rule in rules - {"train_subset"}:
         assert evaluate(resource(profile, rule, "runtime"), 20) == PARTITION_LIMIT_MINUTES, rule
+
+
+def test_a_gpu_job_asks_for_the_same_on_every_attempt():
+    """A training that times out resumes at its epoch; a node whose GPU TensorFlow cannot see
+    fails each attempt in seconds: neither is helped by a longer request in the gpu queue."""
+    profile = load_profile()
+    for rule, model in GPU_JOBS:
+        for name in ("runtime", "mem_mb"):
+            values = {evaluate(resource(profile, rule, name), k, model) for k in range(1, 5)}
+            assert len(values) == 1, (rule, name, values)
+        assert evaluate(resource(profile, rule, "runtime"), 1, model) <= PARTITION_LIMIT_MINUTES
 
 
 def test_partition_limits_are_written_in_one_place():
@@ -72,7 +97,10 @@ def test_partition_limits_are_written_in_one_place():
     assert text.count("PARTITION_MAX_MINUTES = ") == 1
     assert not re.search(r"\b(4320|20160)\b", text)
     runtimes = re.findall(r"^\s*runtime: (.*)$", text, re.M)
-    assert runtimes and all(value.startswith("?runtime(") for value in runtimes), runtimes
+    capped = [value for value in runtimes if not value.isdigit()]  # the GPU jobs' constant
+    assert capped and all(
+        re.match(r"\?(per_model_expression\(\d+, )?runtime\(", value) for value in capped
+    ), runtimes
 
 
 def test_gpu_jobs_ask_with_gres_on_the_gpu_partition_and_no_constraint_by_default(monkeypatch):
