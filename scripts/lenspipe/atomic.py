@@ -1,9 +1,11 @@
 """Write outputs under a temporary name and rename them into place.
 
-A killed job therefore never leaves a file or folder that looks finished.
+A killed job therefore never leaves a file or folder that looks finished, and the temporary
+it leaves is removed by the next attempt to write that output.
 """
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -27,13 +29,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     if path.exists():
         raise FileExistsError(f"{path}: refusing to overwrite an existing output")
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
     temporary = _temporary_sibling(path)
-    _remove(temporary)
     try:
         yield temporary
         os.rename(temporary, path)
     finally:
         _remove(temporary)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporaries of ``path`` that killed writers left (``.<name>.tmp-<pid>``):
+    one output has one writer at a time, so any that is there now is stale."""
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.tmp-*"):
+        _remove(stale)
 
 
 def unused_name(path: str | Path) -> Path:
@@ -57,6 +66,7 @@ def replace_text(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path``, replacing what is there, by renaming a temporary file into
     place: a reader sees the old text or the new, never a part of it."""
     path = Path(path)
+    _remove_stale_temporaries(path)
     temporary = _temporary_sibling(path)
     try:
         temporary.write_text(text)
