@@ -174,3 +174,18 @@ def test_a_rerun_with_other_settings_starts_afresh_and_keeps_the_old_work(
     assert f"made with other settings ({field})" in message
     replaced = paths["work_dir"].with_name("work.replaced")
     assert str(replaced) in message and (replaced / "backup").is_dir()
+
+
+def test_the_driver_is_told_which_training_will_not_be_resumed(prepared_run):
+    from lenspipe.learning.work_in_progress import not_resumed
+
+    training, seed, paths = prepared_run
+    run = paths["split_path"].parent  # the fixture's files are where a run keeps them
+    paths["work_dir"] = run / "work" / "train" / "cnn"
+    assert not_resumed(run, "cnn", training, seed) is None  # nothing in progress
+    with pytest.raises(Interrupt):
+        train(training, seed, **paths, extra_callbacks=[InterruptAfterEpoch(0)])
+    assert not_resumed(run, "cnn", training, seed) is None  # resumed as it is
+    notice = not_resumed(run, "cnn", dict(training, learning_rate=0.5), seed + 1)
+    assert notice.startswith("train/cnn: the training in progress")
+    assert "(seed, training.learning_rate)" in notice and "will not be resumed" in notice

@@ -21,6 +21,7 @@ from lenspipe.evaluation.image_files import image_count
 from lenspipe.refinement.engine import RefineSearch
 from lenspipe.refinement.selection import refine_counts
 from lenspipe.learning.variants import MAIN_MODEL, MODELS, has_uncertainties, model_settings
+from lenspipe.learning.work_in_progress import not_resumed
 from lenspipe.runs import layout
 from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
 from lenspipe.runs.slurm_preflight import JobRequest, check_requests, gpu_request
@@ -288,6 +289,12 @@ def slurm_requests():
 onstart:
     if workflow.executor_plugin.name == "slurm":
         print(check_requests(slurm_requests()), file=sys.stderr)
+    # A training in progress that its next job will not resume (a setting changed): said here,
+    # in the driver's output, not only in that job's log.
+    for model in MODELS:
+        notice = not_resumed(Path(RUN), model, MODEL_SETTINGS[model], config["seed"])
+        if notice:
+            print(f"lenspipe: {notice}", file=sys.stderr)
     # Where this driver runs (host, pid, SLURM job), next to Snakemake's lock, for the status
     # command; removed when the driver ends by itself, left behind (like the lock) when killed.
     write_driver_record()

@@ -8,7 +8,6 @@ outputs.
 """
 
 import functools
-import hashlib
 import json
 import math
 import os
@@ -31,6 +30,7 @@ from lenspipe.evaluation.plots import plot_training_curve
 from lenspipe.learning.losses import keras_loss, mae, target_weights
 from lenspipe.learning.model import build_cnn
 from lenspipe.learning.variants import outputs_per_target
+from lenspipe.learning.work_in_progress import training_record
 from lenspipe.work_settings import HISTORY_IN_PROGRESS, changes_since_recorded, record_settings
 
 FIT_FINISHED = "fit_finished"
@@ -148,10 +148,6 @@ def _best_validation_loss(epoch_history: Path) -> float | None:
     return float(losses.min()) if len(losses) else None
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _set_aside_other_settings(work_dir: Path, settings: dict[str, Any]) -> None:
     """Move work in progress made with other settings (or unrecorded ones) out of the way,
     to ``<work_dir>.replaced`` (numbered if taken), so the training starts afresh and never
@@ -198,12 +194,7 @@ def train(
     work_dir = Path(work_dir)
     split = load_split(split_path)
     train_lenses = split["train"] if train_indices is None else train_indices
-    settings = {
-        "training": training,
-        "seed": seed,
-        "train_lenses": _digest(np.asarray(train_lenses, dtype=np.int64).tobytes()),
-        "normalisation": _digest(Path(normalisation_path).read_bytes()),
-    }
+    settings = training_record(training, seed, train_lenses, normalisation_path)
     check_store(store_path)
     _set_aside_other_settings(work_dir, settings)
     record_settings(work_dir, settings)
