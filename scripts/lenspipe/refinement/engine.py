@@ -17,14 +17,23 @@ prior with a particle swarm, a refinement starts where the CNN says the lens is:
    noise-weighted residuals, its Jacobian from finite differences.
 4. Under adaptive rendering, a **final descent that renders as the simulation does**: the
    pixels the simulation's adaptive renderer would refine for the model found so far are
-   supersampled ``MODEL_FACTOR`` times per side (the descents before supersample the cusps the
-   data's curvature shows; the difference biases the optimum by about a Fisher sigma).
+   supersampled ``MODEL_FACTOR`` times per side. The descents before supersample the cusps
+   the data's curvature shows; the difference biases the optimum by about a Fisher sigma.
+5. Where the simulation refines further (its ``max_factor``, 32 by default), a **rendering
+   correction**: Gauss-Newton steps on the residuals rendered that finely, reusing the final
+   descent's Jacobian (rendering changes the model, hardly its derivatives), each one model
+   evaluation where a descent at 32 costs 4 times as much per evaluation, 18 evaluations a
+   step. If the steps do not settle within ``CORRECTION_STEPS`` the lens gets a full descent
+   at that factor (at most a third of ``max_steps``): for a compact, cuspy source, 16 cells a
+   side leave a model error of hundreds of chi^2 that moves the optimum by several sigma, too
+   far for a fixed Jacobian.
 
 Convergence is judged from the data alone, never the truth: the chi^2 (-2 ln L, lenstronomy's
 image likelihood with the model's Poisson noise) per pixel at most ``max_chi2_per_pixel``. A
 lens that fails falls back to ``restarts``: ``n_restarts`` seeds drawn around the CNN's means
 with ``restart_sigmas`` times its sigma (seeded per lens and restart), searched within the
-whole prior, and the best kept. Each lens records its path (``seeded`` or ``restarts``; with
+whole prior; the best of them is finished as in steps 4 and 5, and the better of it and the
+seeded fit kept. Each lens records its path (``seeded`` or ``restarts``; with
 no restarts configured a lens that fails stays ``seeded``).
 
 Uncertainties come from the Fisher matrix at the optimum: J^T J of the noise-weighted residuals'
@@ -59,7 +68,12 @@ PATHS = (SEEDED, RESTARTS)
 """The paths a lens can take: the CNN-seeded descent, then, if that fails, the restarts."""
 MODEL_FACTOR = 16
 """The final descent under adaptive rendering supersamples the pixels the simulation refines
-this many times per side."""
+this many times per side (fewer if the simulation's ``max_factor`` is smaller)."""
+CORRECTION_STEPS = 4
+"""Most Gauss-Newton steps of the rendering correction."""
+CORRECTION_SETTLED = 0.3
+"""The rendering correction has settled once a step would move every parameter by less than
+this many of its Fisher sigma."""
 _CENTRE = ("center_x", "center_y")
 _SOURCE_CENTRE = ("source_center_x", "source_center_y")
 
@@ -188,6 +202,8 @@ class LensRefiner:
         self._search = search
         self._seed = settings.seed
         self._shape = settings.image.shape
+        adaptive = settings.image.adaptive
+        self._max_factor = adaptive.max_factor if adaptive is not None else MODEL_FACTOR
 
     @property
     def vector(self) -> "ParameterVector":
@@ -227,18 +243,25 @@ class LensRefiner:
         problem = self.problem(image, f"lens {lens_index}")
         centre, spread = self._seed_of(mean, sigma)
         confined = self._confined(centre, spread, self._search.confine_sigmas)
-        fits = [self._path(problem, centre, confined)]
+        seeded = self._finished(problem, self._path(problem, centre, confined), confined)
+        finished, unfinished = [seeded], []
         path = SEEDED
-        if not self._converged(fits[0]) and self._search.n_restarts:
+        if not self._converged(seeded) and self._search.n_restarts:
             path = RESTARTS
             rng = seeding.stream(self._seed, seeding.REFINE, lens_index)
             # The light starts at the priors' medians again: its first step searches it.
             width = np.nan_to_num(spread) * self._search.restart_sigmas
+            whole = (self._vector.lower, self._vector.upper)
+            restarts = []
             for _ in range(self._search.n_restarts):
                 draw = centre + width * rng.standard_normal(len(centre))
                 start = np.clip(draw, self._vector.lower, self._vector.upper)
-                fits.append(self._path(problem, start, (self._vector.lower, self._vector.upper)))
-        best = min(fits, key=lambda fit: fit.chi2)
+                restarts.append(self._path(problem, start, whole))
+            # Only the best restart is rendered as the simulation renders: the costly part.
+            best_restart = min(restarts, key=lambda fit: fit.chi2)
+            unfinished = [fit for fit in restarts if fit is not best_restart]
+            finished.append(self._finished(problem, best_restart, whole))
+        best = min(finished, key=lambda fit: fit.chi2)
         chi2 = best.problem.chi2(best.x)
         per_pixel = chi2 / problem.n_pixels
         kwargs = self._vector.kwargs(best.x)
@@ -250,8 +273,8 @@ class LensRefiner:
             chi2_per_pixel=per_pixel,
             converged=bool(per_pixel <= self._search.max_chi2_per_pixel),
             path=path,
-            n_descents=len(fits),
-            evaluations=sum(fit.evaluations for fit in fits),
+            n_descents=len(finished) + len(unfinished),
+            evaluations=sum(fit.evaluations for fit in finished + unfinished),
             seconds=time.perf_counter() - started,
         )
 
@@ -293,23 +316,66 @@ class LensRefiner:
         steps = self._search.max_steps
         first = problem.descend(start, light, bounds, max(steps // 2, 1))
         final = problem.descend(first.x, vector.free, bounds, steps)
-        evaluations = first.evaluations + final.evaluations
-        if self._fitter.adaptive:
-            # The first descents supersample the cusps the data's curvature shows above its
-            # noise. The final one renders as the simulation does: it supersamples exactly the
-            # pixels the simulation's adaptive rendering would refine for the model found so
-            # far, which takes out the model error that would bias the optimum.
-            kwargs = problem.solved_kwargs(final.x)
-            exact = ResidualProblem(
-                self._fitter.image_fit(
-                    problem.data_image, self._fitter.rendered_pixels(kwargs), MODEL_FACTOR
-                ),
-                vector,
-                problem.data_image,
-            )
-            final = exact.descend(final.x, vector.free, bounds, steps)
+        return dataclasses.replace(final, evaluations=first.evaluations + final.evaluations)
+
+    def _finished(
+        self, problem: "ResidualProblem", fit: _Fit, bounds: tuple[np.ndarray, np.ndarray]
+    ) -> _Fit:
+        """``fit`` (a path's) finished under adaptive rendering: the first descents supersample
+        the cusps the data's curvature shows above its noise; this descends again rendering as
+        the simulation does, supersampling exactly the pixels its adaptive renderer would
+        refine for the model found so far, which takes out the model error that would bias
+        the optimum (steps 4 and 5 of the module docstring)."""
+        if not self._fitter.adaptive:
+            return fit
+        vector, steps = self._vector, self._search.max_steps
+        pixels = self._fitter.rendered_pixels(problem.solved_kwargs(fit.x))
+        rendered = self._rendered_problem(problem, pixels, MODEL_FACTOR)
+        final = rendered.descend(fit.x, vector.free, bounds, steps)
+        evaluations = fit.evaluations + final.evaluations
+        if self._max_factor > MODEL_FACTOR:
+            finer = self._rendered_problem(problem, pixels, self._max_factor)
+            final, settled = self._corrected(final, finer, bounds)
             evaluations += final.evaluations
+            if not settled:
+                final = finer.descend(final.x, vector.free, bounds, max(steps // 3, 2))
+                evaluations += final.evaluations
         return dataclasses.replace(final, evaluations=evaluations)
+
+    def _rendered_problem(
+        self, problem: "ResidualProblem", pixels: np.ndarray, factor: int
+    ) -> "ResidualProblem":
+        """The problem of ``problem``'s image with the 2-D mask ``pixels`` supersampled
+        ``factor`` times a side (at most the simulation's ``max_factor``)."""
+        image = problem.data_image
+        fit = self._fitter.image_fit(image, pixels, min(factor, self._max_factor))
+        return ResidualProblem(fit, self._vector, image)
+
+    def _corrected(
+        self, fit: _Fit, finer: "ResidualProblem", bounds: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[_Fit, bool]:
+        """``fit`` moved towards the optimum of the ``finer`` rendering by Gauss-Newton steps
+        that reuse ``fit``'s Jacobian, and whether they settled (a step that does not lower
+        the chi^2 is not taken)."""
+        free = self._vector.free
+        solve = np.linalg.pinv(fit.jacobian[:, free])
+        sigma = np.sqrt(np.diag(solve @ solve.T))
+        x, residuals = fit.x, finer.residuals(fit.x)
+        chi2, evaluations, settled = float(residuals @ residuals), 1, False
+        for _ in range(CORRECTION_STEPS):
+            step = -(solve @ residuals)
+            settled = bool(np.all(np.abs(step) < CORRECTION_SETTLED * sigma))
+            trial = x.copy()
+            trial[free] = np.clip(x[free] + step, bounds[0][free], bounds[1][free])
+            trial_residuals = finer.residuals(trial)
+            evaluations += 1
+            trial_chi2 = float(trial_residuals @ trial_residuals)
+            if trial_chi2 >= chi2:
+                break
+            x, residuals, chi2 = trial, trial_residuals, trial_chi2
+            if settled:
+                break
+        return _Fit(finer, x, chi2, fit.jacobian, evaluations), settled
 
     def _source_on_grid(self, problem: "ResidualProblem", start: np.ndarray) -> np.ndarray:
         """``start`` with the source centre of least chi^2 on a grid of offsets from the lens
