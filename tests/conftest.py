@@ -95,3 +95,16 @@ def small_store(tmp_path_factory) -> tuple[dict, Path, Path, list[Path]]:
     config = small_config()
     store, table, chunks = build_store(config, tmp_path_factory.mktemp("small_store"))
     return config, store, table, chunks
+
+
+def require_slurm() -> None:
+    """Require the local SLURM cluster: fail under CI=true, skip with the fix elsewhere."""
+    import os
+
+    from lenspipe.runs.local_cluster import slurm_is_up
+
+    if not slurm_is_up():
+        message = "no SLURM cluster answers on localhost; start one: bash scripts/start_slurm.sh"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)

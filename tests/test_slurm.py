@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SMALL
-from lenspipe.runs.local_cluster import local_profile, slurm_is_up
+from conftest import SMALL, require_slurm
+from lenspipe.runs.local_cluster import local_profile
 from workflow_helpers import (
     job_counts,
     lenspipe_status,
@@ -32,11 +32,7 @@ pytestmark = pytest.mark.slurm
 @pytest.fixture(scope="module", autouse=True)
 def slurm_cluster():
     """Require the local SLURM cluster: fail in CI, skip with the fix elsewhere."""
-    if not slurm_is_up():
-        message = "no SLURM cluster answers on localhost; start one: bash scripts/start_slurm.sh"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_slurm()
 
 
 def local_reference(tmp_path: Path, name: str, target: str, **changes) -> Path:
