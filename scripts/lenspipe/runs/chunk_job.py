@@ -16,6 +16,7 @@ from lenspipe.errors import ChunkError
 from lenspipe.runs.chunk_work import (
     attempt_started,
     chunk_finished,
+    keep_parts_made_with,
     part_path,
     part_ranges,
     saved_parts,
@@ -25,7 +26,7 @@ from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.lensing_cut import rejection_summary
 from lenspipe.simulation.simulate import LensSimulator
 from lenspipe.versions import cpu_platform
-from lenspipe.work_settings import SETTINGS_FILE, changes_since_recorded, record_settings
+from lenspipe.work_settings import SETTINGS_FILE
 from tqdm import tqdm
 
 
@@ -47,7 +48,7 @@ def simulate_chunk(
     work_dir = Path(work_dir)
     lenses = chunk_range(chunk, settings.n_lenses, settings.chunk_size)
     parts = part_ranges(lenses, checkpoint_every)
-    _forget_other_settings(work_dir, settings.record())
+    keep_parts_made_with(work_dir, settings.record(), saved_parts(work_dir))
     pieces = [_load_saved_part(work_dir, part, settings, progress) for part in parts]
     saved_lenses = sum(len(part) for part, piece in zip(parts, pieces) if piece is not None)
     write_journal(work_dir, attempt_started(saved_lenses, len(lenses), cpu_platform()))
@@ -93,19 +94,6 @@ def simulate_chunk(
         part_path(work_dir, part).unlink()
     (work_dir / SETTINGS_FILE).unlink()
     write_journal(work_dir, chunk_finished(path))
-
-
-def _forget_other_settings(work_dir: Path, recorded: dict[str, Any]) -> None:
-    """Remove saved parts made with other simulation settings than ``recorded``
-    (``SimulationSettings.record``), or beside no readable record; record these."""
-    changed = changes_since_recorded(work_dir, recorded)
-    stale = saved_parts(work_dir) if changed else []
-    for file in stale:
-        file.unlink()
-    if stale:
-        fields = ", ".join(changed)
-        write_journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
-    record_settings(work_dir, recorded)
 
 
 def _load_saved_part(

@@ -11,8 +11,10 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lenspipe.runs.job_record import now, slurm_job_id
+from lenspipe.work_settings import changes_since_recorded, record_settings
 
 JOURNAL_FILE = "journal.txt"
 _PART_NAME = re.compile(r"^lenses_(\d{9})-(\d{9})\.npz$")
@@ -60,6 +62,20 @@ def write_journal(work_dir: Path, message: str) -> None:
     process = f" [host {socket.gethostname()} pid {os.getpid()}]"
     with (work_dir / JOURNAL_FILE).open("a") as journal:
         journal.write(f"{now()}{slurm}{process} {message}\n")
+
+
+def keep_parts_made_with(work_dir: Path, record: dict[str, Any], parts: list[Path]) -> None:
+    """Remove ``parts`` (the work folder's saved parts) unless the settings record beside them
+    is ``record`` (a missing or unreadable one counts as other settings), saying so in the
+    journal; then record ``record``."""
+    changed = changes_since_recorded(work_dir, record)
+    stale = parts if changed else []
+    for file in stale:
+        file.unlink()
+    if stale:
+        fields = ", ".join(changed)
+        write_journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
+    record_settings(work_dir, record)
 
 
 def attempt_started(saved: int, lenses: int, platform: str) -> str:

@@ -21,10 +21,15 @@ from lenspipe.data.chunk_files import chunk_range
 from lenspipe.errors import ImageError
 from lenspipe.refinement.engine import RefineSearch
 from lenspipe.refinement.pool import image_source, refine_rows, refining_map
-from lenspipe.runs.chunk_work import attempt_started, chunk_finished, write_journal
+from lenspipe.runs.chunk_work import (
+    attempt_started,
+    chunk_finished,
+    keep_parts_made_with,
+    write_journal,
+)
 from lenspipe.settings import SimulationSettings
 from lenspipe.versions import cpu_platform
-from lenspipe.work_settings import SETTINGS_FILE, changes_since_recorded, record_settings
+from lenspipe.work_settings import SETTINGS_FILE
 from tqdm import tqdm
 
 
@@ -38,19 +43,6 @@ def _record(simulation: SimulationSettings, search: RefineSearch, seeds: pd.Data
     chunk's seed rows."""
     digest = hashlib.sha256(seeds.to_csv(index=False).encode()).hexdigest()
     return {"simulation": simulation.record(), "search": asdict(search), "seeds": digest}
-
-
-def _keep_parts_of(work_dir: Path, record: dict[str, Any]) -> None:
-    """Remove the saved parts unless the settings record beside them is ``record`` (an
-    unreadable record counts as different); record ``record``."""
-    changed = changes_since_recorded(work_dir, record)
-    stale = sorted(work_dir.glob("rows_*.csv")) if changed else []
-    for file in stale:
-        file.unlink()
-    if stale:
-        fields = ", ".join(changed)
-        write_journal(work_dir, f"settings changed ({fields}): removed {len(stale)} saved parts")
-    record_settings(work_dir, record)
 
 
 def _load_part(file: Path, expected_rows: int, progress: TextIO | None) -> pd.DataFrame | None:
@@ -90,7 +82,8 @@ def refine_chunk(
     seeds = pd.read_csv(seeds_path)
     rows = chunk_range(chunk, len(seeds), chunk_size)
     chunk_seeds = seeds.iloc[rows.start : rows.stop]
-    _keep_parts_of(work_dir, _record(simulation, search, chunk_seeds))
+    record = _record(simulation, search, chunk_seeds)
+    keep_parts_made_with(work_dir, record, sorted(work_dir.glob("rows_*.csv")))
     parts = [
         range(start, min(start + checkpoint_every, rows.stop))
         for start in range(rows.start, rows.stop, checkpoint_every)
