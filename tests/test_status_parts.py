@@ -399,3 +399,22 @@ def test_a_cnn_without_uncertainties_has_no_calibration_stages(tmp_path):
     stages = {stage.stage: stage.state for stage in status.stages}
     assert not [stage for stage in stages if stage.startswith("calibrat")]
     assert set(stages.values()) == {"done"} and not status.resume.needed
+
+
+def test_removed_chunk_files_count_as_finished_only_in_a_store_of_these_settings(
+    tmp_path, small_store
+):
+    """Snakemake does not remake chunk files removed after consolidation, unless the
+    simulation settings changed: then it simulates every chunk again."""
+    from lenspipe.runs import layout
+    from lenspipe.runs.status.campaign import collect_status
+
+    config, store = small_store[:2]
+    _touch_outputs(tmp_path, config, layout.run_stages(config), store=store)
+    for chunk in (tmp_path / "results" / config["run_name"] / "chunks").glob("chunk_*"):
+        chunk.unlink()
+    same = collect_status(tmp_path, config, ["config/test.yaml"])
+    assert same.counts["finished"] == len(same.chunks) and not same.resume.chunks_to_run
+    reseeded = collect_status(tmp_path, dict(config, seed=config["seed"] + 1), [])
+    assert reseeded.counts["finished"] == 0
+    assert reseeded.resume.lenses_to_simulate == config["n_lenses"]

@@ -7,12 +7,15 @@ record at the top of each rule log, benchmark files; see ``lenspipe.runs.layout`
 
 import dataclasses
 import datetime
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import zarr
 from lenspipe.config import learning_curve_sizes, realism_switches
 from lenspipe.data.chunk_files import chunk_count, chunk_range
+from lenspipe.data.store import open_store
 from lenspipe.data.store_check import damaged_chunks
 from lenspipe.learning.variants import MAIN_MODEL, model_settings
 from lenspipe.refinement.selection import refine_chunk_count
@@ -33,7 +36,7 @@ from lenspipe.runs.status.slurm import (
     squeue_jobs,
 )
 from lenspipe.settings import simulation_settings
-from lenspipe.work_settings import changes_since_recorded
+from lenspipe.work_settings import changed_fields, changes_since_recorded
 
 CHUNK_STATES = ("finished", "in_progress", "partial", "failed", "not_started")
 
@@ -149,9 +152,7 @@ def collect_status(
     slurm = _SlurmView(workdir)
     settings = simulation_settings(config)
     n_chunks = chunk_count(config["n_lenses"], config["chunk_size"])
-    # Chunk files removed after consolidation are not simulated again: Snakemake does not
-    # remake the inputs of an output that exists.
-    consolidated = all(path.exists() for path in layout.stage_outputs(run_dir, "consolidate"))
+    consolidated = _consolidated(run_dir, settings)
     read = [
         _chunk_status(run_dir, chunk, config, settings, slurm, consolidated)
         for chunk in range(n_chunks)
@@ -186,6 +187,21 @@ def collect_status(
     )
     _relative_logs(status, workdir)
     return status
+
+
+def _consolidated(run_dir: Path, settings: dict[str, Any]) -> bool:
+    """Whether the run's store and parameter table exist and the store was made with these
+    simulation ``settings``: then chunk files removed after consolidation are not simulated
+    again (Snakemake does not remake the inputs of an output that is up to date), while the
+    chunks of a store made with other settings are (Snakemake reruns them for the changed
+    params)."""
+    if not all(path.exists() for path in layout.stage_outputs(run_dir, "consolidate")):
+        return False
+    try:
+        recorded = open_store(layout.run_file(run_dir, "store")).attrs["config"]
+    except (OSError, KeyError, ValueError, zarr.errors.BaseZarrError):
+        return False
+    return not changed_fields(dict(recorded), json.loads(json.dumps(settings)))
 
 
 class _SlurmView:
