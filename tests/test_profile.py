@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 import yte
 from conftest import REPO
-from lenspipe.learning.variants import MAIN_MODEL, MODELS
+from lenspipe.learning.variants import GPU_MODELS, MAIN_MODEL, MODELS
 from lenspipe.runs.status.efficiency import GPU_RULES
 from workflow_helpers import copy_workflow, job_counts, snakemake
 
@@ -119,13 +119,17 @@ def test_gpu_jobs_ask_with_gres_on_the_gpu_partition_and_no_constraint_by_defaul
         assert "gpu" not in resources and "gpu_model" not in resources
         assert "constraint" not in resources
     assert "gres" not in profile["default-resources"]
-    # The status command's resource suggestions cap these rules at the GPU partition's limit.
+    # The status command's suggestions keep these rules' GPU jobs at one request.
     on_gpus = {
         rule
         for rule, resources in profile["set-resources"].items()
         if "gpu" in str(resources.get("slurm_partition"))
     }
-    assert on_gpus == set(GPU_RULES)
+    assert on_gpus == {"train", *GPU_RULES}
+    # The profile's GPU_MODELS are the registry's.
+    assert re.search(r"GPU_MODELS = (\[.*\])", PROFILE.read_text()).group(1) == str(
+        list(GPU_MODELS)
+    ).replace("'", '"')
 
 
 def test_the_gpu_constraint_is_set_in_one_place_for_gpu_jobs_only(monkeypatch):
@@ -135,7 +139,7 @@ def test_the_gpu_constraint_is_set_in_one_place_for_gpu_jobs_only(monkeypatch):
         # Only the train rule's jobs differ by model.
         for model in MODELS if rule == "train" else [MAIN_MODEL]:
             constraint = resources.get("constraint")
-            if rule in GPU_RULES and model == MAIN_MODEL:
+            if (rule in GPU_RULES or rule == "train") and model in GPU_MODELS:
                 expected = "ampere"
             else:  # sbatch -C '' (the naive model's train job) asks for no feature
                 expected = "" if rule == "train" else None

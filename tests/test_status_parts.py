@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yte
@@ -228,12 +229,19 @@ def test_well_sized_and_local_jobs_get_no_suggestion():
     assert local.verdicts == []
 
 
+def namespace(attempt: int, model: str) -> dict:
+    """What Snakemake evaluates a job's resource expression with."""
+    return {"attempt": attempt, "min": min, "wildcards": SimpleNamespace(model=model)}
+
+
 def test_profile_lines_in_the_amarel_profile_give_the_suggestion_within_its_limits():
     """Pasted over the profile's set-resources, the suggested lines render (yte, as Snakemake
     does) to expressions that give the suggestion, doubled on retry, capped at 3 days."""
     chunk = rule_efficiency("simulate_chunk", [use(240, 420)], [])
-    train = rule_efficiency("train", [use(30000, 420)], [])
-    lines = profile_lines([chunk, train])
+    train = rule_efficiency("train/naive", [use(30000, 420)], [])
+    cnn = rule_efficiency("train/cnn", [use(3000, 12000, runtime=90, mem=16000)], [])  # fits
+    subset = rule_efficiency("train_subset", [use(2400, 1500)], [])  # near its 30 minutes
+    lines = profile_lines([chunk, train, cnn, subset])
     profile_text = (REPO / "profiles" / "amarel" / "config.v9+.yaml").read_text()
     before, _ = profile_text.split("\nset-resources:\n")
     profile = yte.process_yaml(before + "\n" + "\n".join(lines) + "\n")
@@ -242,7 +250,13 @@ def test_profile_lines_in_the_amarel_profile_give_the_suggestion_within_its_limi
     assert [eval(runtime, {"attempt": a}) for a in (1, 2, 10)] == [10, 20, 3 * 1440]
     memory = resources["simulate_chunk"]["mem_mb"]
     assert [eval(memory, {"attempt": a}) for a in (1, 2)] == [1000, 2000]
-    assert eval(resources["train"]["runtime"], {"attempt": 4}) == 3 * 1440
+    train_runtime = resources["train"]["runtime"]
+    assert [eval(train_runtime, namespace(a, "naive")) for a in (1, 4)] == [1000, 3 * 1440]
+    # The CNN keeps its own request, the same on every attempt, as does a GPU job's suggestion.
+    assert {eval(train_runtime, namespace(a, "cnn")) for a in (1, 4)} == {90}
+    assert eval(resources["train"]["mem_mb"], namespace(3, "cnn")) == 16000
+    subset_runtime = str(resources["train_subset"]["runtime"])
+    assert {eval(subset_runtime, namespace(a, "cnn")) for a in (1, 4)} == {80}
 
 
 def test_chunk_ranges_are_compressed():

@@ -244,14 +244,16 @@ def test_tiny_run_goes_through_every_rule_and_builds_a_report(tmp_path):
         "simulate_chunk",
         "consolidate",
         "normalise",
-        "train",
+        "train/cnn",  # per model: a GPU and CPUs on a cluster
+        "train/naive",
         "calibrate",
         "evaluate",
         "baseline_fit",
         "refine_chunk",
     }
     assert rules["simulate_chunk"]["jobs"] == 3 and rules["refine_chunk"]["jobs"] == 2
-    assert rules["train"]["jobs"] == rules["evaluate"]["jobs"] == 2  # one per model
+    assert rules["train/cnn"]["jobs"] == rules["train/naive"]["jobs"] == 1
+    assert rules["evaluate"]["jobs"] == 2  # one per model
     assert all(rule["largest_rss_mb"] > 50 for rule in rules.values())
     assert "Complete: nothing to resume." in lenspipe_status(workdir, "tiny.yaml").stdout
 

@@ -49,6 +49,9 @@ class ModelVariant:
 
     settings: Callable[[Mapping[str, Any]], dict[str, Any]]
     build: Callable[[Mapping[str, Any], tuple[int, int, int], int], "keras.Model"]
+    on_gpu: bool
+    """Whether its training job asks for a GPU on a cluster (the Amarel profile's
+    ``GPU_MODELS``, which tests/test_profile.py holds to this)."""
 
 
 def outputs_per_target(loss: str) -> int:
@@ -93,13 +96,17 @@ MODELS = {
     MAIN_MODEL: ModelVariant(
         settings=model_training_settings,
         build=_compile_cnn,
+        on_gpu=True,
     ),
     # The naive model: Dense layers on the flattened image (baselines.dense).
     "naive": ModelVariant(
         settings=_naive_settings,
         build=_compile_naive,
+        on_gpu=False,
     ),
 }
+GPU_MODELS = tuple(name for name, variant in MODELS.items() if variant.on_gpu)
+"""The models that train on a GPU on a cluster."""
 
 
 def model_settings(config: Mapping[str, Any], model: str) -> dict[str, Any]:

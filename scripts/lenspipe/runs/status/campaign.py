@@ -24,7 +24,13 @@ from lenspipe.runs.chunk_work import JournalAttempt, read_journal, saved_part_ra
 from lenspipe.runs.driver_record import driver_elsewhere
 from lenspipe.runs.job_record import read_job_record
 from lenspipe.runs.status.causes import Failure, attempt_failure
-from lenspipe.runs.status.efficiency import JobUse, RuleEfficiency, read_benchmark, rule_efficiency
+from lenspipe.runs.status.efficiency import (
+    JobUse,
+    RuleEfficiency,
+    efficiency_key,
+    read_benchmark,
+    rule_efficiency,
+)
 from lenspipe.runs.status.processes import process_alive, snakemake_drivers
 from lenspipe.runs.status.refine_chunks import refine_chunk_jobs, refine_chunks_state
 from lenspipe.runs.status.slurm import (
@@ -526,8 +532,9 @@ def _training_progress(
 def _efficiency(
     run_dir: Path, chunks: list[ChunkStatus], stages: list[str], n_refine_chunks: int
 ) -> list[RuleEfficiency]:
-    """Requested versus used resources of each rule's finished jobs (of every model, for a
-    rule of the models: they share the rule's requests; every chunk job of a chunked rule)."""
+    """Requested versus used resources of each rule's finished jobs (per model for the train
+    rule, whose models ask for different resources; of every model for the other rules of
+    the models; every chunk job of a chunked rule)."""
     jobs: dict[str, list[tuple[Path, Path]]] = {"simulate_chunk": []}
     retried: dict[str, list[str]] = {"simulate_chunk": []}
     for chunk in chunks:
@@ -540,10 +547,10 @@ def _efficiency(
             )
             retried["simulate_chunk"] += [a.outcome for a in chunk.attempts if a.failure]
     for stage in stages:
-        rule = layout.stage_rule(stage)
+        key = efficiency_key(layout.stage_rule(stage), layout.stage_wildcards(stage))
         files = (layout.stage_benchmark(run_dir, stage), layout.stage_log(run_dir, stage))
-        jobs.setdefault(rule, []).append(files)
-        retried[rule] = []
+        jobs.setdefault(key, []).append(files)
+        retried[key] = []
     if "refine" in stages:
         jobs["refine_chunk"], retried["refine_chunk"] = (
             refine_chunk_jobs(run_dir, n_refine_chunks),

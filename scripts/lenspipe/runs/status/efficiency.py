@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lenspipe.learning.variants import GPU_MODELS
+
 # Flag a rule when its largest job used less than this share of a request ...
 OVERSIZED_BELOW = 0.25
 # ... or more than this share (a job at its limit is one noisy node away from failing).
@@ -120,29 +122,86 @@ def _judge_share(
     return bool(verdicts)
 
 
-# The rules the Amarel profile sends to its GPU_PARTITION, each with the partitions whose
-# limits cap its runtime: train sends the models of GPU_MODELS there and the others to the
-# CPU_PARTITION (tests/test_profile.py checks both).
-GPU_RULES = {"train": ("GPU_PARTITION", "CPU_PARTITION"), "train_subset": ("GPU_PARTITION",)}
+GPU_RULES = ("train_subset",)
+"""Rules every job of which the Amarel profile sends to its GPU partition; the train rule
+sends the models of ``GPU_MODELS`` there (its efficiency is reported per model)."""
+FIRST_REQUEST = {"runtime": 360, "mem_mb": 16000}
+"""The Amarel profile's first request for a training job, for a model with no measured one."""
+
+
+def efficiency_key(rule: str, wildcards: dict[str, str]) -> str:
+    """The row a job's use is summed in: per model for the train rule, whose models ask for
+    different resources (a GPU, or CPUs), else per rule."""
+    return f"{rule}/{wildcards['model']}" if rule == "train" else rule
 
 
 def profile_lines(summaries: list[RuleEfficiency]) -> list[str]:
     """``set-resources`` lines for the Amarel profile that apply the suggestions.
 
-    They keep the profile's form: the first request, doubled on each retry, capped at the
-    partition's limit by the profile's own ``runtime`` helper.
+    They keep the profile's form: a CPU job's first request doubled on each retry and capped
+    at the partition's limit by the profile's own ``runtime`` helper; a GPU job's the same on
+    every attempt; the train rule's chosen per model (``per_model_expression``).
     """
     lines = []
     for summary in summaries:
-        entries = []
-        if summary.suggested_runtime_minutes is not None:
-            minutes = summary.suggested_runtime_minutes
-            partition = "".join(f", {name}" for name in GPU_RULES.get(summary.rule, ()))
-            entries.append(f"    runtime: ?runtime({minutes}{partition})")
-        if summary.suggested_mem_mb is not None:
-            megabytes = summary.suggested_mem_mb
-            cap = max(32000, 2 * megabytes)
-            entries.append(f'    mem_mb: "min({megabytes} * 2 ** (attempt - 1), {cap})"')
+        if summary.rule.startswith("train/"):
+            continue
+        on_gpu = summary.rule in GPU_RULES
+        runtime, memory = _suggested(summary, "runtime"), _suggested(summary, "mem_mb")
+        entries = [
+            f"    {name}: {_request(name, value, on_gpu)}"
+            for name, value in (("runtime", runtime), ("mem_mb", memory))
+            if value is not None
+        ]
         if entries:
             lines += [f"  {summary.rule}:", *entries]
+    lines += _train_lines(
+        {s.rule[len("train/") :]: s for s in summaries if s.rule.startswith("train/")}
+    )
     return ["set-resources:", *lines] if lines else []
+
+
+def _suggested(summary: RuleEfficiency, name: str) -> int | None:
+    return summary.suggested_runtime_minutes if name == "runtime" else summary.suggested_mem_mb
+
+
+def _requested(summary: RuleEfficiency | None, name: str) -> int:
+    """A model's suggestion, else its measured first request, else the profile's."""
+    if summary is not None:
+        suggested = _suggested(summary, name)
+        requested = (
+            summary.runtime_requested_minutes if name == "runtime" else summary.mem_requested_mb
+        )
+        if suggested is not None or requested:
+            return int(suggested if suggested is not None else requested)
+    return FIRST_REQUEST[name]
+
+
+def _request(name: str, value: int, on_gpu: bool, quoted: bool = True) -> str:
+    """The profile's form of a first request ``value`` of resource ``name``."""
+    if on_gpu:
+        return str(value)
+    if name == "runtime":
+        return f"?runtime({value})"
+    expression = f"min({value} * 2 ** (attempt - 1), {max(32000, 2 * value)})"
+    return f'"{expression}"' if quoted else expression
+
+
+def _train_lines(by_model: dict[str, RuleEfficiency]) -> list[str]:
+    """The train rule's lines when a model of it has a suggestion: each resource chosen per
+    model, a GPU model's the same on every attempt."""
+    if not any(
+        _suggested(summary, name) is not None
+        for summary in by_model.values()
+        for name in FIRST_REQUEST
+    ):
+        return []
+    gpu = next((by_model.get(model) for model in GPU_MODELS), None)
+    cpu = next((summary for model, summary in by_model.items() if model not in GPU_MODELS), None)
+    runtime_cpu = f"runtime({_requested(cpu, 'runtime')}, CPU_PARTITION)"
+    memory_cpu = _request("mem_mb", _requested(cpu, "mem_mb"), on_gpu=False, quoted=False)
+    return [
+        "  train:",
+        f"    runtime: ?per_model_expression({_requested(gpu, 'runtime')}, {runtime_cpu})",
+        f'    mem_mb: ?per_model_expression({_requested(gpu, "mem_mb")}, "{memory_cpu}")',
+    ]
