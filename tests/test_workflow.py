@@ -1,6 +1,7 @@
 """The Snakemake workflow itself: plan, lint, format, bad config, and a tiny end-to-end run."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.workflow
 
 
 def test_dry_run_plans_100k_lenses_as_one_job_per_chunk(tmp_path):
-    result = snakemake("-n", cwd=copy_workflow(tmp_path))
+    result = snakemake("-n", "--cores", "4", cwd=copy_workflow(tmp_path))
     assert result.returncode == 0, result.stderr
     counts = job_counts(result.stdout + result.stderr)
     assert counts["simulate_chunk"] == 10
@@ -39,6 +40,19 @@ def test_dry_run_plans_100k_lenses_as_one_job_per_chunk(tmp_path):
     assert counts["train"] == counts["evaluate"] == len(MODELS) == 2
     assert counts["baseline_fit"] == counts["compare"] == 1
     assert "baseline_dense" not in counts
+    # Each train job's local cores come from the model registry.
+    train_jobs = (result.stdout + result.stderr).split("rule train:")[1:]
+    jobs = {
+        re.search(r"wildcards: model=(\w+)", job).group(1): job.split("\nrule ")[0]
+        for job in train_jobs
+    }
+    threads = {
+        model: int((re.search(r"threads: (\d+)", job) or ["", "1"])[1])
+        for model, job in jobs.items()
+    }
+    assert threads == {name: variant.local_threads for name, variant in MODELS.items()}
+    first = {model for model, job in jobs.items() if "priority: 1" in job}
+    assert first == {name for name, variant in MODELS.items() if variant.first_on_local_cores}
     assert not (tmp_path / "results").exists()
 
 

@@ -116,15 +116,15 @@ MAIN_CHAIN_PRIORITY = 1
 
 
 def train_priority(wildcards):
-    """Scheduling priority of a train job: the main model's is ``MAIN_CHAIN_PRIORITY``."""
-    return MAIN_CHAIN_PRIORITY if wildcards.model == MAIN_MODEL else 0
+    """Scheduling priority of a train job: ``MAIN_CHAIN_PRIORITY`` for a model the registry
+    puts first on local cores (the main model), else 0."""
+    return MAIN_CHAIN_PRIORITY if MODELS[wildcards.model].first_on_local_cores else 0
 
 
 def train_threads(wildcards):
-    """Local cores of a train job: 2 for the CNN's convolutions, 1 for the naive Dense model,
-    which keeps half a core busy (19.5 s of CPU in 36.5 s, 2026-11-29), so that another job
-    can run beside it. On a cluster the profile's set-threads decides."""
-    return 2 if wildcards.model == MAIN_MODEL else 1
+    """Local cores of a train job, from the model registry; on a cluster the profile's
+    set-threads decides."""
+    return MODELS[wildcards.model].local_threads
 
 
 def calibration_of(model):

@@ -52,6 +52,11 @@ class ModelVariant:
     on_gpu: bool
     """Whether its training job asks for a GPU on a cluster (the Amarel profile's
     ``GPU_MODELS``, which tests/test_profile.py holds to this)."""
+    local_threads: int
+    """Cores of its training job in a local run (on a cluster the profile's set-threads)."""
+    first_on_local_cores: bool
+    """Whether its training goes before the jobs that merely fill cores in a local run (the
+    main model's: everything after it waits for it)."""
 
 
 def outputs_per_target(loss: str) -> int:
@@ -97,12 +102,18 @@ MODELS = {
         settings=model_training_settings,
         build=_compile_cnn,
         on_gpu=True,
+        local_threads=2,  # its convolutions use both cores
+        first_on_local_cores=True,
     ),
     # The naive model: Dense layers on the flattened image (baselines.dense).
     "naive": ModelVariant(
         settings=_naive_settings,
         build=_compile_naive,
         on_gpu=False,
+        # It keeps half a core busy (19.5 s of CPU in 36.5 s, 2026-11-29): another job can
+        # run beside it.
+        local_threads=1,
+        first_on_local_cores=False,
     ),
 }
 GPU_MODELS = tuple(name for name, variant in MODELS.items() if variant.on_gpu)
