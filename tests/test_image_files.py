@@ -26,6 +26,15 @@ def test_every_image_extension_of_a_fits_file_is_read_in_order(tmp_path):
     assert image_count(tmp_path / "three.fits", SHAPE) == 3
 
 
+def test_extensions_that_share_a_name_are_each_read(tmp_path):
+    data = images(2, 8, 6)
+    hdus = [fits.PrimaryHDU()] + [
+        fits.ImageHDU(image, name="SCI", ver=k + 1) for k, image in enumerate(data)
+    ]
+    fits.HDUList(hdus).writeto(tmp_path / "sci.fits")
+    np.testing.assert_array_equal(read_images(tmp_path / "sci.fits", SHAPE)[..., 0], data)
+
+
 def test_extensions_of_different_shapes_are_refused_by_name(tmp_path):
     hdus = [fits.PrimaryHDU(images(8, 6)), fits.ImageHDU(images(8, 8), name="WIDE")]
     fits.HDUList(hdus).writeto(tmp_path / "mixed.fits")

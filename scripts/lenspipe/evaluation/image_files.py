@@ -22,26 +22,30 @@ BAND_AXES = ("last", "first")
 """Where the bands are in a file's array: after the pixels (lenspipe's order) or before."""
 
 
-def _fits_shapes(hdus) -> list[tuple[str, tuple[int, ...]]]:
-    """(name, shape) of each image HDU with data: its EXTNAME, else its index."""
+def _fits_shapes(hdus) -> list[tuple[int, str, tuple[int, ...]]]:
+    """(index, name, shape) of each image HDU with data; its name is its EXTNAME (with its
+    EXTVER, if any), else its index."""
     shapes = []
     for index, hdu in enumerate(hdus):
         if getattr(hdu, "is_image", False) and hdu.header.get("NAXIS", 0) > 0:
-            shapes.append((hdu.header.get("EXTNAME") or str(index), tuple(hdu.shape)))
+            name = hdu.header.get("EXTNAME") or str(index)
+            if hdu.header.get("EXTVER") is not None and hdu.header.get("EXTNAME"):
+                name += f",{hdu.header['EXTVER']}"
+            shapes.append((index, name, tuple(hdu.shape)))
     return shapes
 
 
-def _stacked_shape(shapes: list[tuple[str, tuple[int, ...]]]) -> tuple[int, ...]:
+def _stacked_shape(shapes: list[tuple[int, str, tuple[int, ...]]]) -> tuple[int, ...]:
     """The shape of a FITS file's image extensions stacked along a first axis."""
     if not shapes:
         raise ValueError("no image extension holds data")
-    if len({shape for _, shape in shapes}) > 1:
-        listed = ", ".join(f"{name}: {shape}" for name, shape in shapes)
+    if len({shape for _, _, shape in shapes}) > 1:
+        listed = ", ".join(f"{name}: {shape}" for _, name, shape in shapes)
         raise ValueError(
             f"image extensions of different shapes ({listed}); expected extensions of one "
             "shape, each an image, a stack of images or a band"
         )
-    shape = shapes[0][1]
+    shape = shapes[0][2]
     return shape if len(shapes) == 1 else (len(shapes), *shape)
 
 
@@ -51,12 +55,8 @@ def _fits_array(path: Path) -> np.ndarray:
     with fits.open(path) as hdus:
         shapes = _fits_shapes(hdus)
         _stacked_shape(shapes)
-        arrays = [np.asarray(hdus[_hdu_index(hdus, name)].data) for name, _ in shapes]
+        arrays = [np.asarray(hdus[index].data) for index, _, _ in shapes]
     return arrays[0] if len(arrays) == 1 else np.stack(arrays)
-
-
-def _hdu_index(hdus, name: str) -> int:
-    return int(name) if name.isdigit() else hdus.index_of(name)
 
 
 def _npy_array(path: Path, header_only: bool) -> np.ndarray:
