@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import pandas as pd
 import tensorflow as tf
 from lenspipe.atomic import atomic_path, replace_text, unused_name

@@ -8,7 +8,7 @@ After success the parts are removed and only the attempt journal is kept.
 """
 
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 from lenspipe.data.chunk_files import chunk_range, read_chunk, write_chunk

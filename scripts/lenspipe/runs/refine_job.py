@@ -12,7 +12,7 @@ parts is the simulation chunks' (``lenspipe.runs.chunk_work``), which the status
 import hashlib
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
