@@ -114,7 +114,8 @@ def test_gpu_jobs_ask_with_gres_on_the_gpu_partition_and_no_constraint_by_defaul
         # The CNN trains on a GPU; the naive model, a baseline, on the CPU partition.
         on_gpu = model == MAIN_MODEL
         assert resources["slurm_partition"] == ("gpu" if on_gpu else "main"), (rule, model)
-        assert resources["gres"] == ("gpu:1" if on_gpu else ""), (rule, model)
+        # None: Snakemake leaves the resource unset, so sbatch gets no --gres at all.
+        assert resources["gres"] == ("gpu:1" if on_gpu else None), (rule, model)
         # `gpu: N` would become --gpus=N, which clusters without that option refuse.
         assert "gpu" not in resources and "gpu_model" not in resources
         assert "constraint" not in resources
@@ -141,8 +142,8 @@ def test_the_gpu_constraint_is_set_in_one_place_for_gpu_jobs_only(monkeypatch):
             constraint = resources.get("constraint")
             if (rule in GPU_RULES or rule == "train") and model in GPU_MODELS:
                 expected = "ampere"
-            else:  # sbatch -C '' (the naive model's train job) asks for no feature
-                expected = "" if rule == "train" else None
+            else:  # unset: the plugin would pass an empty string on as sbatch -C ''
+                expected = None
             assert (constraint and for_model(constraint, model)) == expected, (rule, model)
     assert "constraint" not in profile["default-resources"]
 
@@ -167,7 +168,7 @@ def test_the_account_is_general_unless_sbatch_account_names_another(monkeypatch)
 @pytest.mark.workflow
 def test_dry_run_with_the_profile_shows_each_jobs_slurm_resources(tmp_path, monkeypatch):
     monkeypatch.delenv("SBATCH_ACCOUNT", raising=False)
-    monkeypatch.delenv("LENSPIPE_GPU_CONSTRAINT", raising=False)
+    monkeypatch.setenv("LENSPIPE_GPU_CONSTRAINT", "ampere")
     result = snakemake("--profile", "profiles/amarel", "-n", cwd=copy_workflow(tmp_path))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
@@ -180,8 +181,10 @@ def test_dry_run_with_the_profile_shows_each_jobs_slurm_resources(tmp_path, monk
         for job in (job.split("\nrule ")[0] for job in output.split("rule train:")[1:])
     }
     assert set(train_jobs) == set(MODELS)
-    cnn = "slurm_partition=gpu, slurm_account=general, runtime=360, gres=gpu:1"
+    cnn = "slurm_partition=gpu, slurm_account=general, runtime=360, gres=gpu:1, constraint=ampere"
     assert cnn in train_jobs["cnn"]
     naive = "slurm_partition=main, slurm_account=general, runtime=360"
-    assert naive in train_jobs["naive"] and "gres=gpu" not in train_jobs["naive"]
+    # The CPU model's job has neither resource, not even empty (sbatch --gres= or -C '').
+    assert naive in train_jobs["naive"]
+    assert "gres=" not in train_jobs["naive"] and "constraint=" not in train_jobs["naive"]
     assert not (tmp_path / "results").exists()
