@@ -62,6 +62,7 @@ def test_a_training_validated_every_other_epoch_skips_only_those(prepared_run, r
     history = pd.read_csv(paths["history_path"]).set_index("epoch")
     assert history["loss"].notna().all()
     assert history["val_loss"].isna().tolist() == [False, True, False, False]
+    assert (history["seconds"] > 0).all()  # each epoch's wall time
     assert paths["model_path"].exists()
     assert paths["curve_path"].stat().st_size > 1000
     # No warning that early stopping or the checkpoint missed the validation loss.

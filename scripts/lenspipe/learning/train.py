@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -129,6 +130,18 @@ class _MarkFitFinished(keras.callbacks.Callback):
         replace_text(self._marker, "fit finished; the model is best.keras\n")
 
 
+class _EpochSeconds(keras.callbacks.Callback):
+    """Adds ``seconds``, the wall time of the epoch with its validation, to the epoch's logs
+    (so to ``history.csv``): what an epoch costs on the machine that trained it."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = round(time.perf_counter() - self._started, 3)
+
+
 def _keep_history_until(epoch_history: Path, epoch: int) -> None:
     """Drop the rows of epochs from ``epoch`` on, which the resumed training writes again (an
     attempt that restarts at 0 starts an empty history)."""
@@ -236,6 +249,7 @@ def train(
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=training["early_stopping_patience"]
         ),
+        _EpochSeconds(),
         keras.callbacks.CSVLogger(str(epoch_history), append=True),
         *extra_callbacks,
     ]
