@@ -122,11 +122,16 @@ def test_a_subset_read_into_memory_gives_the_batches_streamed_from_the_store(
     in_memory = LensBatches(*arguments, **options)
     monkeypatch.setattr(dataset, "IN_MEMORY_BYTES", 0)
     streamed = LensBatches(*arguments, **options)
-    assert in_memory._in_memory is not None and streamed._in_memory is None
+    monkeypatch.undo()
+    read_once = LensBatches(*arguments, **options, read_into_memory=False)
+    assert in_memory._in_memory is not None
+    assert streamed._in_memory is None and read_once._in_memory is None
     for epoch in (0, 1):
         for batch in range(len(in_memory)):
-            for ours, theirs in zip(in_memory.batch(batch, epoch), streamed.batch(batch, epoch)):
-                np.testing.assert_array_equal(ours, theirs)
+            expected = in_memory.batch(batch, epoch)
+            for other in (streamed, read_once):
+                for ours, theirs in zip(expected, other.batch(batch, epoch)):
+                    np.testing.assert_array_equal(ours, theirs)
     # Augmenting a batch in place leaves the images held in memory as they were.
     np.testing.assert_array_equal(
         in_memory._in_memory, open_store(store)["images"].oindex[np.sort(subsets["train"])]

@@ -1,9 +1,11 @@
 """Batches that stream from the zarr store into ``Model.fit``.
 
 ``LensBatches`` reads only the images of the batch asked for, so a store larger than memory
-trains; a subset whose images take at most ``IN_MEMORY_BYTES`` is read into memory once
+trains; a subset read every epoch (``read_into_memory``, as training reads its training and
+validation subsets) whose images take at most ``IN_MEMORY_BYTES`` is read into memory once
 instead, and its batches are cut from there (the same values, without decompressing the
-store's chunks again every epoch). Each batch comes from one or two neighbouring store chunks,
+store's chunks again every epoch). A subset read once (a prediction) streams: its memory does
+not grow with its lenses. Each batch comes from one or two neighbouring store chunks,
 which keeps reads large and sequential; as every lens is an independent draw from the priors,
 neighbouring lenses are as random a sample as any. The order of the chunks and of the lenses inside them is reshuffled
 every epoch from the seed.
@@ -52,6 +54,7 @@ class LensBatches:
         batch_size: int,
         shuffle_seed: int | None = None,
         pix2angle: np.ndarray | None = None,
+        read_into_memory: bool = True,
     ):
         root = open_store(store_path)
         self._images = root["images"]
@@ -59,7 +62,7 @@ class LensBatches:
         image_bytes = np.prod(self._images.shape[1:]) * np.dtype(np.float32).itemsize
         self._in_memory = (
             self._images.oindex[self._indices].astype(np.float32, copy=False)
-            if len(self._indices) * image_bytes <= IN_MEMORY_BYTES
+            if read_into_memory and len(self._indices) * image_bytes <= IN_MEMORY_BYTES
             else None
         )
         self._targets = normalisation.transform_targets(

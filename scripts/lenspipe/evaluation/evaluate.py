@@ -138,7 +138,8 @@ def predict_lenses(
     lenses = np.sort(np.asarray(lenses))
     normalisation = load_normalisation(normalisation_path)
     model = load_trained_model(model_path)
-    batches = LensBatches(store_path, lenses, normalisation, batch_size)
+    # One pass over the lenses: streamed, so the memory does not grow with their number.
+    batches = LensBatches(store_path, lenses, normalisation, batch_size, read_into_memory=False)
     calibration = (
         None
         if calibration_path is None
