@@ -19,5 +19,6 @@ with rule_log(snakemake):
         },
         table_path=snakemake.output.table,
         plot_path=snakemake.output.plot,
+        refined_path=snakemake.input.get("refined") or None,
     )
     print(table.to_string())

@@ -12,7 +12,8 @@ from lenspipe.data.normalise import save_normalisation, save_split
 from lenspipe.data.split import split_indices
 from lenspipe.errors import ConfigError
 from lenspipe.evaluation.learning_curve import nested_training_subset, train_on_subset
-from lenspipe.evaluation.learning_curve_table import curve_table
+from lenspipe.evaluation.learning_curve_table import curve_table, write_learning_curve
+from lenspipe.evaluation.plots import plot_learning_curve
 from lenspipe.evaluation.predictions import prediction_frame
 from workflow_helpers import (
     copy_workflow,
@@ -81,6 +82,56 @@ def test_curve_table_by_hand():
     assert table.loc[("lens_theta_E", 10), "rmse_over_full"] == pytest.approx(4.0)
     assert table.loc[("lens_e1", 40), "bias"] == pytest.approx(-0.02)
     assert (table["n_test"] == 4).all()
+
+
+def test_the_refined_fit_is_the_floor_on_its_converged_lenses(tmp_path):
+    names = ["lens_theta_E", "lens_e1"]
+    truth = np.array([[1.0, 0.0], [1.5, 0.1], [2.0, -0.1], [1.2, 0.0]])
+    errors = {10: np.array([[0.4, 0.02], [0.4, 0.02], [-0.4, 0.02], [0.3, 0.0]])}
+    errors[40] = errors[10] / 4
+    samples = {
+        size: prediction_frame(np.arange(4), names, truth, truth + error)
+        for size, error in errors.items()
+    }
+    # Lenses 1 and 3 refined; lens 2 did not converge and lens 0 was not refined.
+    refined = prediction_frame(
+        np.array([1, 2, 3]), names, truth[1:], truth[1:] + [[0.01, 0.0], [9.0, 9.0], [0.03, 0.0]]
+    ).assign(converged=[True, False, True])
+    table = curve_table(names, samples, refined)
+    assert (table["n_refined"] == 2).all()
+    floor = np.sqrt((0.01**2 + 0.03**2) / 2)
+    assert table.loc[("lens_theta_E", 10), "rmse_refined"] == pytest.approx(floor)
+    assert table.loc[("lens_theta_E", 40), "rmse_refined"] == pytest.approx(floor)
+    # Each size on the same two lenses, not on all four.
+    assert table.loc[("lens_theta_E", 10), "rmse_on_refined"] == pytest.approx(
+        np.sqrt((0.4**2 + 0.3**2) / 2)
+    )
+    assert table.loc[("lens_theta_E", 10), "rmse"] == pytest.approx(
+        np.sqrt((3 * 0.4**2 + 0.3**2) / 4)
+    )
+    assert table.loc[("lens_e1", 40), "rmse_on_refined"] == pytest.approx(0.02 / 4 / np.sqrt(2))
+    paths = {}
+    for size, frame in samples.items():
+        paths[size] = tmp_path / f"{size}.csv"
+        frame.to_csv(paths[size], index=False)
+    refined.to_csv(tmp_path / "refined.csv", index=False)
+    written = write_learning_curve(
+        names, paths, tmp_path / "curve.csv", tmp_path / "curve.png", tmp_path / "refined.csv"
+    )
+    assert list(written.columns)[-3:] == ["n_refined", "rmse_on_refined", "rmse_refined"]
+    assert (tmp_path / "curve.png").exists()
+    # The figure: each panel the CNN's curve over the sizes and the floor dashed under it.
+    figure = plot_learning_curve(
+        np.array([10, 40]),
+        np.array([[0.4, 0.02], [0.1, 0.005]]),
+        names,
+        tmp_path / "floor.png",
+        floor=np.array([0.02, 0.001]),
+    )
+    for axis, level in zip(figure.axes, (0.02, 0.001)):
+        curve, dashed = axis.get_lines()
+        assert list(curve.get_xdata()) == [10, 40]
+        assert dashed.get_linestyle() == "--" and set(dashed.get_ydata()) == {level}
 
 
 def test_a_subset_model_is_the_train_rules_cnn_on_the_nested_lenses(

@@ -1,7 +1,7 @@
 # The learning curve (evaluation.learning_curve): the main model (the CNN) trained again on the
 # first n_train lenses of a fixed seeded order of the training subset, each size predicting the
 # whole test subset, and the test metrics per target against size, the full training subset
-# (the train rule's own model) as the largest.
+# (the train rule's own model) as the largest, above the refined fit's as the floor.
 
 
 rule train_subset:
@@ -37,6 +37,8 @@ rule learning_curve:
     input:
         subsets=learning_curve_predictions,
         full=model_file("predictions", MAIN_MODEL),
+        # The floor: the refined fit's accuracy on the same test lenses (a run that refines).
+        refined=refined_predictions,
     output:
         table=report(
             run_path("learning_curve_table"),

@@ -182,13 +182,22 @@ def plot_calibration(
 
 
 def plot_learning_curve(
-    sizes: np.ndarray, rmse: np.ndarray, names: list[str], path: str | Path
-) -> None:
+    sizes: np.ndarray,
+    rmse: np.ndarray,
+    names: list[str],
+    path: str | Path,
+    floor: np.ndarray | None = None,
+) -> plt.Figure:
     """One panel per parameter: test RMSE (physical units) against the number of training
-    lenses, on a logarithmic axis; ``rmse`` is (len(sizes), len(names))."""
+    lenses, on a logarithmic axis; ``rmse`` is (len(sizes), len(names)). ``floor`` (one per
+    name) is drawn as a dashed line: the refined fit's RMSE. Returns the (saved) figure."""
     figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
     for column, (axis, name) in enumerate(zip(axes, names)):
-        axis.plot(sizes, rmse[:, column], marker="o")
+        axis.plot(sizes, rmse[:, column], marker="o", label="CNN")
+        if floor is not None:
+            axis.axhline(floor[column], linestyle="--", color="grey", label="refined fit")
+            axis.set_ylim(bottom=0)
+            axis.legend(fontsize="small")
         axis.set_xscale("log")
         axis.set_xticks(sizes, [f"{size:,}" for size in sizes], fontsize="small")
         axis.minorticks_off()
@@ -196,6 +205,7 @@ def plot_learning_curve(
         axis.set_xlabel("training lenses")
         axis.set_ylabel("test RMSE")
     _save(figure, path)
+    return figure
 
 
 @dataclass
