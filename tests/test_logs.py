@@ -37,3 +37,35 @@ def test_log_receives_output_line_by_line_and_the_traceback(tmp_path):
     log = log_path.read_text()
     assert "RuntimeError: simulation failed" in log
     assert "epoch 1 done" not in result.stdout
+
+
+RULE_SCRIPT = """
+import sys
+from types import SimpleNamespace
+from lenspipe.runs.logs import rule_log
+
+job = SimpleNamespace(
+    log=[sys.argv[1]], rule="train", wildcards={"model": "cnn"}, threads=1, resources={}
+)
+with rule_log(job):
+    total = sum(i * i for i in range(3_000_000))  # some CPU time
+    if sys.argv[2] == "fail":
+        raise RuntimeError("training failed")
+"""
+
+
+def test_a_rule_log_ends_with_what_the_job_used_whether_it_succeeds_or_fails(tmp_path):
+    from lenspipe.runs.job_record import USAGE_PREFIX, read_job_record, read_job_usage
+
+    for outcome in ("succeed", "fail"):
+        log_path = tmp_path / f"{outcome}.log"
+        result = subprocess.run(
+            [sys.executable, "-c", RULE_SCRIPT, str(log_path), outcome], cwd=REPO
+        )
+        assert result.returncode == (1 if outcome == "fail" else 0)
+        assert read_job_record(log_path)["rule"] == "train"  # the first line
+        assert log_path.read_text().splitlines()[-1].startswith(USAGE_PREFIX)
+        used = read_job_usage(log_path)
+        assert 0 < used["cpu_s"] and 0 < used["wall_s"] and used["peak_mb"] > 10
+    assert "RuntimeError: training failed" in (tmp_path / "fail.log").read_text()
+    assert read_job_usage(tmp_path / "missing.log") is None

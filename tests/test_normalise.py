@@ -76,6 +76,8 @@ def test_saved_normalisation_transforms_bit_for_bit_and_inverts(small_store, tmp
     )
     assert np.array_equal(loaded.target_scaler.scale_, fitted.target_scaler.scale_)
     scaled = loaded.target_scaler.transform(values)
+    # The scaling every training batch uses is sklearn's, bit for bit, without its checks.
+    assert np.array_equal(loaded.transform_targets(values), scaled.astype(np.float32))
     np.testing.assert_allclose(loaded.inverse_targets(scaled), values, rtol=1e-14, atol=1e-15)
     images = open_store(store)["images"][:5]
     assert np.array_equal(loaded.image.transform(images), fitted.image.transform(images))

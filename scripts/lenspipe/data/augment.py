@@ -16,6 +16,8 @@ the ra axis towards dec), a rotation by alpha maps ``z -> exp(i alpha) z`` and
 time delays, the lensing-cut measures) is unchanged.
 """
 
+import functools
+
 import numpy as np
 
 N_TRANSFORMS = 8
@@ -52,6 +54,7 @@ _PAIRS = {"_x": ("_y", 0, 1), "_y": ("_x", 1, 1), "_e1": ("_e2", 0, 2), "_e2": (
 _PAIRS |= {"_gamma1": ("_gamma2", 0, 2), "_gamma2": ("_gamma1", 1, 2)}
 
 
+@functools.cache
 def _pair(name: str) -> tuple[str, int, int] | None:
     """(partner column, 0 for the x/e1/gamma1 half or 1, spin) of a pair column, else None.
 

@@ -3,8 +3,8 @@
 ``LensBatches`` reads only the images of the batch asked for, so a store larger than memory
 trains; a subset read every epoch (``read_into_memory``, as training reads its training and
 validation subsets) whose images take at most ``IN_MEMORY_BYTES`` is read into memory once
-instead, and its batches are cut from there (the same values, without decompressing the
-store's chunks again every epoch). A subset read once (a prediction) streams: its memory does
+instead, scaled once, and its batches are cut from there (the same values, without
+decompressing and scaling the images again every epoch). A subset read once (a prediction) streams: its memory does
 not grow with its lenses. Each batch comes from one or two neighbouring store chunks,
 which keeps reads large and sequential; as every lens is an independent draw from the priors,
 neighbouring lenses are as random a sample as any. The order of the chunks and of the lenses inside them is reshuffled
@@ -61,7 +61,7 @@ class LensBatches:
         self._indices = np.sort(np.asarray(indices))
         image_bytes = np.prod(self._images.shape[1:]) * np.dtype(np.float32).itemsize
         self._in_memory = (
-            self._images.oindex[self._indices].astype(np.float32, copy=False)
+            self._read_scaled(normalisation)
             if read_into_memory and len(self._indices) * image_bytes <= IN_MEMORY_BYTES
             else None
         )
@@ -78,6 +78,18 @@ class LensBatches:
             self._columns = with_partners(normalisation.targets)
             self._physical = read_parameters(root, self._columns)[self._indices]
             self._sky_matrices = [sky_matrix(t, pix2angle) for t in range(N_TRANSFORMS)]
+
+    def _read_scaled(self, normalisation: Normalisation) -> np.ndarray:
+        """The subset's images, scaled once (the pixel scaling commutes with the flips and
+        rotations), read block by block so that no temporary is the subset's size."""
+        scaled = np.empty((len(self._indices), *self._images.shape[1:]), dtype=np.float32)
+        block = 16 * self._images.chunks[0]
+        for start in range(0, len(self._indices), block):
+            lenses = self._indices[start : start + block]
+            scaled[start : start + len(lenses)] = normalisation.image.transform(
+                self._images.oindex[lenses]
+            )
+        return scaled
 
     def __len__(self) -> int:
         return -(-len(self._indices) // self._batch_size)
@@ -108,14 +120,15 @@ class LensBatches:
             order = np.argsort(lenses)
             images = np.empty((len(lenses), *self._images.shape[1:]), dtype=np.float32)
             images[order] = self._images.oindex[lenses[order]]
+            images = self._normalisation.image.transform(images)
         if self._sky_matrices is None:
-            return self._normalisation.image.transform(images), self._targets[rows]
+            return images, self._targets[rows]
         return self._augmented(images, rows, batch, epoch)
 
     def _augmented(
         self, images: np.ndarray, rows: np.ndarray, batch: int, epoch: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The batch with each lens flipped or rotated, and its targets to match."""
+        """The scaled batch with each lens flipped or rotated, and its targets to match."""
         rng = seeding.stream(self._shuffle_seed, seeding.AUGMENTATION, epoch, batch)
         transforms = rng.integers(0, N_TRANSFORMS, len(rows))
         physical = self._physical[rows]
@@ -126,15 +139,15 @@ class LensBatches:
                 physical[chosen], self._columns, self._sky_matrices[transform]
             )
         k = len(self._normalisation.targets)
-        scaled = self._normalisation.transform_targets(physical[:, :k])
-        return self._normalisation.image.transform(images), scaled
+        return images, self._normalisation.transform_targets(physical[:, :k])
 
-    def as_dataset(self, first_epoch: int = 0) -> tf.data.Dataset:
+    def as_dataset(self, first_epoch: int = 0, parallel_batches: int = 2) -> tf.data.Dataset:
         """A ``tf.data`` pipeline of the batches, read ahead in background threads.
 
         Unshuffled: one pass in lens order (for validation and prediction). Shuffled: an
         endless stream, epoch after epoch from ``first_epoch`` (a resumed training's), each in
-        its own order; give ``fit`` the ``steps_per_epoch=len(self)``.
+        its own order; give ``fit`` the ``steps_per_epoch=len(self)``. ``parallel_batches``
+        batches are made at once, and as many more are read ahead.
 
         tf.data's autotuning is off: the parallelism and read-ahead are fixed here, and with it
         on, the end of ``fit`` sometimes sat idle for 5 to 50 s while the iterator waited for
@@ -161,5 +174,6 @@ class LensBatches:
         )
         options = tf.data.Options()
         options.autotune.enabled = False
-        pipeline = steps_dataset.map(read_in_graph, num_parallel_calls=2).prefetch(2)
+        pipeline = steps_dataset.map(read_in_graph, num_parallel_calls=parallel_batches)
+        pipeline = pipeline.prefetch(parallel_batches)
         return pipeline.with_options(options)

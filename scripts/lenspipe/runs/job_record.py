@@ -1,17 +1,23 @@
-"""The first line of every rule log: what the job asked for and where it runs.
+"""The first line of every rule log: what the job asked for and where it runs; and its last
+line: the wall time, CPU time and peak memory the job used.
 
-The status command (``python -m lenspipe status``) reads it back to compare each job's request
-with what its benchmark file says it used, and to tell whether the job is still running.
+The status command (``python -m lenspipe status``) reads the first back to compare each job's
+request with what its benchmark file says it used, and to tell whether the job is still
+running. The stage table (``scripts/benchmarks/stage_table.py``) reads the last: Snakemake's
+benchmark samples a job's CPU time every 30 s or so, and misses most of a short job's.
 """
 
 import datetime
 import json
 import os
+import resource
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
 PREFIX = "lenspipe job: "
+USAGE_PREFIX = "lenspipe job used: "
 
 
 def job_record(rule: str, wildcards: dict[str, str], threads: int, resources: Any) -> dict:
@@ -70,3 +76,33 @@ def now() -> str:
 def _number(value: Any) -> float | None:
     """A resource value as a number; None for a missing or symbolic one (e.g. "2h")."""
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def usage_record(started: float) -> dict:
+    """What this process and its finished children used since ``time.perf_counter()`` was
+    ``started``: wall and CPU seconds, and the peak resident memory of the process and of its
+    largest child (MB)."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return {
+        "wall_s": round(time.perf_counter() - started, 3),
+        "cpu_s": round(sum(u.ru_utime + u.ru_stime for u in (own, children)), 3),
+        "peak_mb": round(own.ru_maxrss / 1024, 1),
+        "largest_child_peak_mb": round(children.ru_maxrss / 1024, 1),
+    }
+
+
+def read_job_usage(log_path: str | Path) -> dict | None:
+    """The usage line a finished job wrote at the end of its log, or None if it has none."""
+    try:
+        lines = Path(log_path).read_text(errors="replace").splitlines()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    for line in reversed(lines):
+        if line.startswith(USAGE_PREFIX):
+            try:
+                return json.loads(line[len(USAGE_PREFIX) :])
+            except json.JSONDecodeError:
+                return None
+    return None

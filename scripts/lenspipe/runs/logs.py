@@ -1,14 +1,16 @@
 """Send a rule script's output, including that of C libraries such as TensorFlow, to its log."""
 
 import contextlib
+import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from lenspipe.runs.job_record import job_record, record_line
+from lenspipe.runs.job_record import USAGE_PREFIX, job_record, record_line, usage_record
 
 
 @contextlib.contextmanager
@@ -43,12 +45,18 @@ def logging_to(path: str | Path) -> Iterator[TextIO]:
 
 @contextlib.contextmanager
 def rule_log(job: Any) -> Iterator[TextIO]:
-    """``logging_to`` a rule job's log, after a first line recording the job's request.
+    """``logging_to`` a rule job's log, after a first line recording the job's request and
+    before a last line recording what it used (also when it fails).
 
     ``job`` is the ``snakemake`` object of a rule script; see ``lenspipe.runs.job_record``.
     """
+    started = time.perf_counter()
     path = Path(job.log[0])
     record = job_record(job.rule, dict(job.wildcards.items()), job.threads, job.resources)
     path.write_text(record_line(record))
-    with logging_to(path) as log:
-        yield log
+    try:
+        with logging_to(path) as log:
+            yield log
+    finally:
+        with open(path, "a") as log:
+            log.write(USAGE_PREFIX + json.dumps(usage_record(started), sort_keys=True) + "\n")

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lenspipe.runs.job_record import USAGE_PREFIX
+
 from lenspipe.runs.status.slurm import cause_in_slurm_log
 
 EXPLANATIONS = {
@@ -55,7 +57,11 @@ def attempt_failure(
 
 def _failure(cause: str, log: Path | None, text: str | None) -> Failure:
     """The failure, with SLURM's own messages from the log if it has any, else its last lines."""
-    lines = [line for line in (text or "").splitlines() if line.strip()]
+    lines = [
+        line
+        for line in (text or "").splitlines()
+        if line.strip() and not line.startswith(USAGE_PREFIX)
+    ]
     from_slurm = [line for line in lines if line.startswith("slurmstepd")]
     shown = (from_slurm or lines)[-LAST_LINES:]
     return Failure(cause, EXPLANATIONS[cause], str(log) if log else None, shown)
