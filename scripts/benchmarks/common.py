@@ -16,6 +16,18 @@ REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
+GPU_IMAGES_PER_SECOND = 20_000
+"""Images a second one GPU trains the CNN on, assumed (no GPU was measured here). Where it
+comes from: the network costs 53 million multiply-adds a 64x64 image forward, about 0.3 GFLOP
+a trained image; Myrtle's ResNet-9 (about 380 million multiply-adds a 32x32 CIFAR image,
+seven times more) trains at 16,000 images a second on one V100 in half precision (24 epochs of
+50,000 images in 75 s, Lambda Labs' measurement, 2019). By arithmetic this network would train
+several times faster; Keras's per-step overhead on a GPU, about 1 to 3 ms, caps batches of 64
+at 20,000 to 60,000 images a second. 20,000 is the low end of that cap, for an A100 or H100;
+Amarel's older cards are slower. The feed benchmark (``training_feed.py``) holds the feed to 3
+times this; the stage table projects the training's GPU time from it."""
+
+
 @dataclass
 class Row:
     """One line of the results table: a measured figure against its baseline and target."""
@@ -67,6 +79,17 @@ def production_config(**changes) -> dict:
 
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config.update(changes)
+    return validate_config(config)
+
+
+def config_from_files(paths: list[Path]) -> dict:
+    """The config of a run made with ``--configfile`` ``paths`` (later ones override, nested
+    dicts merged as Snakemake merges them), validated (the schema's defaults filled in)."""
+    from lenspipe.config import merge_config, validate_config
+
+    config: dict = {}
+    for path in paths:
+        config = merge_config(config, yaml.safe_load(Path(path).read_text()))
     return validate_config(config)
 
 
