@@ -17,7 +17,7 @@ from lenspipe.data.normalise import save_normalisation
 from lenspipe.evaluation.independent import evaluate_independent
 from lenspipe.evaluation.independent_metrics import TEST_SPLIT, side_by_side
 from lenspipe.evaluation.predictions import prediction_frame
-from lenspipe.learning.train import compile_model
+from lenspipe.learning.compile import compile_model
 from lenspipe.runs.chunk_job import simulate_chunk
 from lenspipe.settings import SimulationSettings, simulation_settings
 from lenspipe.simulation.simulate import LensSimulator

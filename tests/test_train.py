@@ -178,7 +178,7 @@ def test_a_rerun_with_other_settings_starts_afresh_and_keeps_the_old_work(
 
 
 def test_the_driver_is_told_which_training_will_not_be_resumed(prepared_run):
-    from lenspipe.learning.work_in_progress import not_resumed
+    from lenspipe.runs.training_resume import not_resumed
 
     training, seed, paths = prepared_run
     run = paths["split_path"].parent  # the fixture's files are where a run keeps them

@@ -80,7 +80,7 @@ def step_probe(run: Path, config: dict, cores: int, steps: int) -> dict:
     """The CNN's training steps on one batch, over and over: images a second, no feed."""
     _pin(cores)
     import numpy as np
-    from lenspipe.learning.train import compile_model
+    from lenspipe.learning.compile import compile_model
     from lenspipe.runs.threads import limit_tensorflow_threads
 
     limit_tensorflow_threads(cores)

@@ -25,7 +25,7 @@ def probe(mode: str, n_lenses: int, store: str, normalisation_path: str) -> dict
     from lenspipe.data.dataset import LensBatches
     from lenspipe.data.normalise import load_normalisation
     from lenspipe.data.store import open_store, read_parameters
-    from lenspipe.learning.train import compile_model
+    from lenspipe.learning.compile import compile_model
     from lenspipe.runs.threads import limit_tensorflow_threads
 
     limit_tensorflow_threads(2)

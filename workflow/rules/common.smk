@@ -21,7 +21,7 @@ from lenspipe.evaluation.image_files import image_count
 from lenspipe.refinement.engine import RefineSearch
 from lenspipe.refinement.selection import refine_counts
 from lenspipe.learning.variants import MAIN_MODEL, MODELS, has_uncertainties, model_settings
-from lenspipe.learning.work_in_progress import not_resumed
+from lenspipe.runs.training_resume import not_resumed
 from lenspipe.runs import layout
 from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
 from lenspipe.runs.slurm_preflight import JobRequest, check_requests, gpu_request

@@ -1,23 +1,13 @@
-"""Figures of the run: training curve, predicted versus true, residuals, image gallery."""
+"""Figures of the evaluation: predicted versus true, residuals, calibration, image galleries,
+the learning curve."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from lenspipe.atomic import atomic_path  # noqa: E402
-from lenspipe.evaluation.uncertainty import coverage_standard_error  # noqa: E402
-
-
-def _save(figure: plt.Figure, path: str | Path) -> None:
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=110, bbox_inches="tight", format="png")
-    plt.close(figure)
+import numpy as np
+from lenspipe.evaluation.uncertainty import coverage_standard_error
+from lenspipe.figures import plt, save_figure
 
 
 def _panel_grid(count: int, columns: int, size: float = 3.0) -> tuple[plt.Figure, np.ndarray]:
@@ -46,22 +36,6 @@ def display_image(image: np.ndarray) -> np.ndarray:
     return np.clip((rgb - low) / (high - low if high > low else 1.0), 0.0, 1.0)
 
 
-def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
-    """Loss and MAE of training and validation per epoch (log scale where every value is
-    positive; a likelihood loss can be negative)."""
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    for axis, metric in zip(axes, ("loss", "mae")):
-        axis.plot(history["epoch"] + 1, history[metric], label="training")
-        validated = history.dropna(subset=[f"val_{metric}"])  # see training.validation_interval
-        axis.plot(validated["epoch"] + 1, validated[f"val_{metric}"], label="validation")
-        axis.set_xlabel("epoch")
-        axis.set_ylabel(f"{metric} (scaled targets)")
-        positive = (history[metric] > 0).all() and (validated[f"val_{metric}"] > 0).all()
-        axis.set_yscale("log" if positive else "linear")
-        axis.legend()
-    _save(figure, path)
-
-
 def _parameter_panels(
     truth: np.ndarray,
     prediction: np.ndarray,
@@ -75,7 +49,7 @@ def _parameter_panels(
         draw(axis, truth[:, column], prediction[:, column])
         axis.set_title(name)
         axis.set_xlabel("true")
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def _draw_predicted_vs_true(axis: plt.Axes, true: np.ndarray, predicted: np.ndarray) -> None:
@@ -126,7 +100,7 @@ def plot_gallery(
         ]
         axis.set_title("\n".join(lines), fontsize=7)
     figure.suptitle("true / predicted", fontsize=9)
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def plot_lens_gallery(
@@ -148,7 +122,7 @@ def plot_lens_gallery(
         axis.set_xticks([])
         axis.set_yticks([])
     figure.suptitle(title, fontsize=9)
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def plot_calibration(
@@ -178,7 +152,7 @@ def plot_calibration(
     offset.legend(fontsize="small")
     for axis in (whole, offset):
         axis.set_xlabel("nominal coverage of the central interval")
-    _save(figure, path)
+    save_figure(figure, path)
 
 
 def plot_learning_curve(
@@ -204,7 +178,7 @@ def plot_learning_curve(
         axis.set_title(name)
         axis.set_xlabel("training lenses")
         axis.set_ylabel("test RMSE")
-    _save(figure, path)
+    save_figure(figure, path)
     return figure
 
 
@@ -230,4 +204,4 @@ def plot_panels(panels: list[Panel], title: str, path: str | Path) -> None:
         axis.set_xticks([])
         axis.set_yticks([])
     figure.suptitle(title, fontsize=9)
-    _save(figure, path)
+    save_figure(figure, path)

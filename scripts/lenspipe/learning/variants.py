@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lenspipe.config import model_training_settings
+from lenspipe.learning.outputs import outputs_per_target
 
 if TYPE_CHECKING:
     import keras
@@ -59,12 +60,6 @@ class ModelVariant:
     main model's: everything after it waits for it)."""
 
 
-def outputs_per_target(loss: str) -> int:
-    """Output units per target: 1 (the value) for MSE, 2 (mean and log-variance) for the
-    losses with a variance (``lenspipe.learning.losses``)."""
-    return 1 if loss == "mse" else 2
-
-
 def has_uncertainties(settings: Mapping[str, Any]) -> bool:
     """Whether a model trained with ``settings`` predicts a standard deviation per target."""
     return outputs_per_target(settings["loss"]) == 2
@@ -73,7 +68,7 @@ def has_uncertainties(settings: Mapping[str, Any]) -> bool:
 def _compile_cnn(
     settings: Mapping[str, Any], image_shape: tuple[int, int, int], steps_per_epoch: int
 ) -> "keras.Model":
-    from lenspipe.learning.train import compile_model
+    from lenspipe.learning.compile import compile_model
 
     return compile_model(settings, image_shape, steps_per_epoch)
 
@@ -88,7 +83,7 @@ def _compile_naive(
     settings: Mapping[str, Any], image_shape: tuple[int, int, int], steps_per_epoch: int
 ) -> "keras.Model":
     from lenspipe.learning.model import build_dense
-    from lenspipe.learning.train import compile_with, learning_rate
+    from lenspipe.learning.compile import compile_with, learning_rate
 
     model = build_dense(
         image_shape, len(settings["targets"]), settings["dense_units"], settings["dropout"]
