@@ -99,6 +99,8 @@ def test_the_refined_fit_is_the_floor_on_its_converged_lenses(tmp_path):
     ).assign(converged=[True, False, True])
     table = curve_table(names, samples, refined)
     assert (table["n_refined"] == 2).all()
+    none_converged = curve_table(names, samples, refined.assign(converged=False))
+    assert (none_converged["n_refined"] == 0).all() and none_converged["rmse_refined"].isna().all()
     floor = np.sqrt((0.01**2 + 0.03**2) / 2)
     assert table.loc[("lens_theta_E", 10), "rmse_refined"] == pytest.approx(floor)
     assert table.loc[("lens_theta_E", 40), "rmse_refined"] == pytest.approx(floor)

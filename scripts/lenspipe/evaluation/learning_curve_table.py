@@ -57,6 +57,8 @@ def curve_table(
     if refined is None:
         return frame
     done = refined[refined["converged"].astype(bool)]
+    if done.empty:  # no refined lens converged: no floor to draw
+        return frame.assign(n_refined=0, rmse_on_refined=float("nan"), rmse_refined=float("nan"))
     floor = regression_metrics(*frame_arrays(done, names)[:2], names)["rmse"]
     for size in sizes:
         on_refined = samples[size].set_index("lens_index").loc[done["lens_index"]]

@@ -168,7 +168,7 @@ def plot_learning_curve(
     figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
     for column, (axis, name) in enumerate(zip(axes, names)):
         axis.plot(sizes, rmse[:, column], marker="o", label="CNN")
-        if floor is not None:
+        if floor is not None and np.isfinite(floor[column]):
             axis.axhline(floor[column], linestyle="--", color="grey", label="refined fit")
             axis.set_ylim(bottom=0)
             axis.legend(fontsize="small")
