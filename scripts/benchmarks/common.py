@@ -82,17 +82,6 @@ def production_config(**changes) -> dict:
     return validate_config(config)
 
 
-def config_from_files(paths: list[Path]) -> dict:
-    """The config of a run made with ``--configfile`` ``paths`` (later ones override, nested
-    dicts merged as Snakemake merges them), validated (the schema's defaults filled in)."""
-    from lenspipe.config import merge_config, validate_config
-
-    config: dict = {}
-    for path in paths:
-        config = merge_config(config, yaml.safe_load(Path(path).read_text()))
-    return validate_config(config)
-
-
 def machine() -> str:
     """Cores and memory of this machine, for the table's header."""
     with open("/proc/meminfo") as meminfo:

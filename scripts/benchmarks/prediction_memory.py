@@ -2,7 +2,7 @@
 evaluate_independent do, through ``predict_lenses``) against the number of lenses.
 
     python scripts/benchmarks/prediction_memory.py results/production_short \\
-        --config config/config.yaml scripts/benchmarks/production_short.yaml
+        --configfile scripts/benchmarks/production_short.yaml
 
 Each size is predicted in its own process (the main model, calibrated, averaged over the 8
 flips and rotations if trained with augmentation); its peak resident memory is its own. The
@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import config_from_files
+from common import REPO
+from lenspipe.runs.status.run_config import load_run_config
 
 SIZES = (1_000, 10_000)
 FLAT = 1.2
@@ -57,13 +58,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="a run folder with a calibrated main model")
     parser.add_argument(
-        "--config", type=Path, nargs="+", required=True, help="the run's config files, in order"
+        "--configfile",
+        nargs="*",
+        default=[],
+        help="the config files the run added to config/config.yaml, in order (as for snakemake)",
     )
     arguments = parser.parse_args()
     results = []
     for n_lenses in SIZES:
         command = [sys.executable, __file__, "--probe", str(arguments.run), str(n_lenses)]
-        command += [str(path) for path in arguments.config]
+        command += [str(path) for path in arguments.configfile]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"probe of {n_lenses} lenses failed:\n{done.stderr[-3000:]}")
@@ -82,7 +86,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--probe"]:
         run_folder, n_lenses = sys.argv[2:4]
-        config = config_from_files([Path(path) for path in sys.argv[4:]])
+        config = load_run_config(REPO, sys.argv[4:])
         print(json.dumps(probe(Path(run_folder), config, int(n_lenses))))
     else:
         main()

@@ -3,7 +3,7 @@ from Snakemake's own per-job records (``results/<run>/benchmarks/``), and the pr
 campaign on Amarel projected from them.
 
     python scripts/benchmarks/stage_table.py results/production_short \\
-        --config config/config.yaml scripts/benchmarks/production_short.yaml
+        --configfile scripts/benchmarks/production_short.yaml
 
 ``--config`` names the config files the run was made with, in order (later ones override);
 the projection scales each stage to the production config (``config/config.yaml``): the
@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from common import GPU_IMAGES_PER_SECOND, REPO, config_from_files
+from common import GPU_IMAGES_PER_SECOND, REPO
+from lenspipe.runs.status.run_config import load_run_config
 from lenspipe.data.chunk_files import chunk_count
 from lenspipe.refinement.selection import refine_chunk_count
 from lenspipe.runs.job_record import read_job_usage
@@ -191,7 +192,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="the run folder, results/<run_name>")
     parser.add_argument(
-        "--config", type=Path, nargs="+", required=True, help="the run's config files, in order"
+        "--configfile",
+        nargs="*",
+        default=[],
+        help="the config files the run added to config/config.yaml, in order (as for snakemake)",
     )
     parser.add_argument(
         "--gpu-rate",
@@ -200,8 +204,8 @@ def main() -> None:
         help="images a second the CNN trains at on one GPU (common.GPU_IMAGES_PER_SECOND)",
     )
     arguments = parser.parse_args()
-    run_config = config_from_files(arguments.config)
-    production = config_from_files([REPO / "config" / "config.yaml"])
+    run_config = load_run_config(REPO, arguments.configfile)
+    production = load_run_config(REPO, [])
     stages = measured_stages(arguments.run)
     pd.DataFrame([cost.__dict__ for cost in stages]).to_csv(
         arguments.run / "stage_table.csv", index=False

@@ -2,7 +2,7 @@
 against the rate the network trains at.
 
     python scripts/benchmarks/training_feed.py results/production_short \\
-        --config config/config.yaml scripts/benchmarks/production_short.yaml
+        --configfile scripts/benchmarks/production_short.yaml
 
 Each figure comes from its own process, pinned to the cores it is given:
 - the feed: ``LensBatches.as_dataset`` of the training subset, augmented as in training,
@@ -25,7 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import GPU_IMAGES_PER_SECOND, config_from_files
+from common import GPU_IMAGES_PER_SECOND, REPO
+from lenspipe.runs.status.run_config import load_run_config
 
 TRAIN_CPUS = 8
 """The CPUs the Amarel profile gives a ``train`` job (``set-threads``)."""
@@ -99,7 +100,7 @@ def step_probe(run: Path, config: dict, cores: int, steps: int) -> dict:
     return {"cores": cores, "images_per_second": steps * batch_size / wall}
 
 
-def run_probe(kind: str, run: Path, configs: list[Path], cores: int, steps: int) -> dict:
+def run_probe(kind: str, run: Path, configs: list[str], cores: int, steps: int) -> dict:
     command = [sys.executable, __file__, "--probe", kind, str(run), str(cores), str(steps)]
     command += [str(path) for path in configs]
     result = subprocess.run(command, capture_output=True, text=True)
@@ -112,15 +113,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="a normalised run folder, results/<run_name>")
     parser.add_argument(
-        "--config", type=Path, nargs="+", required=True, help="the run's config files, in order"
+        "--configfile",
+        nargs="*",
+        default=[],
+        help="the config files the run added to config/config.yaml, in order (as for snakemake)",
     )
     parser.add_argument("--steps", type=int, default=1250, help="batches per feed measurement")
     arguments = parser.parse_args()
     feeds = [
-        run_probe("feed", arguments.run, arguments.config, cores, arguments.steps)
+        run_probe("feed", arguments.run, arguments.configfile, cores, arguments.steps)
         for cores in (1, 2)
     ]
-    cpu_step = run_probe("step", arguments.run, arguments.config, 2, 60)
+    cpu_step = run_probe("step", arguments.run, arguments.configfile, 2, 60)
     per_core = max(feed["images_per_cpu_second"] for feed in feeds)
     projected = per_core * TRAIN_CPUS
     result = {
@@ -150,7 +154,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--probe"]:
         kind, run_folder, cores, steps = sys.argv[2:6]
         probe = feed_probe if kind == "feed" else step_probe
-        config = config_from_files([Path(path) for path in sys.argv[6:]])
+        config = load_run_config(REPO, sys.argv[6:])
         print(json.dumps(probe(Path(run_folder), config, int(cores), int(steps))))
     else:
         main()

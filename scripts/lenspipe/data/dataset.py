@@ -4,8 +4,9 @@
 trains; a subset read every epoch (``read_into_memory``, as training reads its training and
 validation subsets) whose images take at most ``IN_MEMORY_BYTES`` is read into memory once
 instead, scaled once, and its batches are cut from there (the same values, without
-decompressing and scaling the images again every epoch). A subset read once (a prediction) streams: its memory does
-not grow with its lenses. Each batch comes from one or two neighbouring store chunks,
+decompressing and scaling the images again every epoch). A subset read once (a prediction)
+streams: its memory does not grow with its lenses. Each batch comes from one or two
+neighbouring store chunks,
 which keeps reads large and sequential; as every lens is an independent draw from the priors,
 neighbouring lenses are as random a sample as any. The order of the chunks and of the lenses inside them is reshuffled
 every epoch from the seed.

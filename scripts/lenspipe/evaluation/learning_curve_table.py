@@ -24,6 +24,11 @@ FLOOR_COLUMNS = ("n_refined", "rmse_on_refined", "rmse_refined")
 and the refined fit's."""
 
 
+def _metrics(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The regression metrics of a predictions frame, one row per target."""
+    return regression_metrics(*frame_arrays(frame, names)[:2], names)
+
+
 def curve_table(
     names: list[str], samples: dict[int, pd.DataFrame], refined: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -36,10 +41,7 @@ def curve_table(
     """
     sizes = sorted(samples)
     tables = {
-        size: regression_metrics(*frame_arrays(samples[size], names)[:2], names).assign(
-            n_test=len(samples[size])
-        )
-        for size in sizes
+        size: _metrics(samples[size], names).assign(n_test=len(samples[size])) for size in sizes
     }
     full = tables[sizes[-1]]["rmse"]
     rows = [
@@ -59,10 +61,10 @@ def curve_table(
     done = refined[refined["converged"].astype(bool)]
     if done.empty:  # no refined lens converged: no floor to draw
         return frame.assign(n_refined=0, rmse_on_refined=float("nan"), rmse_refined=float("nan"))
-    floor = regression_metrics(*frame_arrays(done, names)[:2], names)["rmse"]
+    floor = _metrics(done, names)["rmse"]
     for size in sizes:
         on_refined = samples[size].set_index("lens_index").loc[done["lens_index"]]
-        rmse = regression_metrics(*frame_arrays(on_refined, names)[:2], names)["rmse"]
+        rmse = _metrics(on_refined, names)["rmse"]
         for name in names:
             frame.loc[(name, size), list(FLOOR_COLUMNS)] = (len(done), rmse[name], floor[name])
     return frame.astype({"n_refined": int})
