@@ -1,14 +1,8 @@
 """Rule baseline_fit: lenstronomy maximum-likelihood fits of the first test lenses."""
 
-import sys
-
 # The fits run in spawned worker processes, which import this script again (without the
 # snakemake object) as their main module: only the process Snakemake started runs the job.
-# The workers inherit its sys.path, so they import the same lenspipe.
 if __name__ == "__main__":
-    # This workflow's lenspipe, beside this script, before any other copy installed.
-    sys.path.insert(0, snakemake.scriptdir)
-
     from lenspipe.runs.logs import rule_log
 
     with rule_log(snakemake):

@@ -1,11 +1,6 @@
 """Rule calibrate: the per-target factor of model {model}'s standard deviations, on the
 validation subset."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

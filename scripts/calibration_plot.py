@@ -1,11 +1,6 @@
 """Rule calibration_plot: the coverage of model {model}'s calibrated intervals on the test
 subset."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,10 +1,5 @@
 """Rule compare: every model (the CNN first) and the fit side by side on the test lenses."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,11 +1,6 @@
 """Rule evaluate_independent: metrics and predicted vs true of trained model {model} on every
 lens of an independent test campaign."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,11 +1,6 @@
 """Rule independent_table: the run's test split and each independent test campaign side by
 side."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

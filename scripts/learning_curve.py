@@ -1,11 +1,6 @@
 """Rule learning_curve: test metrics per target against training-set size, as a table and a
 figure."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,10 +1,5 @@
 """Rule normalise: split the lenses and fit the scalers on the training subset."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

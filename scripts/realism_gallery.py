@@ -1,10 +1,5 @@
 """Rule realism_gallery: the pixel PSFs, source stamps and subhalos the run's images use."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,10 +1,5 @@
 """Rule refine: the refine chunks merged, the refined sigmas calibrated, the summary."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,15 +1,10 @@
 """Rules refine_chunk and refine_cutout_chunk: fit one chunk of the refine seeds (test lenses,
 or images of refine.cutouts) from the CNN's predictions, resumably."""
 
-import sys
-
 # The fits run in spawned worker processes (with more than one thread), which import this
 # script again (without the snakemake object) as their main module: only the process
-# Snakemake started runs the job. The workers inherit its sys.path.
+# Snakemake started runs the job.
 if __name__ == "__main__":
-    # This workflow's lenspipe, beside this script, before any other copy installed.
-    sys.path.insert(0, snakemake.scriptdir)
-
     from lenspipe.runs.logs import rule_log
 
     with rule_log(snakemake) as log:

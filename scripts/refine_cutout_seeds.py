@@ -1,11 +1,6 @@
 """Rule refine_cutout_seeds: the images of one set of refine.cutouts, checked, kept as .npy and
 predicted by the calibrated CNN, as the seeds of their refinement."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,11 +1,6 @@
 """Rule refine_cutouts: the refine chunks of one set of refine.cutouts merged, their sigmas
 scaled by the run's refined-sigma calibration (when it has one)."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,10 +1,5 @@
 """Rule simulate_chunk: render one chunk of lenses into a chunk file, resumably."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake) as log:

@@ -1,10 +1,5 @@
 """Rule survey_gallery: the run's first lenses as one survey preset would image them."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -2,11 +2,6 @@
 (a point of the learning curve), and its predictions on the test subset; resumes from
 work_dir."""
 
-import sys
-
-# This workflow's lenspipe, beside this script, before any other copy installed.
-sys.path.insert(0, snakemake.scriptdir)
-
 from lenspipe.runs.logs import rule_log
 
 with rule_log(snakemake):

@@ -1,5 +1,6 @@
 """The package on its own: built, installed away from the repository, it validates a config."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from lenspipe.runs.package_path import export_to_jobs
 
 CHECK = """
 import sys
@@ -62,3 +64,12 @@ def test_the_wheel_holds_the_schema_and_every_layer(installed):
     layers = ("simulation", "data", "learning", "evaluation", "baselines", "refinement", "runs")
     for layer in layers:
         assert (package / layer / "__init__.py").is_file(), layer
+
+
+def test_jobs_get_the_workflows_package_first_on_pythonpath_once(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/site/a", "/work/scripts", "", "/site/b"]))
+    export_to_jobs("/work/scripts")
+    assert os.environ["PYTHONPATH"].split(os.pathsep) == ["/work/scripts", "/site/a", "/site/b"]
+    monkeypatch.delenv("PYTHONPATH")
+    export_to_jobs("/work/scripts")
+    assert os.environ["PYTHONPATH"] == "/work/scripts"

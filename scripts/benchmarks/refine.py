@@ -35,23 +35,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from lenspipe.baselines.fit_test_lenses import fit_test_lenses
+from lenspipe.baselines.likelihood_fit import Search
+from lenspipe.config import merge_config, validate_config
+from lenspipe.evaluation.uncertainty import coverage_standard_error
+from lenspipe.learning.variants import MAIN_MODEL, model_settings
+from lenspipe.runs.refine_job import refine_chunk
+from lenspipe.refinement.engine import RefineSearch
+from lenspipe.refinement.merge import catastrophic, merge_refined
+from lenspipe.refinement.seeds import write_seeds
+from lenspipe.refinement.selection import CALIBRATION, TEST
+from lenspipe.runs import layout
+from lenspipe.runs.threads import limit_tensorflow_threads
+from lenspipe.settings import SimulationSettings
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-
-from lenspipe.baselines.fit_test_lenses import fit_test_lenses  # noqa: E402
-from lenspipe.baselines.likelihood_fit import Search  # noqa: E402
-from lenspipe.config import merge_config, validate_config  # noqa: E402
-from lenspipe.evaluation.uncertainty import coverage_standard_error  # noqa: E402
-from lenspipe.learning.variants import MAIN_MODEL, model_settings  # noqa: E402
-from lenspipe.runs.refine_job import refine_chunk  # noqa: E402
-from lenspipe.refinement.engine import RefineSearch  # noqa: E402
-from lenspipe.refinement.merge import catastrophic, merge_refined  # noqa: E402
-from lenspipe.refinement.seeds import write_seeds  # noqa: E402
-from lenspipe.refinement.selection import CALIBRATION, TEST  # noqa: E402
-from lenspipe.runs import layout  # noqa: E402
-from lenspipe.runs.threads import limit_tensorflow_threads  # noqa: E402
-from lenspipe.settings import SimulationSettings  # noqa: E402
 
 ACCURACY_TARGETS = {"lens_theta_E": 0.25, "lens_center_x": 0.25, "lens_center_y": 0.25}
 """Refined over CNN RMSE; the other targets (e, gamma): 0.5."""

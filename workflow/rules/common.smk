@@ -1,9 +1,14 @@
 import sys
 from pathlib import Path
 
-# The lenspipe package lives in scripts/; make it importable here even when it is not
-# installed (rule scripts get scripts/ on their path from Snakemake itself).
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+# The lenspipe package lives in scripts/. This is the one place that makes it importable: here,
+# and, through export_to_jobs (PYTHONPATH), in every job, ahead of any other copy installed.
+PACKAGE_DIR = str(Path(workflow.basedir) / "scripts")
+sys.path.insert(0, PACKAGE_DIR)
+
+from lenspipe.runs.package_path import export_to_jobs
+
+export_to_jobs(PACKAGE_DIR)
 
 import dataclasses
 import re
