@@ -108,3 +108,12 @@ def require_slurm() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+def colour_fraction(png: Path) -> float:
+    """The fraction of a PNG's pixels in colour, neither grey, white nor black: the data a
+    figure drew (points, lines, images in a colour map), not its axes and text alone."""
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(png)[..., :3]
+    return float((pixels.max(axis=-1) - pixels.min(axis=-1) > 0.1).mean())

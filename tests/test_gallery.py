@@ -1,9 +1,8 @@
 """Survey galleries and how images of several bands are shown."""
 
-import matplotlib.image
 import numpy as np
 import pytest
-from conftest import small_config
+from conftest import colour_fraction, small_config
 from lenspipe.evaluation.gallery import preset_settings, survey_gallery
 from lenspipe.evaluation.plots import display_image
 from lenspipe.settings import simulation_settings
@@ -34,5 +33,13 @@ def test_a_preset_keeps_the_run_but_observes_with_the_preset():
 def test_survey_gallery_draws_a_png(tmp_path, survey):
     settings = simulation_settings(small_config(lens_system={"point_source": True}))
     path = tmp_path / f"{survey}.png"
-    survey_gallery(settings, survey, 2, path)
-    assert matplotlib.image.imread(path).shape[0] > 100
+    figure = survey_gallery(settings, survey, 2, path)
+    panels = [axis for axis in figure.axes if axis.get_visible()]
+    assert len(panels) == 2 and survey in figure.get_suptitle()
+    for axis in panels:
+        (lens,) = axis.get_images()
+        shown = np.asarray(lens.get_array())
+        assert shown.std() > 0.05 * np.abs(shown).max()  # an image, not a blank panel
+        (quasar,) = axis.collections
+        assert len(quasar.get_offsets()) >= 2  # its lensed images, circled
+    assert colour_fraction(path) > 0.001

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fit_small_normalisation
+from conftest import colour_fraction, fit_small_normalisation
 from lenspipe.data.normalise import save_normalisation, save_split
 from lenspipe.learning.model import load_trained_model
 from lenspipe.learning.train import train, validated_epochs
@@ -64,7 +64,7 @@ def test_a_training_validated_every_other_epoch_skips_only_those(prepared_run, r
     assert history["val_loss"].isna().tolist() == [False, True, False, False]
     assert (history["seconds"] > 0).all()  # each epoch's wall time
     assert paths["model_path"].exists()
-    assert paths["curve_path"].stat().st_size > 1000
+    assert colour_fraction(paths["curve_path"]) > 0.001
     # No warning that early stopping or the checkpoint missed the validation loss.
     assert not [str(w.message) for w in recwarn if "val_loss" in str(w.message)]
 
@@ -118,7 +118,7 @@ def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
         None,
         2 * len(training["targets"]),
     )
-    assert paths["curve_path"].stat().st_size > 1000
+    assert colour_fraction(paths["curve_path"]) > 0.001
     assert not paths["work_dir"].exists()
 
 

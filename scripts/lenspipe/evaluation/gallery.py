@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from lenspipe.evaluation.plots import plot_lens_gallery
+from lenspipe.figures import plt
 from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.observation import GALLERY_OBSERVATIONS
 from lenspipe.simulation.parameters import MAX_IMAGES
@@ -31,8 +32,11 @@ def preset_settings(settings: dict[str, Any], survey: str) -> dict[str, Any]:
     return preset
 
 
-def survey_gallery(settings: dict[str, Any], survey: str, count: int, path: str | Path) -> None:
-    """Render lenses 0..count-1 of ``settings`` under ``survey`` and plot them to ``path``."""
+def survey_gallery(
+    settings: dict[str, Any], survey: str, count: int, path: str | Path
+) -> plt.Figure:
+    """Render lenses 0..count-1 of ``settings`` under ``survey`` and plot them to ``path``;
+    returns the saved figure."""
     preset = SimulationSettings.from_config(preset_settings(settings, survey))
     simulator = LensSimulator(preset)
     images, parameters = simulator.simulate_many(range(count))
@@ -46,4 +50,4 @@ def survey_gallery(settings: dict[str, Any], survey: str, count: int, path: str 
     bands = ", ".join(preset.observation.bands)
     title = f"{survey} ({bands}; {pixel_scale:g} arcsec per pixel)"
     stretched = np.arcsinh(images / simulator.background_noise())
-    plot_lens_gallery(stretched, quasar_images, pixel_scale, title, path)
+    return plot_lens_gallery(stretched, quasar_images, pixel_scale, title, path)

@@ -1,5 +1,5 @@
 """Figures of the evaluation: predicted versus true, residuals, calibration, image galleries,
-the learning curve."""
+the learning curve. Each function saves its figure as a PNG and returns it, for inspection."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,14 +42,16 @@ def _parameter_panels(
     names: list[str],
     path: str | Path,
     draw: Callable[[plt.Axes, np.ndarray, np.ndarray], None],
-) -> None:
-    """One panel per parameter, filled by ``draw(axis, true, predicted)``."""
+) -> plt.Figure:
+    """One panel per parameter, filled by ``draw(axis, true, predicted)``; returns the saved
+    figure."""
     figure, axes = _panel_grid(len(names), columns=min(4, len(names)))
     for column, (axis, name) in enumerate(zip(axes, names)):
         draw(axis, truth[:, column], prediction[:, column])
         axis.set_title(name)
         axis.set_xlabel("true")
     save_figure(figure, path)
+    return figure
 
 
 def _draw_predicted_vs_true(axis: plt.Axes, true: np.ndarray, predicted: np.ndarray) -> None:
@@ -67,16 +69,16 @@ def _draw_residuals(axis: plt.Axes, true: np.ndarray, predicted: np.ndarray) -> 
 
 def plot_predicted_vs_true(
     truth: np.ndarray, prediction: np.ndarray, names: list[str], path: str | Path
-) -> None:
+) -> plt.Figure:
     """One panel per parameter: prediction against truth, with the identity line."""
-    _parameter_panels(truth, prediction, names, path, _draw_predicted_vs_true)
+    return _parameter_panels(truth, prediction, names, path, _draw_predicted_vs_true)
 
 
 def plot_residuals(
     truth: np.ndarray, prediction: np.ndarray, names: list[str], path: str | Path
-) -> None:
+) -> plt.Figure:
     """One panel per parameter: residual (predicted - true) against truth."""
-    _parameter_panels(truth, prediction, names, path, _draw_residuals)
+    return _parameter_panels(truth, prediction, names, path, _draw_residuals)
 
 
 def plot_gallery(
@@ -86,7 +88,7 @@ def plot_gallery(
     prediction: np.ndarray,
     names: list[str],
     path: str | Path,
-) -> None:
+) -> plt.Figure:
     """Test images (stretched) with the true and predicted value of the first targets."""
     shown = names[:3]
     figure, axes = _panel_grid(len(images), columns=4, size=3.2)
@@ -101,6 +103,7 @@ def plot_gallery(
         axis.set_title("\n".join(lines), fontsize=7)
     figure.suptitle("true / predicted", fontsize=9)
     save_figure(figure, path)
+    return figure
 
 
 def plot_lens_gallery(
@@ -109,7 +112,7 @@ def plot_lens_gallery(
     pixel_scale: float,
     title: str,
     path: str | Path,
-) -> None:
+) -> plt.Figure:
     """Stretched lens images, with the quasar's image positions (arcsec) marked if given."""
     figure, axes = _panel_grid(len(images), columns=4, size=2.6)
     half_width = images.shape[1] * pixel_scale / 2
@@ -123,6 +126,7 @@ def plot_lens_gallery(
         axis.set_yticks([])
     figure.suptitle(title, fontsize=9)
     save_figure(figure, path)
+    return figure
 
 
 def plot_calibration(
@@ -131,7 +135,7 @@ def plot_calibration(
     names: list[str],
     n_lenses: int,
     path: str | Path,
-) -> None:
+) -> plt.Figure:
     """Observed against nominal coverage of the central intervals of ``n_lenses`` lenses, one
     line per parameter (left), and observed minus nominal (right) beside the sampling noise
     of a calibrated coverage on as many lenses, shaded at ±2 standard errors."""
@@ -153,6 +157,7 @@ def plot_calibration(
     for axis in (whole, offset):
         axis.set_xlabel("nominal coverage of the central interval")
     save_figure(figure, path)
+    return figure
 
 
 def plot_learning_curve(
@@ -193,7 +198,7 @@ class Panel:
     points: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def plot_panels(panels: list[Panel], title: str, path: str | Path) -> None:
+def plot_panels(panels: list[Panel], title: str, path: str | Path) -> plt.Figure:
     """Maps side by side, four to a row, each on its own colour scale."""
     figure, axes = _panel_grid(len(panels), columns=4, size=2.6)
     for panel, axis in zip(panels, axes):
@@ -205,3 +210,4 @@ def plot_panels(panels: list[Panel], title: str, path: str | Path) -> None:
         axis.set_yticks([])
     figure.suptitle(title, fontsize=9)
     save_figure(figure, path)
+    return figure

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 from lenspipe.config import realism_switches
 from lenspipe.evaluation.plots import Panel, plot_panels
+from lenspipe.figures import plt
 from lenspipe.settings import SimulationSettings, imaged_bands
 from lenspipe.simulation.observation import read_kernel
 from lenspipe.simulation.simulate import LensSimulator
@@ -17,8 +18,9 @@ LENSES_SEARCHED = 50
 """The first lens among these with at least one subhalo is the one whose convergence is drawn."""
 
 
-def realism_gallery(settings: dict[str, Any], path: str | Path) -> None:
-    """Draw the panels of every realism switch that ``settings`` turns on."""
+def realism_gallery(settings: dict[str, Any], path: str | Path) -> plt.Figure:
+    """Draw the panels of every realism switch that ``settings`` turns on; returns the saved
+    figure."""
     switches = realism_switches(settings)
     panels: list[Panel] = []
     if "psf" in switches:
@@ -33,7 +35,7 @@ def realism_gallery(settings: dict[str, Any], path: str | Path) -> None:
             panels.append(Panel(title, np.arcsinh(catalogue.images[stamp] * 1e3)))
     if "subhalos" in switches:
         panels += convergence_panels(settings)
-    plot_panels(panels, "What the images are made of: " + ", ".join(switches), path)
+    return plot_panels(panels, "What the images are made of: " + ", ".join(switches), path)
 
 
 def convergence_panels(settings: dict[str, Any]) -> list[Panel]:

@@ -6,9 +6,9 @@ import pandas as pd
 from lenspipe.figures import plt, save_figure
 
 
-def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
+def plot_training_curve(history: pd.DataFrame, path: str | Path) -> plt.Figure:
     """Loss and MAE of training and validation per epoch (log scale where every value is
-    positive; a likelihood loss can be negative)."""
+    positive; a likelihood loss can be negative). Returns the saved figure."""
     figure, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for axis, metric in zip(axes, ("loss", "mae")):
         axis.plot(history["epoch"] + 1, history[metric], label="training")
@@ -20,3 +20,4 @@ def plot_training_curve(history: pd.DataFrame, path: str | Path) -> None:
         axis.set_yscale("log" if positive else "linear")
         axis.legend()
     save_figure(figure, path)
+    return figure
