@@ -1,7 +1,7 @@
 """The human-readable form of a run's status."""
 
 from lenspipe.runs import layout
-from lenspipe.runs.status.campaign import CampaignStatus, ChunkStatus
+from lenspipe.runs.status.model import CampaignStatus, ChunkStatus
 from lenspipe.runs.status.efficiency import profile_lines
 
 
