@@ -1,6 +1,7 @@
 """LensBatches: streaming batches from the store, each training lens once per epoch."""
 
 import numpy as np
+import pytest
 from conftest import fit_small_normalisation
 from lenspipe.data.augment import N_TRANSFORMS, sky_matrix, transform_image, transform_parameters
 from lenspipe.data.dataset import LensBatches
@@ -132,6 +133,31 @@ def test_a_subset_read_into_memory_gives_the_batches_streamed_from_the_store(
             for other in (streamed, read_once):
                 for ours, theirs in zip(expected, other.batch(batch, epoch)):
                     np.testing.assert_array_equal(ours, theirs)
-    # Augmenting a batch in place leaves the images held in memory as they were.
+    # Augmenting batches leaves the images held in memory as they were read.
     read = open_store(store)["images"].oindex[np.sort(subsets["train"])]
-    np.testing.assert_array_equal(in_memory._in_memory, normalisation.image.transform(read))
+    held = in_memory._in_memory.numpy().reshape(read.shape)
+    np.testing.assert_array_equal(held, normalisation.image.transform(read))
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["in_memory", "streamed"])
+def test_the_augmented_tf_dataset_gives_the_batches_of_batch(small_store, held):
+    """tf.data gathers and transforms in-memory images in TensorFlow, streamed ones after a
+    read in Python: both give exactly the batches of ``batch``, epoch after epoch."""
+    config, store, _, _ = small_store
+    subsets, normalisation = fit_small_normalisation(config, store)
+    batches = LensBatches(
+        store,
+        subsets["train"],
+        normalisation,
+        8,
+        shuffle_seed=3,
+        pix2angle=np.diag([0.2, 0.2]),
+        read_into_memory=held,
+    )
+    assert (batches._in_memory is not None) == held
+    steps = len(batches)
+    streamed = batches.as_dataset(first_epoch=1).take(steps + 2).as_numpy_iterator()
+    for step, made in enumerate(streamed, start=steps):
+        epoch, batch = divmod(step, steps)
+        for ours, expected in zip(made, batches.batch(batch, epoch)):
+            np.testing.assert_array_equal(ours, expected)

@@ -6,21 +6,20 @@ validation subsets) whose images take at most ``IN_MEMORY_BYTES`` is read into m
 instead, scaled once, and its batches are cut from there (the same values, without
 decompressing and scaling the images again every epoch). A subset read once (a prediction)
 streams: its memory does not grow with its lenses. Each batch comes from one or two
-neighbouring store chunks,
-which keeps reads large and sequential; as every lens is an independent draw from the priors,
-neighbouring lenses are as random a sample as any. The order of the chunks and of the lenses inside them is reshuffled
-every epoch from the seed.
+neighbouring store chunks, which keeps reads large and sequential; as every lens is an
+independent draw from the priors, neighbouring lenses are as random a sample as any. The order
+of the chunks and of the lenses inside them is reshuffled every epoch from the seed.
 
-``as_dataset`` wraps the reads in a ``tf.data`` pipeline that reads the next batches in
-TensorFlow's threads while the model trains on the current one. (We measured Keras's
-``PyDataset`` on this 2-core machine: its worker queue spent almost a core in the kernel and
-fed the same model at about half the speed.) Threads, not forked processes, also suit zarr,
-which runs its own event loop in a background thread.
+``as_dataset`` makes the next batches in TensorFlow's threads while the model trains on the
+current one. (We measured Keras's ``PyDataset`` on this 2-core machine: its worker queue spent
+almost a core in the kernel and fed the same model at about half the speed.) Threads, not
+forked processes, also suit zarr, which runs its own event loop in a background thread.
 
 With ``pix2angle`` (lenstronomy's pixel-to-angle matrix of the images), each training image
-is flipped or rotated by one of the 8 transforms of ``lenspipe.data.augment``, drawn per lens from
-the seed, epoch and batch, and its targets are transformed to match (positions, ellipticities
-and shears; the partner of a pair that is not a target is read from the store for this).
+is flipped or rotated by one of the 8 transforms of ``lenspipe.data.augment``, drawn per lens
+from the seed, epoch and batch, and its targets are transformed to match (positions,
+ellipticities and shears; the partner of a pair that is not a target is read from the store
+for this). Every lens's targets under all 8 transforms are computed once, at the start.
 """
 
 import functools
@@ -31,8 +30,8 @@ import tensorflow as tf
 from lenspipe import seeding
 from lenspipe.data.augment import (
     N_TRANSFORMS,
+    pixel_permutations,
     sky_matrix,
-    transform_image,
     transform_parameters,
     with_partners,
 )
@@ -57,40 +56,60 @@ class LensBatches:
         pix2angle: np.ndarray | None = None,
         read_into_memory: bool = True,
     ):
+        if pix2angle is not None and shuffle_seed is None:
+            raise ValueError("augmentation needs a shuffle_seed to draw the transforms")
         root = open_store(store_path)
         self._images = root["images"]
         self._indices = np.sort(np.asarray(indices))
-        image_bytes = np.prod(self._images.shape[1:]) * np.dtype(np.float32).itemsize
-        self._in_memory = (
-            self._read_scaled(normalisation)
-            if read_into_memory and len(self._indices) * image_bytes <= IN_MEMORY_BYTES
-            else None
-        )
-        self._targets = normalisation.transform_targets(
-            read_parameters(root, normalisation.targets)[self._indices]
-        )
         self._normalisation = normalisation
         self._batch_size = batch_size
         self._shuffle_seed = shuffle_seed
-        self._sky_matrices = None
-        if pix2angle is not None:
-            if shuffle_seed is None:
-                raise ValueError("augmentation needs a shuffle_seed to draw the transforms")
-            self._columns = with_partners(normalisation.targets)
-            self._physical = read_parameters(root, self._columns)[self._indices]
-            self._sky_matrices = [sky_matrix(t, pix2angle) for t in range(N_TRANSFORMS)]
+        image_shape = self._images.shape[1:]
+        self._flat_shape = (image_shape[0] * image_shape[1], image_shape[2])
+        image_bytes = np.prod(image_shape) * np.dtype(np.float32).itemsize
+        self._in_memory = (
+            self._read_scaled()
+            if read_into_memory and len(self._indices) * image_bytes <= IN_MEMORY_BYTES
+            else None
+        )
+        self._augmented = pix2angle is not None
+        self._targets = self._scaled_targets(root, pix2angle)
+        self._permutations = tf.constant(pixel_permutations(*image_shape[:2]))
 
-    def _read_scaled(self, normalisation: Normalisation) -> np.ndarray:
+    def _read_scaled(self) -> tf.Variable:
         """The subset's images, scaled once (the pixel scaling commutes with the flips and
-        rotations), read block by block so that no temporary is the subset's size."""
-        scaled = np.empty((len(self._indices), *self._images.shape[1:]), dtype=np.float32)
+        rotations), with their pixels flattened: (lenses, pixels, bands), in a CPU variable
+        that ``tf.data`` gathers batches from by reference, outside Python's global lock.
+        Read block by block; the variable is copied from the one array they fill, so the
+        peak is twice the subset's images, and then once."""
+        scaled = np.empty((len(self._indices), *self._flat_shape), dtype=np.float32)
         block = 16 * self._images.chunks[0]
         for start in range(0, len(self._indices), block):
             lenses = self._indices[start : start + block]
-            scaled[start : start + len(lenses)] = normalisation.image.transform(
-                self._images.oindex[lenses]
-            )
-        return scaled
+            scaled[start : start + len(lenses)] = self._read_lenses(lenses)
+        with tf.device("/CPU:0"):
+            return tf.Variable(scaled, trainable=False)
+
+    def _read_lenses(self, lenses: np.ndarray) -> np.ndarray:
+        """Scaled images of the sorted store indices ``lenses``, pixels flattened."""
+        images = self._normalisation.image.transform(self._images.oindex[lenses])
+        return images.reshape(len(lenses), *self._flat_shape)
+
+    def _scaled_targets(self, root, pix2angle: np.ndarray | None) -> np.ndarray:
+        """(transforms, lenses, targets): the scaled targets of every lens under each of the
+        8 transforms of the sky (only the identity without ``pix2angle``). Computed once: a
+        lens's targets then never depend on the batch it comes in."""
+        names = self._normalisation.targets
+        if pix2angle is None:
+            physical = read_parameters(root, names)[self._indices]
+            return self._normalisation.transform_targets(physical)[None]
+        columns = with_partners(names)
+        physical = read_parameters(root, columns)[self._indices]
+        moved = (
+            transform_parameters(physical, columns, sky_matrix(t, pix2angle))[:, : len(names)]
+            for t in range(N_TRANSFORMS)
+        )
+        return np.stack([self._normalisation.transform_targets(values) for values in moved])
 
     def __len__(self) -> int:
         return -(-len(self._indices) // self._batch_size)
@@ -111,44 +130,54 @@ class LensBatches:
         start = batch * self._batch_size
         return self._epoch_order(epoch)[start : start + self._batch_size]
 
+    def _plan(self, batch: int, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows (in the subset) of a batch's lenses, the transform drawn for each (0,
+        the identity, without augmentation) and their scaled targets under it."""
+        rows = np.searchsorted(self._indices, self.lens_indices(batch, epoch))
+        if self._augmented:
+            rng = seeding.stream(self._shuffle_seed, seeding.AUGMENTATION, epoch, batch)
+            transforms = rng.integers(0, N_TRANSFORMS, len(rows)).astype(np.int32)
+        else:
+            transforms = np.zeros(len(rows), dtype=np.int32)
+        return rows, transforms, self._targets[transforms, rows]
+
+    def _streamed(self, batch: int, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A batch read from the store: its flattened scaled images, transforms and targets."""
+        rows, transforms, targets = self._plan(batch, epoch)
+        lenses = self._indices[rows]
+        order = np.argsort(lenses)
+        images = np.empty((len(lenses), *self._flat_shape), dtype=np.float32)
+        images[order] = self._read_lenses(lenses[order])
+        return images, transforms, targets
+
+    def _transformed(self, flat: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
+        """Flattened images, each flipped or rotated by its transform, as (N, H, W, bands):
+        the transforms as one gather of pixels (``augment.pixel_permutations``)."""
+        if self._augmented:
+            flat = tf.gather(flat, tf.gather(self._permutations, transforms), batch_dims=1)
+        return tf.reshape(flat, (-1, *self._images.shape[1:]))
+
     def batch(self, batch: int, epoch: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Read batch number ``batch`` of epoch ``epoch``: scaled images and targets."""
-        lenses = self.lens_indices(batch, epoch)
-        rows = np.searchsorted(self._indices, lenses)
         if self._in_memory is not None:
-            images = self._in_memory[rows]
+            rows, transforms, targets = self._plan(batch, epoch)
+            flat = tf.gather(self._in_memory, rows)
         else:
-            order = np.argsort(lenses)
-            images = np.empty((len(lenses), *self._images.shape[1:]), dtype=np.float32)
-            images[order] = self._images.oindex[lenses[order]]
-            images = self._normalisation.image.transform(images)
-        if self._sky_matrices is None:
-            return images, self._targets[rows]
-        return self._augmented(images, rows, batch, epoch)
-
-    def _augmented(
-        self, images: np.ndarray, rows: np.ndarray, batch: int, epoch: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The scaled batch with each lens flipped or rotated, and its targets to match."""
-        rng = seeding.stream(self._shuffle_seed, seeding.AUGMENTATION, epoch, batch)
-        transforms = rng.integers(0, N_TRANSFORMS, len(rows))
-        physical = self._physical[rows]
-        for transform in np.unique(transforms):
-            chosen = transforms == transform
-            images[chosen] = transform_image(images[chosen], transform)
-            physical[chosen] = transform_parameters(
-                physical[chosen], self._columns, self._sky_matrices[transform]
-            )
-        k = len(self._normalisation.targets)
-        return images, self._normalisation.transform_targets(physical[:, :k])
+            flat, transforms, targets = self._streamed(batch, epoch)
+        return self._transformed(flat, transforms).numpy(), targets
 
     def as_dataset(self, first_epoch: int = 0, parallel_batches: int = 2) -> tf.data.Dataset:
-        """A ``tf.data`` pipeline of the batches, read ahead in background threads.
+        """A ``tf.data`` pipeline of the batches, made in background threads.
 
         Unshuffled: one pass in lens order (for validation and prediction). Shuffled: an
         endless stream, epoch after epoch from ``first_epoch`` (a resumed training's), each in
         its own order; give ``fit`` the ``steps_per_epoch=len(self)``. ``parallel_batches``
         batches are made at once, and as many more are read ahead.
+
+        Python draws only each batch's lenses and transforms; for a subset held in memory the
+        images are gathered and transformed by TensorFlow, outside Python's global lock, so
+        the feed grows with the cores it is given. A subset read from the store (too large
+        to hold) is read in Python.
 
         tf.data's autotuning is off: the parallelism and read-ahead are fixed here, and with it
         on, the end of ``fit`` sometimes sat idle for 5 to 50 s while the iterator waited for
@@ -156,17 +185,23 @@ class LensBatches:
         14 with it off).
         """
         steps = len(self)
+        in_memory = self._in_memory is not None
+        target_shape = (None, self._targets.shape[-1])
 
-        def read(step: np.int64) -> tuple[np.ndarray, np.ndarray]:
+        def planned(step: np.int64) -> tuple[np.ndarray, ...]:
             epoch, batch = divmod(int(step), steps)
-            return self.batch(batch, epoch)
+            return (self._plan if in_memory else self._streamed)(batch, epoch)
 
-        image_shape = (None, *self._images.shape[1:])
-        target_shape = (None, self._targets.shape[1])
-
-        def read_in_graph(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            images, targets = tf.numpy_function(read, [step], (tf.float32, tf.float32))
-            return tf.ensure_shape(images, image_shape), tf.ensure_shape(targets, target_shape)
+        def make(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            first = tf.int64 if in_memory else tf.float32
+            first, transforms, targets = tf.numpy_function(
+                planned, [step], (first, tf.int32, tf.float32)
+            )
+            flat = tf.gather(self._in_memory, first) if in_memory else first
+            images = tf.ensure_shape(
+                self._transformed(flat, transforms), (None, *self._images.shape[1:])
+            )
+            return images, tf.ensure_shape(targets, target_shape)
 
         steps_dataset = (
             tf.data.Dataset.range(steps)
@@ -175,6 +210,6 @@ class LensBatches:
         )
         options = tf.data.Options()
         options.autotune.enabled = False
-        pipeline = steps_dataset.map(read_in_graph, num_parallel_calls=parallel_batches)
+        pipeline = steps_dataset.map(make, num_parallel_calls=parallel_batches)
         pipeline = pipeline.prefetch(parallel_batches)
         return pipeline.with_options(options)

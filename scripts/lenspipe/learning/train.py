@@ -97,6 +97,12 @@ def _best_validation_loss(epoch_history: Path) -> float | None:
     return float(losses.min()) if len(losses) else None
 
 
+def _parallel_batches() -> int:
+    """Batches the feed makes at once: one per core TensorFlow may use (the job's threads,
+    ``limit_tensorflow_threads``), and at least 2."""
+    return max(2, tf.config.threading.get_intra_op_parallelism_threads())
+
+
 def _set_aside_other_settings(work_dir: Path, settings: dict[str, Any]) -> None:
     """Move work in progress made with other settings (or unrecorded ones) out of the way,
     to ``<work_dir>.replaced`` (numbered if taken), so the training starts afresh and never
@@ -198,10 +204,12 @@ def train(
         warnings.filterwarnings("ignore", "Can save best model only with val_loss available")
         history = model.fit(
             # A resumed training goes on with the data order of its next epoch, not epoch 0's.
-            train_batches.as_dataset(first_epoch=_resumed_epoch(backup)),
+            train_batches.as_dataset(
+                first_epoch=_resumed_epoch(backup), parallel_batches=_parallel_batches()
+            ),
             steps_per_epoch=len(train_batches),
             shuffle=False,  # LensBatches reshuffles every epoch itself
-            validation_data=validation_batches.as_dataset(),
+            validation_data=validation_batches.as_dataset(parallel_batches=_parallel_batches()),
             validation_freq=validated_epochs(training["epochs"], training["validation_interval"]),
             epochs=training["epochs"],
             callbacks=callbacks,
