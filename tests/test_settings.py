@@ -202,3 +202,21 @@ def test_runs_without_adaptive_rendering_record_the_settings_of_before():
     assert set(recorded["image"]) == {"num_pix", "supersampling", "noise"}
     adaptive = simulation_settings(small_config())
     assert adaptive["image"]["adaptive_supersampling"]["max_factor"] == 32
+
+
+def test_the_record_hashes_the_input_files_once_when_the_settings_are_made(tmp_path):
+    path = tmp_path / "kernel.npy"
+    np.save(path, np.full((3, 3), 1 / 9))
+    config = small_config(observation={"psf": "file", "psf_files": {"i": str(path)}})
+    settings = SimulationSettings.from_config(config)
+    recorded = settings.record()
+    assert recorded == simulation_settings(config) and str(path) in recorded["input_files_sha256"]
+    # Recording again reads nothing: the hash is of the file the settings were made from.
+    path.unlink()
+    assert settings.record() == recorded
+    # Settings made from the record (a job's params) hash the file that job reads.
+    kernel = np.zeros((3, 3))
+    kernel[1, 1] = 1.0
+    np.save(path, kernel)
+    remade = SimulationSettings.from_config(recorded).record()
+    assert remade["input_files_sha256"] != recorded["input_files_sha256"]

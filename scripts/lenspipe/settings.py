@@ -294,6 +294,9 @@ class SimulationSettings:
     cut: LensingCut
     fields_json: str
     """The config's simulation fields as JSON (``as_config``)."""
+    record_json: str
+    """``simulation_settings`` of the config as JSON (``record``): its input files hashed once,
+    when these settings were made."""
 
     @classmethod
     def from_config(
@@ -348,6 +351,7 @@ class SimulationSettings:
             priors=PriorSettings(MappingProxyType(priors), prior_copula(config, priors)),
             cut=LensingCut(enabled=cut_enabled(config), **config["lensing_cut"]),
             fields_json=json.dumps(simulation_fields(config)),
+            record_json=json.dumps(simulation_settings(config)),
         )
 
     def as_config(self) -> dict[str, Any]:
@@ -356,8 +360,9 @@ class SimulationSettings:
 
     def record(self) -> dict[str, Any]:
         """``simulation_settings`` of these settings: what the store and a chunk's work
-        folder record, and what the rules pass as params."""
-        return simulation_settings(self.as_config())
+        folder record, and what the rules pass as params. The input files are not read again:
+        their hashes are those of when these settings were made."""
+        return json.loads(self.record_json)
 
 
 @dataclass(frozen=True)

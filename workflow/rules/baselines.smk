@@ -13,7 +13,7 @@ rule baseline_fit:
     threads: 2
     params:
         simulation=SIMULATION,
-        targets=config["training"]["targets"],
+        targets=TARGETS,
         fit=config["baselines"]["fit"],
     script:
         "../../scripts/baseline_fit.py"
@@ -39,7 +39,7 @@ rule compare:
     conda:
         "../../envs/simulation.yaml"
     params:
-        targets=config["training"]["targets"],
+        targets=TARGETS,
         models=list(MODELS),
     script:
         "../../scripts/compare.py"

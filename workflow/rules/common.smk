@@ -18,7 +18,7 @@ from lenspipe.config import (
     learning_curve_sizes,
     realism_switches,
     training_subset_size,
-    validate_config,
+    validated_settings,
 )
 from lenspipe.data.chunk_files import chunk_count
 from lenspipe.errors import ConfigError
@@ -30,24 +30,27 @@ from lenspipe.runs.training_resume import not_resumed
 from lenspipe.runs import layout
 from lenspipe.runs.driver_record import remove_driver_record, write_driver_record
 from lenspipe.runs.slurm_preflight import JobRequest, check_requests, gpu_request
-from lenspipe.settings import imaged_bands, simulation_settings
+from lenspipe.settings import simulation_settings
 
 # Fills the schema defaults in place and stops with a message naming the field, before any
 # job is planned or anything is written; the message is the whole output (no traceback).
+# SETTINGS: the run's typed, immutable settings (lenspipe.settings.Settings), built once here.
 try:
-    validate_config(config)
+    SETTINGS = validated_settings(config)
 except ConfigError as error:
     sys.exit(f"Config error: {error}")
+# The training targets, in order: the columns every model predicts.
+TARGETS = list(SETTINGS.targets)
 
 # The run's folder; every path in it is declared once, in lenspipe.runs.layout.FILES.
 RUN = layout.run_dir(config)
 RUN_DIR = Path(RUN)
 # The folder of independent test campaign {name}: a run folder of its own.
 CAMPAIGN = f"{RUN}/{layout.FILES['campaign']}"
-N_CHUNKS = chunk_count(config["n_lenses"], config["chunk_size"])
+N_CHUNKS = chunk_count(SETTINGS.simulation.n_lenses, SETTINGS.simulation.chunk_size)
 # Rules receive their settings as params, not through the global config: Snakemake records
 # params, so a job reruns when a setting it depends on changes (and only then).
-SIMULATION = simulation_settings(config)
+SIMULATION = SETTINGS.simulation.record()
 # The settings each model (lenspipe.learning.variants.MODELS; the {model} wildcard) is trained
 # and evaluated with: the params of its jobs, so a model retrains only when its own change.
 MODEL_SETTINGS = {model: model_settings(config, model) for model in MODELS}
@@ -70,7 +73,7 @@ REFINE_CHUNKS = chunk_count(sum(REFINE_COUNTS.values()), REFINE["chunk_size"])
 # The sets of images of refine.cutouts, by name (the {name} of the refine_cutout rules), and
 # how many images each file holds (its header, read when the config was checked).
 CUTOUTS = config["refine"]["cutouts"]
-IMAGE_SHAPE = (config["image"]["num_pix"], config["image"]["num_pix"], len(imaged_bands(config)))
+IMAGE_SHAPE = SETTINGS.simulation.image.shape
 CUTOUT_COUNTS = {name: image_count(path, IMAGE_SHAPE) for name, path in CUTOUTS.items()}
 # The training-set sizes of the learning curve (evaluation.learning_curve) that get a model of
 # their own, smallest first; the full training subset is the train rule's model.
@@ -297,7 +300,7 @@ onstart:
     # A training in progress that its next job will not resume (a setting changed): said here,
     # in the driver's output, not only in that job's log.
     for model in MODELS:
-        notice = not_resumed(Path(RUN), model, MODEL_SETTINGS[model], config["seed"])
+        notice = not_resumed(Path(RUN), model, MODEL_SETTINGS[model], SETTINGS.simulation.seed)
         if notice:
             print(f"lenspipe: {notice}", file=sys.stderr)
     # Where this driver runs (host, pid, SLURM job), next to Snakemake's lock, for the status

@@ -64,6 +64,6 @@ rule calibration_plot:
     conda:
         "../../envs/simulation.yaml"
     params:
-        targets=config["training"]["targets"],
+        targets=TARGETS,
     script:
         "../../scripts/calibration_plot.py"

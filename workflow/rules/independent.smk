@@ -94,7 +94,7 @@ rule independent_table:
     conda:
         "../../envs/simulation.yaml"
     params:
-        targets=config["training"]["targets"],
+        targets=TARGETS,
         campaigns=list(INDEPENDENT_TESTS),
     script:
         "../../scripts/independent_table.py"

@@ -26,7 +26,7 @@ rule train_subset:
     threads: 2
     params:
         training=MODEL_SETTINGS[MAIN_MODEL],
-        seed=config["seed"],
+        seed=SETTINGS.simulation.seed,
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
         work_dir=run_path("subset_work"),
     script:
@@ -57,7 +57,7 @@ rule learning_curve:
     conda:
         "../../envs/simulation.yaml"
     params:
-        targets=config["training"]["targets"],
+        targets=TARGETS,
         sizes=LEARNING_CURVE_SIZES,
         full_size=training_subset_size(config),
     script:

@@ -18,9 +18,9 @@ rule normalise:
     # set-threads gives it 1.
     threads: 2
     params:
-        targets=config["training"]["targets"],
+        targets=TARGETS,
         split_fractions=config["normalisation"]["split"],
-        seed=config["seed"],
+        seed=SETTINGS.simulation.seed,
         image_stretch=config["normalisation"]["image_stretch"],
         asinh_softening=config["normalisation"]["asinh_softening"],
         image_range=config["normalisation"]["image_range"],

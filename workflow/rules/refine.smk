@@ -41,7 +41,7 @@ rule refine_chunk:
     threads: 1
     params:
         simulation=SIMULATION,
-        targets=config["training"]["targets"],
+        targets=TARGETS,
         search=REFINE_SEARCH,
         chunk_size=config["refine"]["chunk_size"],
         # Saved parts live outside the declared output, so a retried, requeued or rerun job
@@ -64,7 +64,7 @@ rule refine:
     conda:
         "../../envs/simulation.yaml"
     params:
-        targets=config["training"]["targets"],
+        targets=TARGETS,
     script:
         "../../scripts/refine.py"
 
@@ -89,7 +89,7 @@ rule refine_cutout_seeds:
     params:
         image_shape=IMAGE_SHAPE,
         settings=MODEL_SETTINGS[MAIN_MODEL],
-        targets=config["training"]["targets"],
+        targets=TARGETS,
     script:
         "../../scripts/refine_cutout_seeds.py"
 
@@ -111,7 +111,7 @@ rule refine_cutout_chunk:
     threads: 1
     params:
         simulation=SIMULATION,
-        targets=config["training"]["targets"],
+        targets=TARGETS,
         search=REFINE_SEARCH,
         chunk_size=config["refine"]["chunk_size"],
         work_dir=run_path("cutout_work"),
@@ -132,7 +132,7 @@ rule refine_cutouts:
     conda:
         "../../envs/simulation.yaml"
     params:
-        targets=config["training"]["targets"],
+        targets=TARGETS,
     script:
         "../../scripts/refine_cutouts.py"
 

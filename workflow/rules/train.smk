@@ -26,7 +26,7 @@ rule train:
     threads: train_threads
     params:
         settings=settings_of_model,
-        seed=config["seed"],
+        seed=SETTINGS.simulation.seed,
         # Outside the declared outputs, so a failed attempt's backup survives for the next.
         work_dir=run_path("train_work"),
     script:
