@@ -7,7 +7,6 @@ from conftest import small_config
 from lenspipe import seeding
 from lenspipe.data.augment import (
     N_TRANSFORMS,
-    pixel_permutations,
     sky_matrix,
     transform_image,
     transform_parameters,
@@ -74,13 +73,3 @@ def test_a_pair_column_needs_its_partner():
     ]
     with pytest.raises(ValueError, match="'lens_e1' cannot be transformed without 'lens_e2'"):
         transform_parameters(np.zeros((1, 1)), ["lens_e1"], np.eye(2))
-
-
-def test_pixel_permutations_gather_each_transformed_image():
-    images = np.random.default_rng(0).normal(size=(2, 6, 6, 3))
-    flat = images.reshape(2, 36, 3)
-    permutations = pixel_permutations(6, 6)
-    assert permutations.shape == (N_TRANSFORMS, 36) and permutations.dtype == np.int32
-    for transform in range(N_TRANSFORMS):
-        gathered = flat[:, permutations[transform]].reshape(images.shape)
-        np.testing.assert_array_equal(gathered, transform_image(images, transform))

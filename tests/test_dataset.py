@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from conftest import fit_small_normalisation
 from lenspipe.data.augment import N_TRANSFORMS, sky_matrix, transform_image, transform_parameters
-from lenspipe.data.dataset import LensBatches
+from lenspipe.data.dataset import LensBatches, flip_and_rotate
 from lenspipe.data.normalise import fit_normalisation
 from lenspipe.data.store import open_store, read_parameters
 
@@ -161,3 +162,11 @@ def test_the_augmented_tf_dataset_gives_the_batches_of_batch(small_store, held):
         epoch, batch = divmod(step, steps)
         for ours, expected in zip(made, batches.batch(batch, epoch)):
             np.testing.assert_array_equal(ours, expected)
+
+
+def test_tensorflow_flips_and_rotates_each_image_as_the_augmentation_defines():
+    images = np.random.default_rng(0).normal(size=(20, 6, 6, 2)).astype(np.float32)
+    transforms = np.array([*range(N_TRANSFORMS), *range(N_TRANSFORMS), 3, 3, 0, 7], np.int32)
+    made = flip_and_rotate(tf.constant(images), tf.constant(transforms)).numpy()
+    for image, transform, ours in zip(images, transforms, made):
+        np.testing.assert_array_equal(ours, transform_image(image, transform))

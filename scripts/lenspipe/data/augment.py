@@ -34,13 +34,6 @@ def transform_image(images: np.ndarray, transform: int) -> np.ndarray:
     return np.rot90(images, transform % 4, axes=axes)
 
 
-def pixel_permutations(height: int, width: int) -> np.ndarray:
-    """(N_TRANSFORMS, height * width) int32: where each pixel of a transformed image comes
-    from, as flat pixel indices of the original (``transform_image`` as a gather)."""
-    flat = np.arange(height * width, dtype=np.int32).reshape(height, width, 1)
-    return np.stack([transform_image(flat, t).reshape(-1) for t in range(N_TRANSFORMS)])
-
-
 def pixel_matrix(transform: int) -> np.ndarray:
     """2x2 matrix that maps a pixel offset (x = column, y = row) to its new place."""
     offsets = np.arange(3) - 1.0

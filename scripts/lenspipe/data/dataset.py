@@ -30,7 +30,6 @@ import tensorflow as tf
 from lenspipe import seeding
 from lenspipe.data.augment import (
     N_TRANSFORMS,
-    pixel_permutations,
     sky_matrix,
     transform_parameters,
     with_partners,
@@ -41,6 +40,30 @@ from lenspipe.data.store import open_store, read_parameters
 IN_MEMORY_BYTES = 2 * 1024**3
 """The largest subset, in bytes of images, that is read into memory once rather than batch by
 batch (the 80,000 training images of the 100k production run take 1.3 GB)."""
+
+
+def _transform_image(images: tf.Tensor, transform: int) -> tf.Tensor:
+    """``augment.transform_image`` in TensorFlow, for one transform of a batch (N, H, W, C)."""
+    if transform >= 4:
+        images = tf.reverse(images, [2])
+    quarter_turns = transform % 4
+    if quarter_turns == 1:
+        return tf.reverse(tf.transpose(images, [0, 2, 1, 3]), [1])
+    if quarter_turns == 2:
+        return tf.reverse(images, [1, 2])
+    if quarter_turns == 3:
+        return tf.reverse(tf.transpose(images, [0, 2, 1, 3]), [2])
+    return images
+
+
+def flip_and_rotate(images: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
+    """Images (N, H, W, C) each transformed by its transform of ``transforms`` (N,) in
+    0..7: the batch is split by transform, each part transformed at once, and the images put
+    back in their places (TensorFlow's kernels, outside Python's global lock)."""
+    places = tf.dynamic_partition(tf.range(tf.shape(transforms)[0]), transforms, N_TRANSFORMS)
+    parts = tf.dynamic_partition(images, transforms, N_TRANSFORMS)
+    moved = [_transform_image(part, transform) for transform, part in enumerate(parts)]
+    return tf.dynamic_stitch(places, moved)
 
 
 class LensBatches:
@@ -74,7 +97,6 @@ class LensBatches:
         )
         self._augmented = pix2angle is not None
         self._targets = self._scaled_targets(root, pix2angle)
-        self._permutations = tf.constant(pixel_permutations(*image_shape[:2]))
 
     def _read_scaled(self) -> tf.Variable:
         """The subset's images, scaled once (the pixel scaling commutes with the flips and
@@ -151,11 +173,9 @@ class LensBatches:
         return images, transforms, targets
 
     def _transformed(self, flat: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
-        """Flattened images, each flipped or rotated by its transform, as (N, H, W, bands):
-        the transforms as one gather of pixels (``augment.pixel_permutations``)."""
-        if self._augmented:
-            flat = tf.gather(flat, tf.gather(self._permutations, transforms), batch_dims=1)
-        return tf.reshape(flat, (-1, *self._images.shape[1:]))
+        """Flattened images as (N, H, W, bands), each flipped or rotated by its transform."""
+        images = tf.reshape(flat, (-1, *self._images.shape[1:]))
+        return flip_and_rotate(images, transforms) if self._augmented else images
 
     def batch(self, batch: int, epoch: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Read batch number ``batch`` of epoch ``epoch``: scaled images and targets."""
