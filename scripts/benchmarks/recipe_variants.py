@@ -31,6 +31,7 @@ from lenspipe.data.augment import sky_matrix, transform_image, transform_paramet
 from lenspipe.data.normalise import load_normalisation, load_split  # noqa: E402
 from lenspipe.data.store import open_store, read_parameters, store_pix2angle  # noqa: E402
 from lenspipe.learning.model import StopGradient  # noqa: E402
+from lenspipe.runs.layout import run_file  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 RUN = Path(os.environ.get("RUN", REPO / "results" / "local"))
@@ -90,9 +91,9 @@ def beta_nll(y, p, beta=1.0):
 
 def main(variant: dict) -> dict:
     keras.utils.set_random_seed(variant.get("seed", 1))
-    normalisation = load_normalisation(RUN / "normalisation.json")
-    split = load_split(RUN / "split.csv")
-    root = open_store(RUN / "lenses.zarr")
+    normalisation = load_normalisation(run_file(RUN, "normalisation"))
+    split = load_split(run_file(RUN, "split"))
+    root = open_store(run_file(RUN, "store"))
     names, k = normalisation.targets, len(normalisation.targets)
     images = normalisation.image.transform(root["images"][:])
     params = read_parameters(root, names)
@@ -130,7 +131,7 @@ def main(variant: dict) -> dict:
     ]
     if variant.get("sched", "plateau") == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5))
-    matrices = [sky_matrix(t, store_pix2angle(RUN / "lenses.zarr")) for t in range(8)]
+    matrices = [sky_matrix(t, store_pix2angle(run_file(RUN, "store"))) for t in range(8)]
     started = time.perf_counter()
     rng = np.random.default_rng(variant.get("seed", 1))
     for epoch in range(epochs):

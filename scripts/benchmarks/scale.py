@@ -7,6 +7,7 @@ from pathlib import Path
 
 from common import SNAKEMAKE, Row, production_config, timed_command, workflow_copy
 from lenspipe.data.chunk_files import chunk_count
+from lenspipe.runs.layout import run_file
 from lenspipe.runs.local_cluster import local_profile, slurm_is_up
 
 HUNDRED_K_TARGET_S = 120
@@ -91,8 +92,8 @@ def consolidation(workdir: Path, chunk_size: int) -> list[Row]:
         arguments = [
             config,
             all_chunks[:count],
-            str(out / "lenses.zarr"),
-            str(out / "parameters.parquet"),
+            str(run_file(out, "store")),
+            str(run_file(out, "table")),
             str(out / "copy"),
         ]
         result = subprocess.run(

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 from lenspipe.config import merge_config, validate_config
+from lenspipe.runs.layout import run_file
 from lenspipe.runs.threads import limit_tensorflow_threads
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +54,7 @@ def load_config(configfiles: list[str]) -> dict:
 
 def make_data(configfiles: list[str], run: Path) -> None:
     """Run the workflow up to the normalisation (the store, the split and the scalers)."""
-    target = str((run / "normalisation.json").relative_to(REPO))
+    target = str(run_file(run, "normalisation").relative_to(REPO))
     command = [sys.executable, "-m", "snakemake", target, "--cores"]
     command += ["2", "--configfile", "config/config.yaml", *configfiles]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
@@ -66,13 +67,13 @@ def data_digest(run: Path, targets: list[str]) -> str:
     split and the normalisation."""
     from lenspipe.data.store import open_store, read_parameters
 
-    root = open_store(run / "lenses.zarr")
+    root = open_store(run_file(run, "store"))
     digest = hashlib.sha256()
     for part in (
         np.ascontiguousarray(root["images"][:]).tobytes(),
         np.ascontiguousarray(read_parameters(root, targets)).tobytes(),
-        (run / "split.csv").read_bytes(),
-        (run / "normalisation.json").read_bytes(),
+        run_file(run, "split").read_bytes(),
+        run_file(run, "normalisation").read_bytes(),
     ):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
@@ -113,9 +114,9 @@ def train_reference(run: Path, seed: int, work: Path) -> tuple[np.ndarray, np.nd
     from lenspipe.data.normalise import load_normalisation, load_split
     from lenspipe.data.store import open_store, read_parameters
 
-    normalisation = load_normalisation(run / "normalisation.json")
-    split = load_split(run / "split.csv")
-    root = open_store(run / "lenses.zarr")
+    normalisation = load_normalisation(run_file(run, "normalisation"))
+    split = load_split(run_file(run, "split"))
+    root = open_store(run_file(run, "store"))
     images = normalisation.image.transform(root["images"][:])
     parameters = read_parameters(root, normalisation.targets)
     train, validation, test = split["train"], split["validation"], split["test"]
@@ -152,9 +153,9 @@ def train_lenspipe(config: dict, run: Path, seed: int, work: Path) -> dict:
     from lenspipe.learning.variants import has_uncertainties
 
     paths = {
-        "store_path": run / "lenses.zarr",
-        "normalisation_path": run / "normalisation.json",
-        "split_path": run / "split.csv",
+        "store_path": run_file(run, "store"),
+        "normalisation_path": run_file(run, "normalisation"),
+        "split_path": run_file(run, "split"),
     }
     training = config["training"]
     started = time.perf_counter()
