@@ -2,9 +2,10 @@
 
 import pytest
 from conftest import REPO, production_config, small_config
-from lenspipe.config import independent_test_configs, merge_config, validate_config
+from lenspipe.config import independent_test_configs, load_schema, merge_config, validate_config
 from lenspipe.config_reference import config_reference
 from lenspipe.errors import ConfigError
+from lenspipe.simulation.observation import GALLERY_OBSERVATIONS, SURVEYS, band_kwargs
 
 
 def test_production_config_is_valid_and_plans_100k_lenses():
@@ -412,3 +413,25 @@ def test_a_yaml_anchor_bomb_is_refused_in_a_bounded_message():
     message = str(error.value)
     assert len(message) <= MAX_MESSAGE and "characters left out" in message
     assert message.startswith("config field 'seed': expected a whole number, got [['lol'")
+
+
+@pytest.mark.parametrize("survey", SURVEYS)
+def test_every_preset_of_the_one_survey_list_is_accepted_and_observes(survey):
+    band = {"Euclid": "VIS", "HST": "WFC3_F160W", "Roman": "F158", "JWST": "F115W"}
+    observation = {"survey": survey, "band": band.get(survey, "i")}
+    config = small_config(observation=observation)
+    (kwargs,) = band_kwargs(config["observation"])
+    assert kwargs["pixel_scale"] > 0 and kwargs["seeing"] > 0
+
+
+def test_the_schema_lists_the_presets_of_the_code():
+    sections = load_schema()["properties"]
+    assert sections["observation"]["properties"]["survey"]["enum"] == [*SURVEYS, "custom"]
+    galleries = sections["evaluation"]["properties"]["survey_galleries"]
+    assert galleries["items"]["enum"] == list(GALLERY_OBSERVATIONS) and set(
+        galleries["default"]
+    ) <= set(GALLERY_OBSERVATIONS)
+    with pytest.raises(ConfigError, match="evaluation.survey_galleries"):
+        validate_config(
+            merge_config(production_config(), {"evaluation": {"survey_galleries": ["ZTF"]}})
+        )

@@ -26,6 +26,7 @@ from lenspipe.settings import (
     prior_copula,
     subhalos_enabled,
 )
+from lenspipe.simulation.observation import GALLERY_OBSERVATIONS, SURVEYS
 from lenspipe.simulation.parameters import CUT_COLUMNS, image_columns, time_delay_columns
 from lenspipe.simulation.priors import Prior, check_physical_range, parse_prior
 
@@ -65,9 +66,15 @@ _DefaultFillingValidator = _extend_with_defaults(_strict_types(jsonschema.Draft2
 
 
 def load_schema() -> dict[str, Any]:
-    """Return the config JSON schema."""
+    """Return the config JSON schema, with the survey presets it accepts filled in from the
+    one list of each (``lenspipe.simulation.observation``)."""
     with SCHEMA_PATH.open() as handle:
-        return yaml.safe_load(handle)
+        schema = yaml.safe_load(handle)
+    sections = schema["properties"]
+    sections["observation"]["properties"]["survey"]["enum"] = [*SURVEYS, "custom"]
+    galleries = sections["evaluation"]["properties"]["survey_galleries"]
+    galleries["items"] = {"enum": list(GALLERY_OBSERVATIONS)}
+    return schema
 
 
 def _field_name(path: Any) -> str:
@@ -432,8 +439,6 @@ def _check_observation(config: dict[str, Any]) -> None:
 def _check_colours(config: dict[str, Any]) -> None:
     """Every light component needs a colour in every band of a multi-band image: the run's
     own, and those of the survey galleries."""
-    from lenspipe.simulation.observation import GALLERY_OBSERVATIONS
-
     needs = [(imaged_bands(config), "imaged band")] + [
         (GALLERY_OBSERVATIONS[survey]["bands"], f"band of the {survey} survey gallery")
         for survey in config["evaluation"]["survey_galleries"]

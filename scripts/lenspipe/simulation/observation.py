@@ -1,6 +1,7 @@
 """Observation settings: a lenstronomy survey preset with explicit overrides, per band, and
 the point-spread function of each band (Gaussian, or a pixel kernel from a file)."""
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ OBSERVATION_KEYS = (
     "seeing",
 )
 
+SURVEYS = ("LSST", "DES", "Euclid", "ZTF", "HST", "Roman", "JWST")
+"""lenstronomy's survey presets (``observation.survey``, which may also be "custom")."""
+
 # The observations of the survey galleries (evaluation.survey_galleries): each preset's
 # usual bands, bluest first, and the reference band of the magnitude priors.
 GALLERY_OBSERVATIONS: dict[str, dict[str, Any]] = {
@@ -33,25 +37,10 @@ GALLERY_OBSERVATIONS: dict[str, dict[str, Any]] = {
 
 
 def _preset_class(survey: str) -> type:
-    from lenstronomy.SimulationAPI.ObservationConfig import (
-        DES,
-        HST,
-        JWST,
-        LSST,
-        ZTF,
-        Euclid,
-        Roman,
-    )
-
-    return {
-        "LSST": LSST.LSST,
-        "DES": DES.DES,
-        "Euclid": Euclid.Euclid,
-        "ZTF": ZTF.ZTF,
-        "HST": HST.HST,
-        "Roman": Roman.Roman,
-        "JWST": JWST.JWST,
-    }[survey]
+    """lenstronomy's class of preset ``survey``: the class of that name in the module of that
+    name."""
+    module = importlib.import_module(f"lenstronomy.SimulationAPI.ObservationConfig.{survey}")
+    return getattr(module, survey)
 
 
 def band_kwargs(observation: dict[str, Any]) -> list[dict[str, Any]]:
