@@ -117,3 +117,12 @@ def colour_fraction(png: Path) -> float:
 
     pixels = matplotlib.image.imread(png)[..., :3]
     return float((pixels.max(axis=-1) - pixels.min(axis=-1) > 0.1).mean())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With pytest-xdist's ``--dist loadgroup`` (scripts/run_tests.sh), the SLURM tests run one
+    after another in one worker, as they share the one-node cluster, while the other tests
+    run beside them."""
+    for item in items:
+        if item.get_closest_marker("slurm"):
+            item.add_marker(pytest.mark.xdist_group("slurm"))

@@ -90,7 +90,7 @@ def requeue(job_id: str) -> None:
         ).stdout.strip()
         return state == "PENDING"
 
-    wait_for(pending, f"job {job_id} to be pending again", 60, 0.2)
+    wait_for(pending, f"job {job_id} to be pending again", 120, 0.2)
     subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], check=True)
 
 
@@ -167,7 +167,7 @@ def test_rerun_after_the_driver_was_killed_redoes_only_unfinished_chunks(tmp_pat
     driver.wait()
 
     # The jobs it had submitted run on without it; wait until SLURM is done with them.
-    wait_for(lambda: not active_jobs(workdir, "simulate_chunk"), "the orphaned jobs", 120)
+    wait_for(lambda: not active_jobs(workdir, "simulate_chunk"), "the orphaned jobs", 300)
     chunks = workdir / "results/killed/chunks"
     finished = {path.name: path.stat() for path in chunks.glob("chunk_*.npz")}
     assert 0 < len(finished) < 4, finished
@@ -196,7 +196,7 @@ def test_cancelled_chunk_job_leaves_no_chunk_and_is_repaired(tmp_path):
     args = run_args("results/cancelled/lenses.zarr", profile)
     driver = start_driver(workdir, *args)
     work = workdir / "results/cancelled/work/chunks/chunk_00000"
-    wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 120, 0.1, driver)
+    wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 300, 0.1, driver)
     job = active_jobs(workdir, "simulate_chunk")[0]
     subprocess.run(["scancel", job["id"]], check=True)
     wait_for(
@@ -233,7 +233,7 @@ def test_requeued_chunk_job_resumes_and_ends_byte_identical(tmp_path):
     args = run_args("results/requeued/lenses.zarr", profile)
     driver = start_driver(workdir, *args)
     work = workdir / "results/requeued/work/chunks/chunk_00000"
-    wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 120, 0.1, driver)
+    wait_for(lambda: list(work.glob("lenses_*.npz")), "a saved part", 300, 0.1, driver)
     (job,) = active_jobs(workdir, "simulate_chunk")
     requeue(job["id"])
 
@@ -256,7 +256,9 @@ def test_chunks_submitted_as_a_job_array_are_followed_by_status_and_repaired(tmp
     Status names the chunk of each running task and counts the queued ones (whose comment is
     the array's first job's), reads a cancelled task's ``%A_%a`` log for its cause, and the
     retry ends in the uninterrupted store."""
-    workdir = workflow_with_config(tmp_path, "array", testing={"seconds_per_lens": 3.0})
+    # A minute a chunk: long enough to see two tasks running while the other tests load the
+    # machine (scripts/run_tests.sh runs them beside these).
+    workdir = workflow_with_config(tmp_path, "array", testing={"seconds_per_lens": 6.0})
     profile = local_profile(workdir)
     args = run_args("results/array/lenses.zarr", profile) + [
         "--slurm-array-jobs",
@@ -271,7 +273,7 @@ def test_chunks_submitted_as_a_job_array_are_followed_by_status_and_repaired(tmp
         queued = report["queued_array_tasks"]
         return (report, running) if len(running) == 2 and len(queued) == 2 else None
 
-    report, running = wait_for(two_running_two_queued, "2 running and 2 queued tasks", 120, 0.5)
+    report, running = wait_for(two_running_two_queued, "2 running and 2 queued tasks", 300, 0.5)
     ids = [chunk["slurm_job_id"] for chunk in running]
     ids += [task["slurm_job_id"] for task in report["queued_array_tasks"]]
     array = ids[0].split("_")[0]
@@ -294,7 +296,7 @@ def test_chunks_submitted_as_a_job_array_are_followed_by_status_and_repaired(tmp
         first = chunk["attempts"][0]
         return first if first["outcome"] == "CANCELLED" else None
 
-    first = wait_for(cancelled_attempt, "the status to show the cancelled task", 120, 0.5)
+    first = wait_for(cancelled_attempt, "the status to show the cancelled task", 300, 0.5)
     log = f".snakemake/slurm_logs/rule_simulate_chunk/{cancelled['slurm_job_id']}.log"
     assert first["failure"]["log"] == log
     assert "CANCELLED AT" in (workdir / log).read_text()
@@ -438,7 +440,7 @@ def test_every_job_of_the_default_target_passes_the_check_and_is_submitted(tmp_p
     for rule in ("simulate_chunk", "consolidate", "normalise", "train", "evaluate"):
         assert rule in checked, checked
     assert "nothing was submitted" not in output
-    wait_for(lambda: not active_jobs(workdir, ""), "the cancelled jobs to end", 60, 0.5)
+    wait_for(lambda: not active_jobs(workdir, ""), "the cancelled jobs to end", 120, 0.5)
 
 
 @pytest.mark.parametrize(
