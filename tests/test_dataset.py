@@ -164,8 +164,9 @@ def test_the_augmented_tf_dataset_gives_the_batches_of_batch(small_store, held):
             np.testing.assert_array_equal(ours, expected)
 
 
-def test_tensorflow_flips_and_rotates_each_image_as_the_augmentation_defines():
-    images = np.random.default_rng(0).normal(size=(20, 6, 6, 2)).astype(np.float32)
+@pytest.mark.parametrize("bands", [1, 2])
+def test_tensorflow_flips_and_rotates_each_image_as_the_augmentation_defines(bands):
+    images = np.random.default_rng(0).normal(size=(20, 6, 6, bands)).astype(np.float32)
     transforms = np.array([*range(N_TRANSFORMS), *range(N_TRANSFORMS), 3, 3, 0, 7], np.int32)
     made = flip_and_rotate(tf.constant(images), tf.constant(transforms)).numpy()
     for image, transform, ours in zip(images, transforms, made):

@@ -8,9 +8,9 @@ Each figure comes from its own process, pinned to the cores it is given:
 - the feed: ``LensBatches.as_dataset`` of the training subset, augmented as in training,
   iterated for ``--steps`` batches with nothing consuming them, on 1 core and on 2 (images
   per second of wall time, and of the process's CPU time), the batches counted inside
-  TensorFlow as a training step takes them. It is projected to the ``train`` job's 8 CPUs
-  as 1 core's rate times the speed-up measured from 1 core to 2, once per doubling (three):
-  a feed that does not scale (Python under its global lock) gets no credit for cores;
+  TensorFlow as a training step takes them. The goal is judged on the slower of the two
+  rates: the ``train`` job's 8 CPUs are not measured here, and a feed held back by Python's
+  global lock can get slower with more cores;
 - the network's training step on this CPU: ``train_on_batch`` of one batch, over and over,
   with no feed (images per second of wall time, 2 threads).
 
@@ -21,7 +21,6 @@ times what the GPU trains on. The run folder gets ``training_feed.json``.
 
 import argparse
 import json
-import math
 import os
 import resource
 import subprocess
@@ -47,7 +46,7 @@ def feed_probe(run: Path, config: dict, cores: int, steps: int) -> dict:
     """Iterate the augmented training feed for ``steps`` batches on ``cores`` cores."""
     _pin(cores)
     import tensorflow as tf
-    from lenspipe.data.dataset import LensBatches
+    from lenspipe.data.dataset import LensBatches, batches_in_flight
     from lenspipe.data.normalise import load_normalisation, load_split
     from lenspipe.data.store import store_pix2angle
     from lenspipe.runs.layout import run_file
@@ -68,7 +67,7 @@ def feed_probe(run: Path, config: dict, cores: int, steps: int) -> dict:
     # Finite pipelines: a process left with the endless one's reading threads can hang at exit.
     # The batches are counted inside TensorFlow, as a training step takes them, not by a
     # Python loop, whose own cost per batch would be measured too.
-    dataset = batches.as_dataset(parallel_batches=cores)
+    dataset = batches.as_dataset(parallel_batches=batches_in_flight(cores))
     next(iter(dataset.take(1)))  # the first batch includes starting the pipeline
     cpu_before = time.process_time()
     started = time.perf_counter()
@@ -134,15 +133,14 @@ def main() -> None:
     cpu_step = run_probe("step", arguments.run, arguments.configfile, 2, 60)
     one, two = (feed["images_per_second"] for feed in feeds)
     scaling = two / one
-    projected = one * scaling ** math.log2(TRAIN_CPUS)
+    slower = min(one, two)
     result = {
         "feed": feeds,
         "cpu_training_step": cpu_step,
         "gpu_rate_assumed": GPU_RATE,
         "scaling_1_to_2_cores": scaling,
         "margin_over_gpu_on_2_cores": two / GPU_RATE,
-        "feed_projected_on_train_cpus": projected,
-        "margin_over_gpu": projected / GPU_RATE,
+        "margin_over_gpu": slower / GPU_RATE,
         "goal": FEED_MARGIN,
     }
     (arguments.run / "training_feed.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -158,9 +156,8 @@ def main() -> None:
         f"cores it scaled {scaling:.2f}x"
     )
     print(
-        f"feed on {TRAIN_CPUS} CPUs (1 core's rate x {scaling:.2f} per doubling of the cores): "
-        f"{projected:,.0f} images/s = {projected / GPU_RATE:.1f} x one GPU "
-        f"(goal >= {FEED_MARGIN:g})"
+        f"the slower of 1 and 2 cores: {slower:,.0f} images/s = {slower / GPU_RATE:.1f} x one "
+        f"GPU (goal >= {FEED_MARGIN:g} on the train job's {TRAIN_CPUS} CPUs, not measured here)"
     )
 
 

@@ -22,7 +22,7 @@ import keras
 import pandas as pd
 import tensorflow as tf
 from lenspipe.atomic import atomic_path, replace_text, unused_name
-from lenspipe.data.dataset import LensBatches
+from lenspipe.data.dataset import LensBatches, batches_in_flight
 from lenspipe.data.normalise import load_normalisation, load_split
 from lenspipe.data.store import open_store, store_pix2angle
 from lenspipe.data.store_check import check_store
@@ -98,9 +98,10 @@ def _best_validation_loss(epoch_history: Path) -> float | None:
 
 
 def _parallel_batches() -> int:
-    """Batches the feed makes at once: one per core TensorFlow may use (the job's threads,
-    ``limit_tensorflow_threads``), and at least 2."""
-    return max(2, tf.config.threading.get_intra_op_parallelism_threads())
+    """``batches_in_flight`` for the cores TensorFlow may use (the job's threads,
+    ``limit_tensorflow_threads``; by default the cores this process may run on)."""
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
+    return batches_in_flight(threads or len(os.sched_getaffinity(0)))
 
 
 def _set_aside_other_settings(work_dir: Path, settings: dict[str, Any]) -> None:
