@@ -103,9 +103,8 @@ class LensBatches:
         self._normalisation = normalisation
         self._batch_size = batch_size
         self._shuffle_seed = shuffle_seed
-        image_shape = self._images.shape[1:]
-        self._flat_shape = (image_shape[0] * image_shape[1], image_shape[2])
-        image_bytes = np.prod(image_shape) * np.dtype(np.float32).itemsize
+        self._image_shape = self._images.shape[1:]
+        image_bytes = np.prod(self._image_shape) * np.dtype(np.float32).itemsize
         self._in_memory = (
             self._read_scaled()
             if read_into_memory and len(self._indices) * image_bytes <= IN_MEMORY_BYTES
@@ -116,11 +115,10 @@ class LensBatches:
 
     def _read_scaled(self) -> tf.Variable:
         """The subset's images, scaled once (the pixel scaling commutes with the flips and
-        rotations), with their pixels flattened: (lenses, pixels, bands), in a CPU variable
-        that ``tf.data`` gathers batches from by reference, outside Python's global lock.
-        Read block by block; the variable is copied from the one array they fill, so the
-        peak is twice the subset's images, and then once."""
-        scaled = np.empty((len(self._indices), *self._flat_shape), dtype=np.float32)
+        rotations), in a CPU variable that ``tf.data`` gathers batches from by reference,
+        outside Python's global lock. Read block by block; the variable is copied from the
+        one array they fill, so the peak is twice the subset's images, and then once."""
+        scaled = np.empty((len(self._indices), *self._image_shape), dtype=np.float32)
         block = 16 * self._images.chunks[0]
         for start in range(0, len(self._indices), block):
             lenses = self._indices[start : start + block]
@@ -129,9 +127,8 @@ class LensBatches:
             return tf.Variable(scaled, trainable=False)
 
     def _read_lenses(self, lenses: np.ndarray) -> np.ndarray:
-        """Scaled images of the sorted store indices ``lenses``, pixels flattened."""
-        images = self._normalisation.image.transform(self._images.oindex[lenses])
-        return images.reshape(len(lenses), *self._flat_shape)
+        """Scaled images of the sorted store indices ``lenses``."""
+        return self._normalisation.image.transform(self._images.oindex[lenses])
 
     def _scaled_targets(self, root, pix2angle: np.ndarray | None) -> np.ndarray:
         """(transforms, lenses, targets): the scaled targets of every lens under each of the
@@ -180,27 +177,26 @@ class LensBatches:
         return rows, transforms, self._targets[transforms, rows]
 
     def _streamed(self, batch: int, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A batch read from the store: its flattened scaled images, transforms and targets."""
+        """A batch read from the store: its scaled images, transforms and targets."""
         rows, transforms, targets = self._plan(batch, epoch)
         lenses = self._indices[rows]
         order = np.argsort(lenses)
-        images = np.empty((len(lenses), *self._flat_shape), dtype=np.float32)
+        images = np.empty((len(lenses), *self._image_shape), dtype=np.float32)
         images[order] = self._read_lenses(lenses[order])
         return images, transforms, targets
 
-    def _transformed(self, flat: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
-        """Flattened images as (N, H, W, bands), each flipped or rotated by its transform."""
-        images = tf.reshape(flat, (-1, *self._images.shape[1:]))
+    def _transformed(self, images: tf.Tensor, transforms: tf.Tensor) -> tf.Tensor:
+        """The images, each flipped or rotated by its transform when augmenting."""
         return flip_and_rotate(images, transforms) if self._augmented else images
 
     def batch(self, batch: int, epoch: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Read batch number ``batch`` of epoch ``epoch``: scaled images and targets."""
         if self._in_memory is not None:
             rows, transforms, targets = self._plan(batch, epoch)
-            flat = tf.gather(self._in_memory, rows)
+            images = tf.gather(self._in_memory, rows)
         else:
-            flat, transforms, targets = self._streamed(batch, epoch)
-        return self._transformed(flat, transforms).numpy(), targets
+            images, transforms, targets = self._streamed(batch, epoch)
+        return np.asarray(self._transformed(images, transforms)), targets
 
     def as_dataset(self, first_epoch: int = 0, parallel_batches: int = 2) -> tf.data.Dataset:
         """A ``tf.data`` pipeline of the batches, made in background threads.
@@ -211,9 +207,8 @@ class LensBatches:
         batches are made at once, and as many more are read ahead.
 
         Python draws only each batch's lenses and transforms; for a subset held in memory the
-        images are gathered and transformed by TensorFlow, outside Python's global lock, so
-        the feed grows with the cores it is given. A subset read from the store (too large
-        to hold) is read in Python.
+        images are gathered and transformed by TensorFlow, outside Python's global lock. A
+        subset read from the store (too large to hold) is read in Python.
 
         tf.data's autotuning is off: the parallelism and read-ahead are fixed here, and with it
         on, the end of ``fit`` sometimes sat idle for 5 to 50 s while the iterator waited for
@@ -229,14 +224,15 @@ class LensBatches:
             return (self._plan if in_memory else self._streamed)(batch, epoch)
 
         def make(step: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            first = tf.int64 if in_memory else tf.float32
-            first, transforms, targets = tf.numpy_function(
-                planned, [step], (first, tf.int32, tf.float32)
+            # Python gives the rows of the images held in memory, or the images it read.
+            kind = tf.int64 if in_memory else tf.float32
+            given, transforms, targets = tf.numpy_function(
+                planned, [step], (kind, tf.int32, tf.float32)
             )
-            flat = tf.gather(self._in_memory, first) if in_memory else first
-            images = tf.ensure_shape(
-                self._transformed(flat, transforms), (None, *self._images.shape[1:])
-            )
+            images = tf.gather(self._in_memory, given) if in_memory else given
+            shape = (None, *self._image_shape)
+            images = self._transformed(tf.ensure_shape(images, shape), transforms)
+            images = tf.ensure_shape(images, shape)
             return images, tf.ensure_shape(targets, target_shape)
 
         steps_dataset = (
