@@ -198,6 +198,7 @@ def train(
         *extra_callbacks,
     ]
     model = (build or functools.partial(compile_model, training))(image_shape, len(train_batches))
+    in_flight = _parallel_batches()
     with warnings.catch_warnings():
         # An epoch left unvalidated (``validated_epochs``) has no validation loss for early
         # stopping and the checkpoint to judge: they wait for the next, as they should.
@@ -206,11 +207,11 @@ def train(
         history = model.fit(
             # A resumed training goes on with the data order of its next epoch, not epoch 0's.
             train_batches.as_dataset(
-                first_epoch=_resumed_epoch(backup), parallel_batches=_parallel_batches()
+                first_epoch=_resumed_epoch(backup), parallel_batches=in_flight
             ),
             steps_per_epoch=len(train_batches),
             shuffle=False,  # LensBatches reshuffles every epoch itself
-            validation_data=validation_batches.as_dataset(parallel_batches=_parallel_batches()),
+            validation_data=validation_batches.as_dataset(parallel_batches=in_flight),
             validation_freq=validated_epochs(training["epochs"], training["validation_interval"]),
             epochs=training["epochs"],
             callbacks=callbacks,
