@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import production_config
+from conftest import REPO, production_config
 from lenspipe.config import merge_config, validate_config
 from lenspipe.learning.variants import MODELS, predicts_uncertainties
 from lenspipe.runs import layout
@@ -63,6 +63,16 @@ def ancestors(graph: dict[str, set[str]], node: str) -> set[str]:
         {"lens_system": {"point_source": True}},
         # A CNN without uncertainties: no model is calibrated.
         {"training": {"loss": "mse"}},
+        # Every optional stage on: the independent tests, the learning curve, the galleries.
+        {
+            "evaluation": {
+                "learning_curve": [10000],
+                "independent_tests": [{"name": "shifted", "seed": 7}],
+            },
+            "lens_system": {"redshifts": True, "subhalos": {"mean_count": 2.0}},
+        },
+        # Every optional stage off.
+        {"evaluation": {"survey_galleries": []}, "refine": {"n_lenses": 0}},
     ],
 )
 def test_the_declared_stages_are_the_jobs_snakemake_runs_in_the_same_order(changes, tmp_path):
@@ -71,12 +81,9 @@ def test_the_declared_stages_are_the_jobs_snakemake_runs_in_the_same_order(chang
     config = validate_config(merge_config(production_config(), changes))
     declared = {stage: set(needs) for stage, needs in layout.run_stages(config).items()}
     workflow = job_graph(str(overlay))
-    known = set(declared) | {"simulate_chunk"}
-    if layout.refine_runs(config):
-        known.add("refine_chunk")
-    assert set(workflow) - {"all", "survey_gallery", "realism_gallery"} == known
+    assert set(workflow) - {"all"} == set(declared)
     for stage in declared:
-        assert ancestors(declared, stage) == ancestors(workflow, stage) & known, stage
+        assert ancestors(declared, stage) == ancestors(workflow, stage), stage
     # Every model is trained and evaluated; only a model with uncertainties is calibrated.
     for model in MODELS:
         assert {f"train/{model}", f"evaluate/{model}"} <= set(declared), model
@@ -85,9 +92,16 @@ def test_the_declared_stages_are_the_jobs_snakemake_runs_in_the_same_order(chang
         assert (f"calibration_plot/{model}" in declared) is calibrated, model
     assert predicts_uncertainties(config, "cnn") is ("training" not in changes)
     assert not predicts_uncertainties(config, "naive")
-    assert ("baseline_fit" in declared) is ("lens_system" not in changes)
-    refines = not changes  # a quasar is not modelled; a CNN without sigma cannot seed
-    assert ("refine" in declared) is ("refine_seeds" in declared) is refines
+    quasar = changes.get("lens_system", {}).get("point_source", False)
+    assert ("baseline_fit" in declared) is not quasar
+    # A quasar is not modelled; a CNN without sigma cannot seed.
+    refines = "training" not in changes and not quasar and "refine" not in changes
+    assert ("refine" in declared) is ("refine_chunk" in declared) is refines
+    evaluation = config["evaluation"]
+    assert ("independent_table" in declared) is bool(evaluation["independent_tests"])
+    assert ("learning_curve" in declared) is bool(evaluation["learning_curve"])
+    assert ("survey_gallery" in declared) is bool(evaluation["survey_galleries"])
+    assert ("realism_gallery" in declared) is ("lens_system" in changes and not quasar)
 
 
 def test_each_stages_outputs_are_files_of_the_layout_with_its_model():
@@ -112,3 +126,28 @@ def test_the_fit_baseline_runs_under_either_rendering():
     for supersampling in ("adaptive", 1):
         config = merge_config(production_config(), {"image": {"supersampling": supersampling}})
         assert layout.fit_baseline_runs(validate_config(config)), supersampling
+
+
+def test_every_rule_logs_and_benchmarks_under_its_own_stage_name():
+    """Logs and benchmarks are ``layout.LOG`` and ``layout.BENCHMARK`` of the rule's stage:
+    its name, then its wildcards; an independent campaign's jobs, in the campaign's folder,
+    under the name of the run's rule they repeat."""
+    rules = re.findall(
+        r"^rule (\w+):\n((?:    .*\n|\n)*)",
+        "".join(path.read_text() for path in sorted((REPO / "workflow" / "rules").glob("*.smk"))),
+        re.M,
+    )
+    assert len(rules) > 20
+    logged = 0
+    for rule, body in rules:
+        for directive, helper in (("log", "log_path"), ("benchmark", "benchmark_path")):
+            entry = re.search(rf"^    {directive}:\n        (.*)\n", body, re.M)
+            if entry is None:
+                continue
+            call = re.fullmatch(rf'{helper}\("([^"]+)"(, CAMPAIGN)?\),?', entry[1])
+            assert call, f"rule {rule}: {directive} is {entry[1]}, not {helper}(stage)"
+            stage_rule = call[1].split("/")[0]
+            expected = rule.replace("_independent", "") if call[2] else rule
+            assert stage_rule == expected, f"rule {rule} writes its {directive} as {call[1]}"
+            logged += directive == "log"
+    assert logged == len(rules) - 1  # every rule but the aggregate `cutouts`

@@ -306,7 +306,11 @@ def _touch_outputs(tmp_path, config, stages, store=None):
         outputs += [
             layout.refine_chunk_file(run, chunk) for chunk in range(refine_chunk_count(config))
         ]
-    outputs += [output for stage in stages for output in layout.stage_outputs(run, stage)]
+    outputs += [
+        output
+        for stage in filter(layout.single_job, stages)
+        for output in layout.stage_outputs(run, stage)
+    ]
     outputs += [
         layout.survey_gallery_file(run, s) for s in config["evaluation"]["survey_galleries"]
     ]

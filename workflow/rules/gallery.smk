@@ -7,7 +7,7 @@ rule survey_gallery:
             subcategory="{survey}",
         ),
     log:
-        run_path("survey_gallery_log"),
+        log_path("survey_gallery/{survey}"),
     wildcard_constraints:
         survey="LSST|DES|Euclid|HST|Roman",
     conda:

@@ -8,9 +8,9 @@ rule simulate_independent_chunk:
     output:
         chunk=campaign_path("chunk"),
     log:
-        campaign_path("chunk_log"),
+        log_path("simulate_chunk/{chunk}", CAMPAIGN),
     benchmark:
-        campaign_path("chunk_benchmark")
+        benchmark_path("simulate_chunk/{chunk}", CAMPAIGN)
     wildcard_constraints:
         name=r"[A-Za-z0-9_-]+",
         chunk=r"\d{5}",

@@ -16,9 +16,9 @@ rule train_subset:
         curve=run_path("subset_curve"),
         predictions=run_path("subset_predictions"),
     log:
-        run_path("subset_log"),
+        log_path("train_subset/{n_train}"),
     benchmark:
-        run_path("subset_benchmark")
+        benchmark_path("train_subset/{n_train}")
     wildcard_constraints:
         n_train=r"[1-9]\d*",
     conda:

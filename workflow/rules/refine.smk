@@ -31,9 +31,9 @@ rule refine_chunk:
     output:
         chunk=run_path("refine_chunk"),
     log:
-        run_path("refine_chunk_log"),
+        log_path("refine_chunk/{chunk}"),
     benchmark:
-        run_path("refine_chunk_benchmark")
+        benchmark_path("refine_chunk/{chunk}")
     wildcard_constraints:
         chunk=r"\d{5}",
     conda:
@@ -101,9 +101,9 @@ rule refine_cutout_chunk:
     output:
         chunk=run_path("cutout_chunk"),
     log:
-        run_path("cutout_chunk_log"),
+        log_path("refine_cutout_chunk/{name}/{chunk}"),
     benchmark:
-        run_path("cutout_chunk_benchmark")
+        benchmark_path("refine_cutout_chunk/{name}/{chunk}")
     wildcard_constraints:
         chunk=r"\d{5}",
     conda:

@@ -2,9 +2,9 @@ rule simulate_chunk:
     output:
         chunk=run_path("chunk"),
     log:
-        run_path("chunk_log"),
+        log_path("simulate_chunk/{chunk}"),
     benchmark:
-        run_path("chunk_benchmark")
+        benchmark_path("simulate_chunk/{chunk}")
     wildcard_constraints:
         chunk=r"\d{5}",
     priority: MAIN_CHAIN_PRIORITY

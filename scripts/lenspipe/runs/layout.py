@@ -8,6 +8,7 @@ Snakemake wildcard of the rule that writes the file.
 from pathlib import Path
 from typing import Any
 
+from lenspipe.config import realism_switches
 from lenspipe.learning.variants import MAIN_MODEL, MODELS, predicts_uncertainties
 from lenspipe.work_settings import HISTORY_IN_PROGRESS
 
@@ -17,8 +18,6 @@ FILES = {
     # simulate_chunk, one job per chunk, resumable from the saved parts in its work folder.
     "chunk": "chunks/chunk_{chunk}.npz",
     "chunk_work": "work/chunks/chunk_{chunk}",
-    "chunk_log": "logs/simulate_chunk/{chunk}.log",
-    "chunk_benchmark": "benchmarks/simulate_chunk/{chunk}.tsv",
     # consolidate
     "store": "lenses.zarr",
     "table": "parameters.parquet",
@@ -45,7 +44,6 @@ FILES = {
     "calibration_plot": "models/{model}/plots/calibration.png",
     # survey_gallery, one per survey preset
     "survey_gallery": "plots/surveys/{survey}.png",
-    "survey_gallery_log": "logs/survey_gallery/{survey}.log",
     # realism_gallery: the PSFs, source stamps and subhalos of the realism switches
     "realism_gallery": "plots/realism.png",
     # baseline_fit
@@ -56,8 +54,6 @@ FILES = {
     # folder
     "refine_chunk": "refine/chunks/chunk_{chunk}.csv",
     "refine_work": "work/refine/chunk_{chunk}",
-    "refine_chunk_log": "logs/refine_chunk/{chunk}.log",
-    "refine_chunk_benchmark": "benchmarks/refine_chunk/{chunk}.tsv",
     # refine: the chunks merged, the sigmas calibrated
     "refined_predictions": "refine/predictions.csv",
     "refine_calibration": "refine/calibration.json",
@@ -68,8 +64,6 @@ FILES = {
     "cutout_seeds": "refine/cutouts/{name}/seeds.csv",
     "cutout_chunk": "refine/cutouts/{name}/chunks/chunk_{chunk}.csv",
     "cutout_work": "work/refine_cutouts/{name}/chunk_{chunk}",
-    "cutout_chunk_log": "logs/refine_cutout_chunk/{name}/{chunk}.log",
-    "cutout_chunk_benchmark": "benchmarks/refine_cutout_chunk/{name}/{chunk}.tsv",
     "cutout_predictions": "refine/cutouts/{name}/predictions.csv",
     "cutout_summary": "refine/cutouts/{name}/summary.json",
     # compare
@@ -83,19 +77,23 @@ FILES = {
     "subset_history": "learning_curve/{n_train}/history.csv",
     "subset_curve": "learning_curve/{n_train}/training_curve.png",
     "subset_predictions": "learning_curve/{n_train}/predictions.csv",
-    "subset_log": "logs/train_subset/{n_train}.log",
-    "subset_benchmark": "benchmarks/train_subset/{n_train}.tsv",
     "subset_work": "work/learning_curve/{n_train}",
     # learning_curve
     "learning_curve_table": "learning_curve.csv",
     "learning_curve_plot": "plots/learning_curve.png",
 }
+# Every job's log and benchmark, in the run folder of its outputs (an independent campaign's
+# jobs in the campaign's, under the run's rule names). The stage of a job of many is its rule
+# and its wildcards: ``simulate_chunk/{chunk}``, ``train/{model}``.
 LOG = "logs/{stage}.log"
 BENCHMARK = "benchmarks/{stage}.tsv"
 
-# A stage is a rule, or for a rule of the models a rule and a model: ``train/cnn``. The
-# declarations below write the model as ``{model}``; ``run_stages`` names the stages of a run.
+# The whole stage graph of a run, in order. A stage is a rule, or for a rule of the models a
+# rule and a model: ``train/cnn``; the declarations below write the model as ``{model}``, and
+# ``run_stages`` names the stages of a run. tests/test_layout.py holds this graph to the one
+# Snakemake builds from the rules.
 STAGES = (
+    "simulate_chunk",
     "consolidate",
     "normalise",
     "train/{model}",
@@ -104,9 +102,29 @@ STAGES = (
     "calibration_plot/{model}",
     "baseline_fit",
     "refine_seeds",
+    "refine_chunk",
     "refine",
     "compare",
+    "simulate_independent_chunk",
+    "consolidate_independent",
+    "evaluate_independent",
+    "independent_table",
+    "train_subset",
+    "learning_curve",
+    "survey_gallery",
+    "realism_gallery",
 )
+COUNTED_STAGES = {
+    "simulate_chunk": "chunk",
+    "refine_chunk": "chunk",
+    "simulate_independent_chunk": "campaign and chunk",
+    "consolidate_independent": "campaign",
+    "evaluate_independent": "campaign",
+    "train_subset": "training-set size",
+    "survey_gallery": "survey preset",
+}
+"""The stages of one job per chunk, campaign, training-set size or survey preset (what the job
+is per): the status counts their jobs."""
 STAGE_OUTPUTS = {
     "consolidate": ("store", "table"),
     "normalise": ("normalisation", "split"),
@@ -118,9 +136,13 @@ STAGE_OUTPUTS = {
     "refine_seeds": ("refine_seeds",),
     "refine": ("refined_predictions", "refine_calibration", "refine_summary"),
     "compare": ("comparison_table", "comparison_summary"),
+    "independent_table": ("independent_table",),
+    "learning_curve": ("learning_curve_table", "learning_curve_plot"),
+    "realism_gallery": ("realism_gallery",),
 }
-"""The files whose presence means a stage is done (names of ``FILES``)."""
+"""The files whose presence means a stage of one job is done (names of ``FILES``)."""
 STAGE_NEEDS = {
+    "simulate_chunk": (),
     "consolidate": ("simulate_chunk",),
     "normalise": ("consolidate",),
     "train/{model}": ("normalise",),
@@ -129,13 +151,34 @@ STAGE_NEEDS = {
     "calibration_plot/{model}": ("evaluate/{model}", "calibrate/{model}"),
     "baseline_fit": ("normalise",),
     "refine_seeds": (f"train/{MAIN_MODEL}", f"calibrate/{MAIN_MODEL}"),
+    "refine_chunk": ("consolidate", "refine_seeds"),
     "refine": ("refine_seeds", "refine_chunk"),
     "compare": ("evaluate/{model}", "baseline_fit", "refine"),
+    "simulate_independent_chunk": (),
+    "consolidate_independent": ("simulate_independent_chunk",),
+    "evaluate_independent": (
+        "consolidate_independent",
+        "normalise",
+        f"train/{MAIN_MODEL}",
+        f"calibrate/{MAIN_MODEL}",
+    ),
+    "independent_table": ("evaluate_independent", f"evaluate/{MAIN_MODEL}"),
+    "train_subset": ("normalise",),
+    "learning_curve": ("train_subset", f"evaluate/{MAIN_MODEL}", "refine"),
+    "survey_gallery": (),
+    "realism_gallery": (),
 }
-"""The stages each stage reads the outputs of (``simulate_chunk``, ``refine_chunk``: every
-chunk). In a stage of a model, ``{model}`` is that model; in another stage, every model."""
+"""The stages each stage reads the outputs of. In a stage of a model, ``{model}`` is that
+model; in another stage, every model."""
 UNCERTAINTY_STAGES = ("calibrate/{model}", "calibration_plot/{model}")
 """The stages only a model with uncertainties goes through."""
+INDEPENDENT_STAGES = (
+    "simulate_independent_chunk",
+    "consolidate_independent",
+    "evaluate_independent",
+    "independent_table",
+)
+"""The stages of the independent test campaigns (``evaluation.independent_tests``)."""
 
 
 def fit_baseline_runs(config: dict[str, Any]) -> bool:
@@ -168,16 +211,31 @@ def cutout_chunk_file(run: Path, name: str, chunk: int) -> Path:
     return run_file(run, "cutout_chunk", name=name, chunk=chunk_name(chunk))
 
 
-def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:
-    """The stages after the chunks that the workflow runs for ``config``, in order (a stage
-    of the models once per model, in the order of ``MODELS``), each with the stages it reads
-    the outputs of."""
+def skipped_stages(config: dict[str, Any]) -> set[str]:
+    """The stages of ``STAGES`` (models filled in) that the workflow does not run for
+    ``config``."""
+    evaluation = config["evaluation"]
     skipped = set() if fit_baseline_runs(config) else {"baseline_fit"}
     if not refine_runs(config):
-        skipped |= {"refine_seeds", "refine"}
+        skipped |= {"refine_seeds", "refine_chunk", "refine"}
     for model in MODELS:
         if not predicts_uncertainties(config, model):
             skipped |= {stage.format(model=model) for stage in UNCERTAINTY_STAGES}
+    if not evaluation["independent_tests"]:
+        skipped |= set(INDEPENDENT_STAGES)
+    if not evaluation["learning_curve"]:
+        skipped |= {"train_subset", "learning_curve"}
+    if not evaluation["survey_galleries"]:
+        skipped.add("survey_gallery")
+    if not realism_switches(config):
+        skipped.add("realism_gallery")
+    return skipped
+
+
+def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The stages that the workflow runs for ``config``, in order (a stage of the models once
+    per model, in the order of ``MODELS``), each with the stages it reads the outputs of."""
+    skipped = skipped_stages(config)
     stages = {}
     for declared in STAGES:
         for model in MODELS if "{model}" in declared else [None]:
@@ -187,6 +245,12 @@ def run_stages(config: dict[str, Any]) -> dict[str, tuple[str, ...]]:
             needs = [found for need in STAGE_NEEDS[declared] for found in _needs(need, model)]
             stages[stage] = tuple(need for need in needs if need not in skipped)
     return stages
+
+
+def single_job(stage: str) -> bool:
+    """Whether ``stage`` (of ``run_stages``) is one job, with ``stage_outputs``, a log and a
+    benchmark of its own (not a stage of ``COUNTED_STAGES``)."""
+    return stage not in COUNTED_STAGES
 
 
 def _needs(need: str, model: str | None) -> list[str]:
@@ -231,11 +295,19 @@ def chunk_work_dir(run: Path, chunk: int) -> Path:
 
 
 def chunk_log(run: Path, chunk: int) -> Path:
-    return run_file(run, "chunk_log", chunk=chunk_name(chunk))
+    return stage_log(run, f"simulate_chunk/{chunk_name(chunk)}")
 
 
 def chunk_benchmark(run: Path, chunk: int) -> Path:
-    return run_file(run, "chunk_benchmark", chunk=chunk_name(chunk))
+    return stage_benchmark(run, f"simulate_chunk/{chunk_name(chunk)}")
+
+
+def refine_chunk_log(run: Path, chunk: int) -> Path:
+    return stage_log(run, f"refine_chunk/{chunk_name(chunk)}")
+
+
+def refine_chunk_benchmark(run: Path, chunk: int) -> Path:
+    return stage_benchmark(run, f"refine_chunk/{chunk_name(chunk)}")
 
 
 def stage_log(run: Path, stage: str) -> Path:
@@ -247,7 +319,8 @@ def stage_benchmark(run: Path, stage: str) -> Path:
 
 
 def stage_outputs(run: Path, stage: str) -> list[Path]:
-    """The files whose presence means ``stage`` (of ``run_stages``) is done."""
+    """The files whose presence means ``stage`` (a ``single_job`` stage of ``run_stages``) is
+    done."""
     wildcards = stage_wildcards(stage)
     declared = f"{stage_rule(stage)}/{{model}}" if wildcards else stage
     return [run_file(run, name, **wildcards) for name in STAGE_OUTPUTS[declared]]

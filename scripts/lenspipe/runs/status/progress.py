@@ -91,12 +91,12 @@ def run_efficiency(
                 )
             )
             retried["simulate_chunk"] += [a.outcome for a in chunk.attempts if a.failure]
-    for stage in stages:
+    for stage in filter(layout.single_job, stages):
         key = efficiency_key(layout.stage_rule(stage), layout.stage_wildcards(stage))
         files = (layout.stage_benchmark(run_dir, stage), layout.stage_log(run_dir, stage))
         jobs.setdefault(key, []).append(files)
         retried[key] = []
-    if "refine" in stages:
+    if "refine_chunk" in stages:
         jobs["refine_chunk"], retried["refine_chunk"] = (
             refine_chunk_jobs(run_dir, n_refine_chunks),
             [],

@@ -34,8 +34,8 @@ def refine_chunk_jobs(run_dir: Path, n_chunks: int) -> list[tuple[Path, Path]]:
     """The benchmark and log of every refined chunk (for the efficiency table)."""
     return [
         (
-            layout.run_file(run_dir, "refine_chunk_benchmark", chunk=layout.chunk_name(chunk)),
-            layout.run_file(run_dir, "refine_chunk_log", chunk=layout.chunk_name(chunk)),
+            layout.refine_chunk_benchmark(run_dir, chunk),
+            layout.refine_chunk_log(run_dir, chunk),
         )
         for chunk in range(n_chunks)
         if layout.refine_chunk_file(run_dir, chunk).exists()
@@ -57,7 +57,7 @@ def refine_chunks_state(
         if slurm.active_job("refine_chunk", name) is not None:
             running.append(name)
             continue
-        record = read_job_record(layout.run_file(run_dir, "refine_chunk_log", chunk=name))
+        record = read_job_record(layout.refine_chunk_log(run_dir, chunk))
         if record is None:
             continue
         slurm.want(record["slurm_job_id"])

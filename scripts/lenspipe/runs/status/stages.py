@@ -17,6 +17,16 @@ from lenspipe.runs.status.refine_chunks import refine_chunks_state
 from lenspipe.runs.status.slurm import ACTIVE_STATES, slurm_log_path
 from lenspipe.runs.status.slurm_view import SlurmView
 
+# The stages whose jobs the status counts in the row of a later stage: the independent
+# campaigns' in ``independent`` (the row of independent_table), the learning curve's models in
+# ``learning_curve``.
+_FOLDED = {
+    "simulate_independent_chunk",
+    "consolidate_independent",
+    "evaluate_independent",
+    "train_subset",
+}
+
 
 def stage_statuses(
     run_dir: Path,
@@ -25,55 +35,67 @@ def stage_statuses(
     chunks: list[ChunkStatus],
     slurm: SlurmView,
 ) -> list[StageStatus]:
-    """The status of each stage of ``run_stages`` (``layout.run_stages``) in order, each
-    waiting while a stage it reads is not done, then the independent tests, the learning
-    curve and the galleries."""
+    """The status of each stage of ``run_stages`` (``layout.run_stages``) after the chunks,
+    in order, each waiting while a stage it reads is not done. The refine chunks and the
+    survey galleries are counted over their jobs; the independent campaigns are one row,
+    ``independent``, and the learning curve's models are counted in its row."""
     done = {"simulate_chunk": all(chunk.state == "finished" for chunk in chunks)}
+    evaluated = f"evaluate/{MAIN_MODEL}"
     stages = []
     for stage, needs in run_stages.items():
-        if "refine_chunk" in needs:
-            state, detail = refine_chunks_state(
-                run_dir, refine_chunk_count(config), done["refine_seeds"], slurm
-            )
-            if state == "done" and not done["refine_seeds"]:
-                state, detail = "waiting", "its chunks are from before the seeds redone first"
-            stages.append(StageStatus("refine_chunk", state, detail))
-            done["refine_chunk"] = state == "done"
-        upstream_done = all(done[need] for need in needs)
-        status = _stage_status(run_dir, stage, upstream_done, slurm)
-        if status.state == "done" and not upstream_done:
-            # Snakemake makes it again once the stage before it is redone.
-            status.state = "waiting"
-            status.detail = "its outputs are from before a stage it reads, which is redone first"
-        if layout.stage_rule(stage) == "train":
-            status.detail = _training_progress(run_dir, config, stage, status.state)
-        if stage == "consolidate" and status.state == "done":
-            _check_store(run_dir, status)
+        if stage == "simulate_chunk" or stage in _FOLDED:
+            continue
+        if stage == "refine_chunk":
+            status = _refine_chunks_status(run_dir, config, done["refine_seeds"], slurm)
+        elif stage == "survey_gallery":
+            status = _survey_gallery_status(run_dir, config["evaluation"]["survey_galleries"])
+        elif stage == "independent_table":
+            campaigns = [test["name"] for test in config["evaluation"]["independent_tests"]]
+            status = _independent_status(run_dir, campaigns, done[evaluated])
+        elif stage == "learning_curve":
+            sizes = learning_curve_sizes(config)
+            status = _learning_curve_status(run_dir, sizes, done["normalise"], done[evaluated])
+        else:
+            upstream_done = all(done[need] for need in needs)
+            status = _single_job_status(run_dir, config, stage, upstream_done, slurm)
         stages.append(status)
         done[stage] = status.state == "done"
-    # The independent tests and the learning curve use the main model.
-    evaluated = done[f"evaluate/{MAIN_MODEL}"]
-    campaigns = [campaign["name"] for campaign in config["evaluation"]["independent_tests"]]
-    if campaigns:
-        stages.append(_independent_status(run_dir, campaigns, evaluated))
-    if config["evaluation"]["learning_curve"]:
-        stages.append(
-            _learning_curve_status(
-                run_dir, learning_curve_sizes(config), done["normalise"], evaluated
-            )
-        )
-    surveys = config["evaluation"]["survey_galleries"]
-    if surveys:
-        drawn = sum(layout.survey_gallery_file(run_dir, survey).exists() for survey in surveys)
-        state = "done" if drawn == len(surveys) else "ready"
-        stages.append(StageStatus("survey_gallery", state, f"{drawn} of {len(surveys)} presets"))
-    switches = realism_switches(config)
-    if switches:
-        drawn = layout.run_file(run_dir, "realism_gallery").exists()
-        stages.append(
-            StageStatus("realism_gallery", "done" if drawn else "ready", ", ".join(switches))
-        )
     return stages
+
+
+def _single_job_status(
+    run_dir: Path, config: dict[str, Any], stage: str, upstream_done: bool, slurm: SlurmView
+) -> StageStatus:
+    """A stage of one job, from its outputs, the record at the top of its log and SLURM."""
+    status = _stage_status(run_dir, stage, upstream_done, slurm)
+    if status.state == "done" and not upstream_done:
+        # Snakemake makes it again once the stage before it is redone.
+        status.state = "waiting"
+        status.detail = "its outputs are from before a stage it reads, which is redone first"
+    if layout.stage_rule(stage) == "train":
+        status.detail = _training_progress(run_dir, config, stage, status.state)
+    if stage == "consolidate" and status.state == "done":
+        _check_store(run_dir, status)
+    if stage == "realism_gallery":
+        status.detail = ", ".join(realism_switches(config))
+    return status
+
+
+def _refine_chunks_status(
+    run_dir: Path, config: dict[str, Any], seeds_done: bool, slurm: SlurmView
+) -> StageStatus:
+    """The refine_chunk jobs as one stage."""
+    state, detail = refine_chunks_state(run_dir, refine_chunk_count(config), seeds_done, slurm)
+    if state == "done" and not seeds_done:
+        state, detail = "waiting", "its chunks are from before the seeds redone first"
+    return StageStatus("refine_chunk", state, detail)
+
+
+def _survey_gallery_status(run_dir: Path, surveys: list[str]) -> StageStatus:
+    """The survey galleries as one stage: they need no simulated lenses."""
+    drawn = sum(layout.survey_gallery_file(run_dir, survey).exists() for survey in surveys)
+    state = "done" if drawn == len(surveys) else "ready"
+    return StageStatus("survey_gallery", state, f"{drawn} of {len(surveys)} presets")
 
 
 def _check_store(run_dir: Path, status: StageStatus) -> None:
