@@ -9,7 +9,7 @@ if __name__ == "__main__":
 
     with rule_log(snakemake) as log:
         from lenspipe.runs.refine_job import refine_chunk
-        from lenspipe.refinement.engine import RefineSearch
+        from lenspipe.settings import RefineSearch
         from lenspipe.settings import SimulationSettings
 
         refine_chunk(

@@ -11,7 +11,7 @@ from lenspipe.data.store import open_store, read_parameters
 from lenspipe.errors import ImageError
 from lenspipe.refinement import pool
 from lenspipe.runs.refine_job import refine_chunk
-from lenspipe.refinement.engine import RefineSearch
+from lenspipe.settings import RefineSearch
 from lenspipe.refinement.merge import merge_refined
 from lenspipe.refinement.seeds import seed_frame
 from lenspipe.refinement.selection import refine_counts, select_lenses

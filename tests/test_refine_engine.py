@@ -8,7 +8,8 @@ import pytest
 from conftest import small_config
 from lenspipe.errors import ImageError
 from lenspipe.refinement.pool import refined_row
-from lenspipe.refinement.engine import RESTARTS, SEEDED, LensRefiner, RefineSearch
+from lenspipe.refinement.engine import RESTARTS, SEEDED, LensRefiner
+from lenspipe.settings import RefineSearch
 from lenspipe.settings import SimulationSettings
 from lenspipe.simulation.simulate import LensSimulator
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SMALL, production_config, small_config
+from conftest import REPO, SMALL, production_config, small_config
 from lenspipe.config import merge_config, validated_settings
 from lenspipe.settings import Settings, SimulationSettings, simulation_settings
 from lenspipe.simulation.parameters import (
@@ -152,6 +152,51 @@ def test_the_whole_run_settings_carry_the_targets():
     settings = Settings.from_config(config)
     assert settings.targets == tuple(config["training"]["targets"])
     assert set(settings.targets) <= set(settings.simulation.columns.names)
+
+
+def test_the_whole_run_settings_carry_each_section_the_rules_read():
+    config = small_config(
+        normalisation={"image_stretch": "linear", "image_range": "per_band"},
+        evaluation={"survey_galleries": ["DES"], "learning_curve": [20]},
+        baselines={"fit": {"n_lenses": 3, "n_starts": 2}},
+        refine={"n_lenses": 5, "chunk_size": 4, "source_grid": 3},
+        checkpoint_every=25,
+        testing={"seconds_per_lens": 0.5},
+    )
+    settings = Settings.from_config(config)
+    assert dict(settings.normalisation.split) == config["normalisation"]["split"]
+    assert (settings.normalisation.image_stretch, settings.normalisation.image_range) == (
+        "linear",
+        "per_band",
+    )
+    assert settings.evaluation.survey_galleries == ("DES",)
+    assert settings.evaluation.learning_curve == (20,)
+    assert settings.evaluation.gallery_size == config["evaluation"]["gallery_size"]
+    # The fit's params are the config's section, key for key: a run made before does not rerun.
+    assert dataclasses.asdict(settings.fit) == config["baselines"]["fit"]
+    assert (settings.fit.n_lenses, settings.fit.n_starts) == (3, 2)
+    assert (settings.refine.n_lenses, settings.refine.chunk_size) == (5, 4)
+    assert settings.refine.search.source_grid == 3
+    assert dataclasses.asdict(settings.refine.search) == {
+        name: config["refine"][name] for name in dataclasses.asdict(settings.refine.search)
+    }
+    assert settings.chunk_jobs.checkpoint_every == 25
+    assert settings.chunk_jobs.seconds_per_lens == 0.5
+    with pytest.raises(TypeError):
+        settings.normalisation.split["train"] = 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.refine.search.max_steps = 1
+
+
+def test_the_rules_read_their_settings_from_the_typed_settings_not_the_config():
+    rules = sorted((REPO / "workflow" / "rules").glob("*.smk"))
+    reads = [
+        f"{path.name}:{number}"
+        for path in [REPO / "Snakefile", *rules]
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "config[" in line
+    ]
+    assert reads == []
 
 
 def test_validation_parses_each_prior_once_and_its_settings_keep_those_priors(monkeypatch):

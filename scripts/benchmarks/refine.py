@@ -41,7 +41,7 @@ from lenspipe.config import merge_config, validate_config
 from lenspipe.evaluation.uncertainty import coverage_standard_error
 from lenspipe.learning.variants import MAIN_MODEL, model_settings
 from lenspipe.runs.refine_job import refine_chunk
-from lenspipe.refinement.engine import RefineSearch
+from lenspipe.settings import RefineSearch
 from lenspipe.refinement.merge import catastrophic, merge_refined
 from lenspipe.refinement.seeds import write_seeds
 from lenspipe.refinement.selection import CALIBRATION, TEST

@@ -6,9 +6,13 @@ the consolidation and the likelihood fit take it, or the part of it they need, i
 raw dict. ``Settings`` adds the run's training targets. Every value derived from the config
 (the bands, the image shape, the parameter columns, the parsed priors and their copula, whether
 the lensing cut or the subhalos are on) is derived here, by the functions of this module, and
-nowhere else; validation uses the same functions.
+nowhere else; validation uses the same functions. ``Settings`` also holds the other sections
+the rules read (the normalisation, the evaluation's extras, the fit baseline, the refinement and
+the chunk jobs' saving), so the Snakemake driver reads its params from one validated, typed
+object rather than from the config.
 """
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -365,12 +369,104 @@ class SimulationSettings:
         return json.loads(self.record_json)
 
 
+def _section(cls: type, section: Mapping[str, Any], **given: Any) -> Any:
+    """The dataclass ``cls`` of a config section: each field not ``given`` read from the
+    field of its name, made read-only."""
+    names = [field.name for field in dataclasses.fields(cls) if field.name not in given]
+    return cls(**{name: _frozen(section[name]) for name in names}, **given)
+
+
+@dataclass(frozen=True)
+class NormalisationSettings:
+    """``normalisation``: the seeded split and the images' stretch and MinMax range."""
+
+    split: Mapping[str, float]
+    """The fraction of the lenses in each subset (train, validation, test)."""
+    image_stretch: str
+    asinh_softening: float
+    image_range: str
+    """One MinMax range for all bands (``global``) or one per band (``per_band``)."""
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """``evaluation``: the gallery, and what is tested and drawn beyond the test split."""
+
+    gallery_size: int
+    survey_galleries: tuple[str, ...]
+    independent_tests: tuple[Mapping[str, Any], ...]
+    learning_curve: tuple[int, ...]
+    """The learning curve's training-set sizes, as given (empty: no curve)."""
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """``baselines.fit``: the blind lenstronomy fit of the first test lenses."""
+
+    n_lenses: int
+    n_starts: int
+    n_particles: int
+    n_iterations: int
+    polish_iterations: int
+    chi2_tolerance: float
+
+
+@dataclass(frozen=True)
+class RefineSearch:
+    """How a refinement searches (``refine`` in the config)."""
+
+    confine_sigmas: float
+    """Mass and shear are searched within the CNN's mean +- this many of its sigma."""
+    source_grid: int
+    """Points per side of the first step's grid of source centres."""
+    max_steps: int
+    """Most steps of one least-squares descent (each a Jacobian and a model evaluation)."""
+    max_chi2_per_pixel: float
+    """A fit is converged when its chi^2 per pixel is at most this."""
+    n_restarts: int
+    """Seeds of the fallback, each its own descent."""
+    restart_sigmas: float
+    """The fallback draws its seeds from the CNN's mean +- this many of its sigma."""
+
+    @classmethod
+    def from_config(cls, refine: Mapping[str, Any]) -> "RefineSearch":
+        """The search of a validated config's ``refine`` section (its other fields ignored)."""
+        return _section(cls, refine)
+
+
+@dataclass(frozen=True)
+class RefineSettings:
+    """``refine``: which lenses are refined, in which jobs, and how each is searched."""
+
+    n_lenses: int
+    n_calibration: int
+    chunk_size: int
+    checkpoint_every: int
+    cutouts: Mapping[str, str]
+    """Files of images from outside the run, by name."""
+    search: RefineSearch
+
+
+@dataclass(frozen=True)
+class ChunkJobSettings:
+    """How a simulation chunk job saves its work, and ``testing``'s pause after each lens."""
+
+    checkpoint_every: int
+    seconds_per_lens: float
+
+
 @dataclass(frozen=True)
 class Settings:
-    """A whole run's settings: the simulation's and the training targets."""
+    """A whole run's settings: the simulation's, the training targets and the sections the
+    other stages read."""
 
     simulation: SimulationSettings
     targets: tuple[str, ...]
+    normalisation: NormalisationSettings
+    evaluation: EvaluationSettings
+    fit: FitSettings
+    refine: RefineSettings
+    chunk_jobs: ChunkJobSettings
 
     @classmethod
     def from_config(
@@ -378,7 +474,16 @@ class Settings:
     ) -> "Settings":
         """The settings of a validated config; ``priors`` as for
         ``SimulationSettings.from_config``."""
+        refine = config["refine"]
         return cls(
             simulation=SimulationSettings.from_config(config, priors),
             targets=tuple(config["training"]["targets"]),
+            normalisation=_section(NormalisationSettings, config["normalisation"]),
+            evaluation=_section(EvaluationSettings, config["evaluation"]),
+            fit=_section(FitSettings, config["baselines"]["fit"]),
+            refine=_section(RefineSettings, refine, search=RefineSearch.from_config(refine)),
+            chunk_jobs=ChunkJobSettings(
+                checkpoint_every=config["checkpoint_every"],
+                seconds_per_lens=config["testing"]["seconds_per_lens"],
+            ),
         )

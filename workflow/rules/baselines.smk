@@ -14,7 +14,7 @@ rule baseline_fit:
     params:
         simulation=SIMULATION,
         targets=TARGETS,
-        fit=config["baselines"]["fit"],
+        fit=dataclasses.asdict(SETTINGS.fit),
     script:
         "../../scripts/baseline_fit.py"
 

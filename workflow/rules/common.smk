@@ -23,7 +23,6 @@ from lenspipe.config import (
 from lenspipe.data.chunk_files import chunk_count
 from lenspipe.errors import ConfigError
 from lenspipe.evaluation.image_files import image_count
-from lenspipe.refinement.engine import RefineSearch
 from lenspipe.refinement.selection import refine_counts
 from lenspipe.learning.variants import MAIN_MODEL, MODELS, has_uncertainties, model_settings
 from lenspipe.runs.training_resume import not_resumed
@@ -65,14 +64,14 @@ INDEPENDENT_TESTS = {
     for name, campaign in independent_test_configs(config).items()
 }
 # The refinement (refine): how many calibration and test lenses, and how each is searched
-# (lenspipe.refinement.engine.RefineSearch); REFINE_CHUNKS jobs of refine.chunk_size lenses.
-REFINE = config["refine"]
+# (lenspipe.settings.RefineSearch); REFINE_CHUNKS jobs of refine.chunk_size lenses.
+REFINE = SETTINGS.refine
 REFINE_COUNTS = refine_counts(config)
-REFINE_SEARCH = dataclasses.asdict(RefineSearch.from_config(REFINE))
-REFINE_CHUNKS = chunk_count(sum(REFINE_COUNTS.values()), REFINE["chunk_size"])
+REFINE_SEARCH = dataclasses.asdict(REFINE.search)
+REFINE_CHUNKS = chunk_count(sum(REFINE_COUNTS.values()), REFINE.chunk_size)
 # The sets of images of refine.cutouts, by name (the {name} of the refine_cutout rules), and
 # how many images each file holds (its header, read when the config was checked).
-CUTOUTS = config["refine"]["cutouts"]
+CUTOUTS = REFINE.cutouts
 IMAGE_SHAPE = SETTINGS.simulation.image.shape
 CUTOUT_COUNTS = {name: image_count(path, IMAGE_SHAPE) for name, path in CUTOUTS.items()}
 # The training-set sizes of the learning curve (evaluation.learning_curve) that get a model of
@@ -159,7 +158,7 @@ def main_model_calibration(wildcards):
 
 def survey_galleries(wildcards):
     """The survey-preset galleries the config asks for (evaluation.survey_galleries)."""
-    surveys = config["evaluation"]["survey_galleries"]
+    surveys = SETTINGS.evaluation.survey_galleries
     return [str(layout.survey_gallery_file(RUN_DIR, survey)) for survey in surveys]
 
 
@@ -202,7 +201,7 @@ def cutout_file(wildcards):
 
 def cutout_chunk_files(wildcards):
     """Every refine chunk file of set ``{name}`` of refine.cutouts, in image order."""
-    chunks = chunk_count(CUTOUT_COUNTS[wildcards.name], REFINE["chunk_size"])
+    chunks = chunk_count(CUTOUT_COUNTS[wildcards.name], REFINE.chunk_size)
     return [
         str(layout.cutout_chunk_file(RUN_DIR, wildcards.name, chunk)) for chunk in range(chunks)
     ]
@@ -255,7 +254,7 @@ def learning_curve_predictions(wildcards):
 
 def learning_curve_outputs(wildcards):
     """The learning curve's table and figure, if evaluation.learning_curve lists sizes."""
-    if not config["evaluation"]["learning_curve"]:
+    if not SETTINGS.evaluation.learning_curve:
         return []
     return [str(path) for path in layout.learning_curve_outputs(RUN_DIR)]
 

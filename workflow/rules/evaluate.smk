@@ -41,7 +41,7 @@ rule evaluate:
     threads: 1  # like calibrate
     params:
         settings=settings_of_model,
-        gallery_size=config["evaluation"]["gallery_size"],
+        gallery_size=SETTINGS.evaluation.gallery_size,
     script:
         "../../scripts/evaluate.py"
 

@@ -14,7 +14,7 @@ rule survey_gallery:
         "../../envs/simulation.yaml"
     params:
         simulation=SIMULATION,
-        gallery_size=config["evaluation"]["gallery_size"],
+        gallery_size=SETTINGS.evaluation.gallery_size,
     script:
         "../../scripts/survey_gallery.py"
 

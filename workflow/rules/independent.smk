@@ -19,8 +19,8 @@ rule simulate_independent_chunk:
     params:
         simulation=independent_simulation,
         work_dir=campaign_path("chunk_work"),
-        checkpoint_every=config["checkpoint_every"],
-        pause_seconds=config["testing"]["seconds_per_lens"],
+        checkpoint_every=SETTINGS.chunk_jobs.checkpoint_every,
+        pause_seconds=SETTINGS.chunk_jobs.seconds_per_lens,
     script:
         "../../scripts/simulate_chunk.py"
 

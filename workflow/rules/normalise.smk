@@ -19,10 +19,10 @@ rule normalise:
     threads: 2
     params:
         targets=TARGETS,
-        split_fractions=config["normalisation"]["split"],
+        split_fractions=dict(SETTINGS.normalisation.split),
         seed=SETTINGS.simulation.seed,
-        image_stretch=config["normalisation"]["image_stretch"],
-        asinh_softening=config["normalisation"]["asinh_softening"],
-        image_range=config["normalisation"]["image_range"],
+        image_stretch=SETTINGS.normalisation.image_stretch,
+        asinh_softening=SETTINGS.normalisation.asinh_softening,
+        image_range=SETTINGS.normalisation.image_range,
     script:
         "../../scripts/normalise.py"

@@ -43,11 +43,11 @@ rule refine_chunk:
         simulation=SIMULATION,
         targets=TARGETS,
         search=REFINE_SEARCH,
-        chunk_size=config["refine"]["chunk_size"],
+        chunk_size=REFINE.chunk_size,
         # Saved parts live outside the declared output, so a retried, requeued or rerun job
         # resumes from them.
         work_dir=run_path("refine_work"),
-        checkpoint_every=config["refine"]["checkpoint_every"],
+        checkpoint_every=REFINE.checkpoint_every,
     script:
         "../../scripts/refine_chunk.py"
 
@@ -113,9 +113,9 @@ rule refine_cutout_chunk:
         simulation=SIMULATION,
         targets=TARGETS,
         search=REFINE_SEARCH,
-        chunk_size=config["refine"]["chunk_size"],
+        chunk_size=REFINE.chunk_size,
         work_dir=run_path("cutout_work"),
-        checkpoint_every=config["refine"]["checkpoint_every"],
+        checkpoint_every=REFINE.checkpoint_every,
     script:
         "../../scripts/refine_chunk.py"
 

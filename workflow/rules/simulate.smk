@@ -15,7 +15,7 @@ rule simulate_chunk:
         # Saved parts live outside the declared output, so a retried, requeued or rerun job
         # resumes from them instead of starting the chunk again.
         work_dir=run_path("chunk_work"),
-        checkpoint_every=config["checkpoint_every"],
-        pause_seconds=config["testing"]["seconds_per_lens"],
+        checkpoint_every=SETTINGS.chunk_jobs.checkpoint_every,
+        pause_seconds=SETTINGS.chunk_jobs.seconds_per_lens,
     script:
         "../../scripts/simulate_chunk.py"

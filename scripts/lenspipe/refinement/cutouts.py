@@ -29,7 +29,8 @@ from lenspipe.evaluation.image_files import read_images
 from lenspipe.evaluation.calibration import Calibration, load_calibration
 from lenspipe.refinement.merge import prediction_table
 from lenspipe.refinement.pool import refine_rows, refining_map
-from lenspipe.refinement.engine import PATHS, RefineSearch
+from lenspipe.refinement.engine import PATHS
+from lenspipe.settings import RefineSearch
 from lenspipe.settings import SimulationSettings
 from tqdm import tqdm
 

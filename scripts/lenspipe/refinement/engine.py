@@ -46,7 +46,6 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from lenspipe import seeding
@@ -59,7 +58,7 @@ from lenspipe.baselines.likelihood_fit import (
     search_bounds,
 )
 from lenspipe.errors import ImageError
-from lenspipe.settings import SimulationSettings
+from lenspipe.settings import RefineSearch, SimulationSettings
 from scipy.optimize import least_squares
 
 SEEDED = "seeded"
@@ -76,29 +75,6 @@ CORRECTION_SETTLED = 0.3
 this many of its Fisher sigma."""
 _CENTRE = ("center_x", "center_y")
 _SOURCE_CENTRE = ("source_center_x", "source_center_y")
-
-
-@dataclass(frozen=True)
-class RefineSearch:
-    """How a refinement searches (``refine`` in the config)."""
-
-    confine_sigmas: float
-    """Mass and shear are searched within the CNN's mean +- this many of its sigma."""
-    source_grid: int
-    """Points per side of the first step's grid of source centres."""
-    max_steps: int
-    """Most steps of one least-squares descent (each a Jacobian and a model evaluation)."""
-    max_chi2_per_pixel: float
-    """A fit is converged when its chi^2 per pixel is at most this."""
-    n_restarts: int
-    """Seeds of the fallback, each its own descent."""
-    restart_sigmas: float
-    """The fallback draws its seeds from the CNN's mean +- this many of its sigma."""
-
-    @classmethod
-    def from_config(cls, refine: Mapping[str, Any]) -> "RefineSearch":
-        """The search of a validated config's ``refine`` section (its other fields ignored)."""
-        return cls(**{field.name: refine[field.name] for field in dataclasses.fields(cls)})
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from lenspipe.data.store import open_store
-from lenspipe.refinement.engine import LensRefiner, Refined, RefineSearch
+from lenspipe.refinement.engine import LensRefiner, Refined
+from lenspipe.settings import RefineSearch
 from lenspipe.settings import SimulationSettings
 from lenspipe.workers import worker_map
 from tqdm import tqdm

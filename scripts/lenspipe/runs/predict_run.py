@@ -14,7 +14,7 @@ from lenspipe.evaluation.apply import predict_images
 from lenspipe.evaluation.image_files import read_images
 from lenspipe.learning.variants import MAIN_MODEL, model_settings, predicts_uncertainties
 from lenspipe.refinement.cutouts import refine_images
-from lenspipe.refinement.engine import RefineSearch
+from lenspipe.settings import RefineSearch
 from lenspipe.runs.layout import fit_baseline_runs, run_dir, run_file
 from lenspipe.settings import SimulationSettings, simulation_settings
 

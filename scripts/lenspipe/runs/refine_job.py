@@ -19,7 +19,7 @@ import pandas as pd
 from lenspipe.atomic import atomic_path
 from lenspipe.data.chunk_files import chunk_range
 from lenspipe.errors import ImageError
-from lenspipe.refinement.engine import RefineSearch
+from lenspipe.settings import RefineSearch
 from lenspipe.refinement.pool import image_source, refine_rows, refining_map
 from lenspipe.runs.chunk_work import (
     attempt_started,
