@@ -265,3 +265,9 @@ def test_the_record_hashes_the_input_files_once_when_the_settings_are_made(tmp_p
     np.save(path, kernel)
     remade = SimulationSettings.from_config(recorded).record()
     assert remade["input_files_sha256"] != recorded["input_files_sha256"]
+    # The config's fields are the record without the hashes.
+    assert "input_files_sha256" not in settings.as_config()
+    assert settings.as_config() == {
+        key: value for key, value in recorded.items() if key != "input_files_sha256"
+    }
+    assert settings.as_config()["observation"]["psf_files"] == {"i": str(path)}

@@ -49,6 +49,8 @@ SIMULATION_FIELDS = (
     "priors",
 )
 CUT_THRESHOLDS = ("min_source_magnification", "min_arc_snr", "min_images")
+INPUT_HASHES = "input_files_sha256"
+"""The key of ``simulation_settings`` that holds the SHA-256 of each input file."""
 
 
 def imaged_bands(config: Mapping[str, Any]) -> tuple[str, ...]:
@@ -149,7 +151,7 @@ def simulation_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     settings = simulation_fields(config)
     files = simulation_input_files(config)
     if files:
-        settings["input_files_sha256"] = {
+        settings[INPUT_HASHES] = {
             path: hashlib.sha256(Path(path).read_bytes()).hexdigest() for path in files
         }
     return settings
@@ -296,8 +298,6 @@ class SimulationSettings:
     columns: Columns
     priors: PriorSettings
     cut: LensingCut
-    fields_json: str
-    """The config's simulation fields as JSON (``as_config``)."""
     record_json: str
     """``simulation_settings`` of the config as JSON (``record``): its input files hashed once,
     when these settings were made."""
@@ -354,13 +354,15 @@ class SimulationSettings:
             columns=Columns(sampled=tuple(priors), measured=measured_columns(config)),
             priors=PriorSettings(MappingProxyType(priors), prior_copula(config, priors)),
             cut=LensingCut(enabled=cut_enabled(config), **config["lensing_cut"]),
-            fields_json=json.dumps(simulation_fields(config)),
             record_json=json.dumps(simulation_settings(config)),
         )
 
     def as_config(self) -> dict[str, Any]:
-        """A fresh copy of the config's simulation fields, as a dict."""
-        return json.loads(self.fields_json)
+        """A fresh copy of the config's simulation fields, as a dict: the record without its
+        input files' hashes."""
+        fields = self.record()
+        fields.pop(INPUT_HASHES, None)
+        return fields
 
     def record(self) -> dict[str, Any]:
         """``simulation_settings`` of these settings: what the store and a chunk's work
