@@ -122,29 +122,6 @@ def test_interrupted_training_resumes_from_its_last_epoch(prepared_run):
     assert not paths["work_dir"].exists()
 
 
-def test_a_job_stopped_right_after_an_epochs_backup_has_that_epoch_in_its_history(
-    prepared_run, monkeypatch
-):
-    """The end of an epoch writes its history row before its backup: a job stopped just after
-    the backup of epoch 1 (SLURM's requeue or cancel can land there) resumes at epoch 2 with
-    epoch 1's row, not a history with a gap."""
-    training, seed, paths = prepared_run
-
-    class StoppedAfterBackup(keras.callbacks.BackupAndRestore):
-        def on_epoch_end(self, epoch, logs=None):
-            super().on_epoch_end(epoch, logs)
-            if epoch == 1:
-                raise Interrupt("stopped just after the backup of epoch 1")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(keras.callbacks, "BackupAndRestore", StoppedAfterBackup)
-        with pytest.raises(Interrupt):
-            train(training, seed, **paths)
-    history = train(training, seed, **paths)
-    assert history.epoch == [2]
-    assert pd.read_csv(paths["history_path"])["epoch"].tolist() == [0, 1, 2]
-
-
 def test_resumed_training_follows_the_uninterrupted_one(prepared_run, tmp_path):
     """Killed after epoch 1 and resumed, a training goes on with the same weights, optimizer
     state, learning rate and data order as one never interrupted: its losses agree with the

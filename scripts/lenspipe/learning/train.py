@@ -181,13 +181,9 @@ def train(
         nothing_trained.on_train_begin()
         return nothing_trained
     _keep_history_until(epoch_history, _resumed_epoch(backup))
-    # An epoch's row and best model are written before its backup: a job stopped between
-    # the two redoes the epoch (its row is dropped on resuming), where the other way round it
-    # would resume after an epoch that has no row in the history.
     callbacks = [
         _MarkFitFinished(finished),
-        _EpochSeconds(),
-        keras.callbacks.CSVLogger(str(epoch_history), append=True),
+        keras.callbacks.BackupAndRestore(str(backup)),
         keras.callbacks.ModelCheckpoint(
             str(best_model),
             monitor="val_loss",
@@ -197,7 +193,8 @@ def train(
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=training["early_stopping_patience"]
         ),
-        keras.callbacks.BackupAndRestore(str(backup)),
+        _EpochSeconds(),
+        keras.callbacks.CSVLogger(str(epoch_history), append=True),
         *extra_callbacks,
     ]
     model = (build or functools.partial(compile_model, training))(image_shape, len(train_batches))
